@@ -1,0 +1,137 @@
+import type { IConstruct } from 'constructs';
+import { z } from 'zod';
+
+/**
+ * Separator between "what is wrong" and "how to fix it" inside a zod issue
+ * message, so schemas can carry both and the report can print them in the
+ * house format `<path> props.<key>: <what>, got <value>; <fix>`.
+ */
+const FIX = '\u001f';
+
+/** A zod issue message that carries a fix. */
+export function problem(what: string, fix: string): string {
+  return `${what}${FIX}${fix}`;
+}
+
+/** Thrown when construct props fail validation; lists every problem. */
+export class PropsValidationError extends Error {
+  public readonly problems: readonly string[];
+  constructor(constructPath: string, problems: readonly string[]) {
+    super(`invalid props for ${constructPath}:\n  ${problems.join('\n  ')}`);
+    this.name = 'PropsValidationError';
+    this.problems = problems;
+  }
+}
+
+function getAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = value;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+/** Renders a received value for an error message: short, JSON-like, never multi-line. */
+export function show(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return 'a function';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = 'props';
+  for (const key of path) {
+    out += typeof key === 'number' ? `[${key}]` : `.${String(key)}`;
+  }
+  return out;
+}
+
+function defaultFix(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `pass a ${issue.expected}`;
+    case 'unrecognized_keys':
+      return 'remove it or check its spelling';
+    case 'too_small':
+      return `use a value of at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `use a value of at most ${String(issue.maximum)}`;
+    case 'invalid_value':
+      return `use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_union':
+      return 'use one of the documented shapes';
+    default:
+      return 'see the property documentation';
+  }
+}
+
+function defaultWhat(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `must be a ${issue.expected}`;
+    case 'too_small':
+      return issue.origin === 'array' || issue.origin === 'string'
+        ? `is too short (minimum ${String(issue.minimum)})`
+        : `must be ${issue.inclusive === false ? 'greater than' : 'at least'} ${String(issue.minimum)}`;
+    case 'too_big':
+      return issue.origin === 'array' || issue.origin === 'string'
+        ? `is too long (maximum ${String(issue.maximum)})`
+        : `must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}`;
+    case 'invalid_value':
+      return 'is not an allowed value';
+    case 'invalid_union':
+      return 'matches none of the allowed shapes';
+    default:
+      return issue.message.toLowerCase();
+  }
+}
+
+/** Turns one zod issue into report lines (unknown keys give one line each). */
+export function formatIssue(constructPath: string, issue: z.core.$ZodIssue, input: unknown): string[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const path = [...issue.path, key];
+      return `${constructPath} ${formatPath(path)}: unknown property, got ${show(getAt(input, path))}; remove it or check its spelling`;
+    });
+  }
+  const received = show(getAt(input, issue.path));
+  let what: string;
+  let fix: string;
+  const custom = issue.message.indexOf(FIX);
+  if (custom >= 0) {
+    what = issue.message.slice(0, custom);
+    fix = issue.message.slice(custom + 1);
+  } else if (issue.code === 'custom' || !isZodDefaultMessage(issue)) {
+    what = issue.message;
+    fix = defaultFix(issue);
+  } else {
+    what = defaultWhat(issue);
+    fix = defaultFix(issue);
+  }
+  return [`${constructPath} ${formatPath(issue.path)}: ${what}, got ${received}; ${fix}`];
+}
+
+function isZodDefaultMessage(issue: z.core.$ZodIssue): boolean {
+  // zod's own messages start with a capital ("Invalid input", "Too small");
+  // ours are lowercase by house style.
+  return /^[A-Z]/.test(issue.message);
+}
+
+/**
+ * Parses construct props against their schema, the first statement of every
+ * constructor. Throws one {@link PropsValidationError} listing every problem.
+ */
+export function parseProps<S extends z.ZodType>(scope: IConstruct, schema: S, props: unknown): z.output<S> {
+  const result = schema.safeParse(props);
+  if (result.success) return result.data;
+  const path = scope.node.path || '<app>';
+  const lines = result.error.issues.flatMap((issue) => formatIssue(path, issue, props));
+  throw new PropsValidationError(path, lines);
+}

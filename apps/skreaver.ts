@@ -1,0 +1,179 @@
+import { Chart, type App } from 'cdk8s';
+import { AgentNamespace, ExternalSecretRef, internetEgress, SecureAgentDeployment } from '../lib/index.js';
+
+/**
+ * The Skreaver guide's Kubernetes objects, with its defects fixed. Each fix
+ * names the defect ID of the project's DEFECTS spec.
+ */
+
+// The comprehensive policy of the guide's prose, not the weaker shipped one (D-SKR-09).
+const SECURITY_TOML = `[metadata]
+version = "1.0"
+description = "Production security policy"
+
+[fs]
+allow_paths = ["/app/data", "/tmp/skreaver"]
+deny_patterns = ["**/.env", "**/.git/**", "**/node_modules/**", "**/*.key", "**/*.pem"]
+max_file_size_mb = 100
+allow_symlinks = false
+
+[http]
+allow_domains = ["api.example.com"]
+deny_patterns = ["*.internal", "localhost", "127.0.0.1"]
+max_request_size_mb = 50
+timeout_seconds = 30
+
+[network]
+allow_ports = [80, 443, 8080]
+deny_private_ips = true
+dns_timeout_seconds = 5
+
+[resources]
+max_memory_mb = 1024
+max_cpu_percent = 80.0
+max_execution_time = 300
+
+[audit]
+enabled = true
+log_level = "info"
+retention_days = 90
+include_request_bodies = false
+include_response_bodies = false
+
+[secrets]
+redact_in_logs = true
+rotation_days = 90
+allowed_sources = ["env", "file"]
+
+[development]
+enabled = false
+skip_tls_verify = false
+allow_localhost = false
+
+[emergency]
+kill_switch_enabled = true
+`;
+
+/**
+ * Kubernetes API server endpoint addresses for the API egress rule (the
+ * Role lets the app read its ConfigMap and Secret). NetworkPolicy matches
+ * endpoint addresses, not the `kubernetes` Service IP: take them from
+ * `kubectl get endpoints kubernetes -n default`.
+ */
+const API_SERVER_CIDRS = ['10.0.0.1/32'];
+
+/** Adds the `skreaver` chart. */
+export function addSkreaverChart(app: App): Chart {
+  const chart = new Chart(app, 'skreaver');
+
+  // One Namespace with all labels (D-SKR-14); the quota admits HPA max plus
+  // surge: 11 pods x 2 CPU limit = 22 CPU, so limits.cpu is 24, not 16, and
+  // the LimitRange sets default/defaultRequest explicitly (D-SKR-05).
+  const ns = new AgentNamespace(chart, 'Namespace', {
+    name: 'skreaver',
+    labels: { name: 'skreaver', environment: 'production' },
+    quota: {
+      requests: { cpu: '8', memory: '16Gi', ephemeralStorage: '20Gi' },
+      limits: { cpu: '24', memory: '32Gi', ephemeralStorage: '40Gi' },
+      pods: 30,
+      persistentVolumeClaims: 10,
+    },
+    limitRange: {
+      default: { cpu: '500m', memory: '512Mi', ephemeralStorage: '1Gi' },
+      defaultRequest: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' },
+      min: { cpu: '100m', memory: '128Mi', ephemeralStorage: '1Mi' },
+      max: { cpu: '4', memory: '4Gi', ephemeralStorage: '8Gi' },
+    },
+    apiServerEgress: { cidrs: API_SERVER_CIDRS },
+  });
+
+  // In the namespace, on external-secrets.io/v1 (D-SKR-18). The database URL
+  // comes from the same store as a required key: the guide's optional
+  // `skreaver-db/connection-string` never exists (D-SKR-10).
+  const secrets = new ExternalSecretRef(chart, 'Secrets', {
+    name: 'skreaver-secrets',
+    namespace: ns.name,
+    secretStore: { name: 'aws-secrets-manager', kind: 'SecretStore' },
+    data: [
+      { secretKey: 'jwt-secret', remoteKey: 'skreaver/prod/jwt-secret' },
+      { secretKey: 'db-password', remoteKey: 'skreaver/prod/db-password' },
+      { secretKey: 'database-url', remoteKey: 'skreaver/prod/database-url' },
+    ],
+  });
+
+  new SecureAgentDeployment(chart, 'SkreaverHttp', {
+    name: 'skreaver-http',
+    namespace: ns.name,
+    image: 'myregistry/skreaver-http:v0.5.0',
+    partOf: 'skreaver',
+    // The image's USER skreaver is UID 1000 (SKR-P04).
+    securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
+    port: 8080,
+    // Skreaver serves /metrics on its HTTP port; the Ingress blocks that path (D-SKR-12).
+    metrics: { port: 8080, path: '/metrics' },
+    env: {
+      // The runtime reads SKREAVER_SECURITY_CONFIG_PATH; the guide's
+      // SKREAVER_SECURITY_CONFIG left the mounted policy unused (D-SKR-07).
+      SKREAVER_SECURITY_CONFIG_PATH: '/config/security.toml',
+      SKREAVER_JWT_SECRET: secrets.env('jwt-secret'),
+      // No debug logging in production (D-SKR-22).
+      RUST_LOG: 'info',
+      SKREAVER_ENABLE_OPENAPI: 'false',
+      DATABASE_URL: secrets.env('database-url'),
+    },
+    configFiles: { configMapName: 'skreaver-security-config', mountPath: '/config', files: { 'security.toml': SECURITY_TOML } },
+    // D-SKR-08: one ReadWriteOnce PVC cannot serve 3-10 replicas spread over
+    // nodes. State lives in PostgreSQL (DATABASE_URL), so /app/data is
+    // per-pod scratch space and the shared `skreaver-data` PVC is dropped.
+    scratchVolumes: [
+      { name: 'tmp', mountPath: '/tmp/skreaver', sizeLimit: '1Gi' },
+      { name: 'data', mountPath: '/app/data', sizeLimit: '2Gi' },
+    ],
+    resources: {
+      requests: { cpu: '500m', memory: '512Mi', ephemeralStorage: '256Mi' },
+      limits: { cpu: '2', memory: '2Gi', ephemeralStorage: '4Gi' },
+    },
+    livenessProbe: { path: '/health', initialDelaySeconds: 10, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },
+    readinessProbe: { path: '/ready', initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 2 },
+    startupProbe: { path: '/health', periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 30 },
+    // debian:bookworm-slim has /bin/sleep. Grace covers preStop 5 s plus the
+    // 60 s backpressure processing timeout; the guide's 30 s SIGKILLed
+    // long requests (D-SKR-11).
+    shutdown: { preStop: { type: 'execSleep', seconds: 5 }, drainSeconds: 60 },
+    autoscaling: {
+      minReplicas: 3,
+      maxReplicas: 10,
+      cpuUtilization: 70,
+      memoryUtilization: 80,
+      behavior: {
+        scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }] },
+        scaleUp: { stabilizationWindowSeconds: 60, policies: [{ type: 'Percent', value: 100, periodSeconds: 30 }] },
+      },
+    },
+    // No static replicas next to the HPA (D-SKR-21); minAvailable 2 of min 3 allows one eviction.
+    pdb: { minAvailable: 2 },
+    // ClientIP affinity had no effect behind ingress-nginx and skewed in-cluster load (D-SKR-20).
+    service: { port: 80, sessionAffinity: 'None' },
+    // Least privilege: only its own ConfigMap and Secret, by name (D-SKR-17).
+    rbac: { configMaps: ['skreaver-security-config'], secrets: ['skreaver-secrets'] },
+    // Peers are ANDed and namespaces matched on kubernetes.io/metadata.name;
+    // DNS on UDP and TCP comes from the namespace policy (D-SKR-04).
+    ingressFrom: 'ingress-nginx',
+    egress: [
+      { description: 'PostgreSQL', pods: { podLabels: { 'app.kubernetes.io/name': 'postgres' } }, ports: [{ port: 5432 }] },
+      // External HTTPS for the agent's http tool, not in-cluster pods only (D-SKR-06).
+      internetEgress([443], 'agent HTTP tools'),
+    ],
+    exposure: {
+      type: 'ingress',
+      className: 'nginx',
+      host: 'skreaver.example.com',
+      tls: { secretName: 'skreaver-tls', clusterIssuer: 'letsencrypt-prod' },
+      bodySize: '50m',
+      timeoutSeconds: 300,
+      // `rate-limit` is not an ingress-nginx annotation; limit-rps is (D-SKR-12).
+      rateLimit: { rps: 100, burstMultiplier: 5 },
+    },
+  });
+  return chart;
+}

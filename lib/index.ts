@@ -1,0 +1,23 @@
+// Public API of cdk8s-agent-platform. This file only re-exports.
+export { PROFILE_DEFAULTS, profileSchema, type Profile, type ProfileDefaults } from './core/profile.js';
+export { parseQuantity, formatBytes, formatCpu } from './core/quantity.js';
+export { parseImage, isMutableImage, type ImageRef } from './core/image.js';
+export { looksLikeSecretName } from './core/secret-names.js';
+export { PropsValidationError } from './internal/props.js';
+export { ANNOTATIONS, MANAGED_BY } from './internal/labels.js';
+export { TARGET_KUBERNETES_VERSION } from './internal/plus.js';
+export { AgentNamespace, AgentNamespaceIds, AgentNamespacePropsSchema, API_ACCESS_LABEL, type AgentNamespaceProps } from './namespace/agent-namespace.js';
+export { SecureAgentDeployment, SecureAgentDeploymentIds, type ExtraContainerOptions } from './workload/secure-agent-deployment.js';
+export { SecureAgentDeploymentPropsSchema, type SecureAgentDeploymentProps } from './workload/secure-agent-deployment-props.js';
+export { SIZING_PRESETS, type SizingPreset } from './workload/sizing.js';
+export { ExternalSecretRef, ExternalSecretRefPropsSchema, type ExternalSecretRefProps } from './secrets/external-secret-ref.js';
+export {
+  DEFAULT_MONITORING_SOURCE,
+  INGRESS_SOURCE_PRESETS,
+  NAMESPACE_NAME_LABEL,
+  NON_PUBLIC_IPV4,
+  internetEgress,
+  type EgressRule,
+  type PodPeer,
+} from './network/peers.js';
+export { KNOWN_NGINX_ANNOTATIONS, type Exposure } from './exposure/exposure.js';

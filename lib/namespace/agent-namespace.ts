@@ -1,0 +1,279 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { profileSchema } from '../core/profile.js';
+import { parseQuantity } from '../core/quantity.js';
+import { bytesQuantity, cidr, cpuQuantity, dnsLabel, labelMap, portNumber } from '../core/schemas.js';
+import { ANNOTATIONS, MANAGED_BY } from '../internal/labels.js';
+import { claimName } from '../internal/names.js';
+import { k8s, TARGET_KUBERNETES_VERSION } from '../internal/plus.js';
+import { parseProps, problem } from '../internal/props.js';
+import { dnsTargetSchema, renderDnsEgress, renderPorts } from '../network/peers.js';
+
+const PSS_LEVELS = ['restricted', 'baseline', 'privileged'] as const;
+
+const containerLimits = z.strictObject({
+  /** CPU. */
+  cpu: cpuQuantity,
+  /** Memory. */
+  memory: bytesQuantity,
+  /** Ephemeral storage. */
+  ephemeralStorage: bytesQuantity,
+});
+
+/** Props of {@link AgentNamespace}. */
+export const AgentNamespacePropsSchema = z
+  .strictObject({
+    /** Namespace name (DNS-1123 label). */
+    name: dnsLabel.refine((n) => !['default', 'kube-system', 'kube-public', 'kube-node-lease'].includes(n), {
+      error: problem('is a system namespace', 'choose a dedicated namespace for agent workloads (NS-01)'),
+    }),
+    /** Deployment profile; sets quota defaults. @default 'production' */
+    profile: profileSchema.default('production'),
+    /** Extra namespace labels, e.g. `environment: production`. Pod Security labels cannot be overridden here. @default {} */
+    labels: labelMap.default({}),
+    /**
+     * Pod Security admission level enforced, audited and warned. Anything
+     * below `restricted` is an exception that needs `podSecurityReason`, which
+     * is recorded on the namespace.
+     * @default 'restricted'
+     */
+    podSecurityLevel: z.enum(PSS_LEVELS).default('restricted'),
+    /** Why this namespace runs below `restricted`; required when it does. @default - none */
+    podSecurityReason: z.string().min(10).optional(),
+    /** Pod Security Standards version the labels pin. @default 'v1.28' (the API version this library targets) */
+    podSecurityVersion: z
+      .string()
+      .regex(/^v1\.\d+$/, { error: problem('is not a Pod Security version', "use a Kubernetes minor version like 'v1.28'") })
+      .default(`v${TARGET_KUBERNETES_VERSION}`),
+    /**
+     * ResourceQuota. Sized so the default HPA maximum of a few agents fits,
+     * including rollout surge and backup Jobs (D-SKR-05); the verification layer
+     * checks that it does.
+     * @default - requests 8 CPU / 16Gi / 20Gi ephemeral, limits 16 CPU / 32Gi / 40Gi, 50 pods, 10 PVCs (`dev`: half)
+     */
+    quota: z
+      .strictObject({
+        requests: containerLimits,
+        limits: containerLimits,
+        /** Maximum pods. */
+        pods: z.number().int().min(1),
+        /** Maximum PersistentVolumeClaims. */
+        persistentVolumeClaims: z.number().int().min(0),
+        /** Total requested PVC storage. @default - not limited */
+        requestsStorage: bytesQuantity.optional(),
+      })
+      .optional(),
+    /**
+     * LimitRange for containers. `default` and `defaultRequest` are always
+     * explicit: without them the API defaults both to `max` (D-SKR-05).
+     * @default - default 500m/512Mi/1Gi, defaultRequest 100m/128Mi/64Mi, min 10m/16Mi/1Mi, max 4/8Gi/16Gi
+     */
+    limitRange: z
+      .strictObject({
+        default: containerLimits,
+        defaultRequest: containerLimits,
+        min: containerLimits,
+        max: containerLimits,
+      })
+      .optional(),
+    /** Where cluster DNS runs; every pod gets egress to it on UDP and TCP 53. @default - kube-dns pods in kube-system */
+    dns: dnsTargetSchema.default({ namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } }),
+    /**
+     * Egress to the Kubernetes API server, for workloads granted API access.
+     * NetworkPolicy cannot select the API server by name, so give its
+     * endpoint addresses (`kubectl get endpoints kubernetes`).
+     * @default - no API server egress
+     */
+    apiServerEgress: z
+      .strictObject({
+        /** API server endpoint CIDRs. */
+        cidrs: z.array(cidr).min(1),
+        /** API server port. @default 443 */
+        port: portNumber.default(443),
+      })
+      .optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.podSecurityLevel !== 'restricted' && p.podSecurityReason === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['podSecurityReason'],
+        message: problem(`is missing while podSecurityLevel is ${p.podSecurityLevel}`, 'record why this namespace needs an exception, or keep restricted'),
+      });
+    }
+    for (const key of Object.keys(p.labels)) {
+      if (key.startsWith('pod-security.kubernetes.io/') || key === 'kubernetes.io/metadata.name') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['labels', key],
+          message: problem('is managed by the construct', 'remove it; set podSecurityLevel / podSecurityVersion instead'),
+        });
+      }
+    }
+    const lr = p.limitRange;
+    if (lr) {
+      const order = ['min', 'defaultRequest', 'default', 'max'] as const;
+      for (const res of ['cpu', 'memory', 'ephemeralStorage'] as const) {
+        for (let i = 0; i + 1 < order.length; i++) {
+          const lo = parseQuantity(lr[order[i]!][res]);
+          const hi = parseQuantity(lr[order[i + 1]!][res]);
+          if (lo !== undefined && hi !== undefined && lo > hi) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['limitRange', order[i]!, res],
+              message: problem(`is above limitRange.${order[i + 1]}.${res} (${lr[order[i + 1]!][res]})`, 'keep min <= defaultRequest <= default <= max'),
+            });
+          }
+        }
+      }
+    }
+  });
+
+/** Props of {@link AgentNamespace}. */
+export type AgentNamespaceProps = Readonly<z.input<typeof AgentNamespacePropsSchema>>;
+
+const DEFAULT_QUOTA = {
+  production: { requests: { cpu: '8', memory: '16Gi', ephemeralStorage: '20Gi' }, limits: { cpu: '16', memory: '32Gi', ephemeralStorage: '40Gi' }, pods: 50, persistentVolumeClaims: 10 },
+  staging: { requests: { cpu: '4', memory: '8Gi', ephemeralStorage: '10Gi' }, limits: { cpu: '8', memory: '16Gi', ephemeralStorage: '20Gi' }, pods: 30, persistentVolumeClaims: 5 },
+  dev: { requests: { cpu: '4', memory: '8Gi', ephemeralStorage: '10Gi' }, limits: { cpu: '8', memory: '16Gi', ephemeralStorage: '20Gi' }, pods: 20, persistentVolumeClaims: 5 },
+} as const;
+
+const DEFAULT_LIMIT_RANGE = {
+  default: { cpu: '500m', memory: '512Mi', ephemeralStorage: '1Gi' },
+  defaultRequest: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' },
+  min: { cpu: '10m', memory: '16Mi', ephemeralStorage: '1Mi' },
+  max: { cpu: '4', memory: '8Gi', ephemeralStorage: '16Gi' },
+} as const;
+
+/** Construct ids of the children: part of the API, since they name objects. */
+export const AgentNamespaceIds = {
+  Namespace: 'Namespace',
+  Quota: 'Quota',
+  LimitRange: 'LimitRange',
+  DefaultDeny: 'DefaultDeny',
+  AllowDns: 'AllowDns',
+  AllowApiServer: 'AllowApiServer',
+} as const;
+
+/**
+ * A namespace for agent workloads, secure by default: Pod Security
+ * `restricted` enforced, audited and warned (version pinned); a ResourceQuota
+ * and a LimitRange with explicit defaults; default-deny NetworkPolicy for
+ * ingress and egress; DNS egress to kube-dns; optional API server egress.
+ *
+ * @see https://kubernetes.io/docs/concepts/security/pod-security-admission/
+ */
+export class AgentNamespace extends Construct {
+  /** The namespace name. */
+  public readonly name: string;
+  /** The Namespace (cluster-scoped, no namespace stamped on it). */
+  public readonly namespace: k8s.KubeNamespace;
+  /** The ResourceQuota. */
+  public readonly resourceQuota: k8s.KubeResourceQuota;
+  /** The LimitRange. */
+  public readonly limitRange: k8s.KubeLimitRange;
+  /** Denies all ingress and egress of every pod in the namespace. */
+  public readonly defaultDenyPolicy: k8s.KubeNetworkPolicy;
+  /** Allows DNS egress (UDP and TCP 53) for every pod. */
+  public readonly dnsPolicy: k8s.KubeNetworkPolicy;
+  /** Allows API server egress for pods labelled `cdk8s-agent-platform.dev/api-access: "true"`, when configured. */
+  public readonly apiServerPolicy?: k8s.KubeNetworkPolicy;
+  /** The parsed props. */
+  public readonly props: z.output<typeof AgentNamespacePropsSchema>;
+
+  constructor(scope: Construct, id: string, props: AgentNamespaceProps) {
+    super(scope, id);
+    const p = parseProps(this, AgentNamespacePropsSchema, props);
+    this.props = p;
+    this.name = p.name;
+    const ns = p.name;
+    const managed = { 'app.kubernetes.io/managed-by': MANAGED_BY };
+
+    claimName(this, 'Namespace', undefined, ns);
+    this.namespace = new k8s.KubeNamespace(this, AgentNamespaceIds.Namespace, {
+      metadata: {
+        name: ns,
+        labels: {
+          ...p.labels,
+          ...managed,
+          'pod-security.kubernetes.io/enforce': p.podSecurityLevel,
+          'pod-security.kubernetes.io/enforce-version': p.podSecurityVersion,
+          'pod-security.kubernetes.io/audit': 'restricted',
+          'pod-security.kubernetes.io/audit-version': p.podSecurityVersion,
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/warn-version': p.podSecurityVersion,
+        },
+        ...(p.podSecurityReason ? { annotations: { [ANNOTATIONS.podSecurityException]: p.podSecurityReason } } : {}),
+      },
+    });
+
+    const q = p.quota ?? DEFAULT_QUOTA[p.profile];
+    const quantity = (s: string) => k8s.Quantity.fromString(s);
+    const quotaName = `${ns}-quota`;
+    claimName(this, 'ResourceQuota', ns, quotaName);
+    this.resourceQuota = new k8s.KubeResourceQuota(this, AgentNamespaceIds.Quota, {
+      metadata: { name: quotaName, namespace: ns, labels: managed },
+      spec: {
+        hard: {
+          'requests.cpu': quantity(q.requests.cpu),
+          'requests.memory': quantity(q.requests.memory),
+          'requests.ephemeral-storage': quantity(q.requests.ephemeralStorage),
+          'limits.cpu': quantity(q.limits.cpu),
+          'limits.memory': quantity(q.limits.memory),
+          'limits.ephemeral-storage': quantity(q.limits.ephemeralStorage),
+          pods: quantity(String(q.pods)),
+          persistentvolumeclaims: quantity(String(q.persistentVolumeClaims)),
+          ...('requestsStorage' in q && q.requestsStorage ? { 'requests.storage': quantity(q.requestsStorage) } : {}),
+        },
+      },
+    });
+
+    const lr = p.limitRange ?? DEFAULT_LIMIT_RANGE;
+    const set = (s: { cpu: string; memory: string; ephemeralStorage: string }) => ({
+      cpu: quantity(s.cpu),
+      memory: quantity(s.memory),
+      'ephemeral-storage': quantity(s.ephemeralStorage),
+    });
+    const limitsName = `${ns}-limits`;
+    claimName(this, 'LimitRange', ns, limitsName);
+    this.limitRange = new k8s.KubeLimitRange(this, AgentNamespaceIds.LimitRange, {
+      metadata: { name: limitsName, namespace: ns, labels: managed },
+      spec: {
+        limits: [{ type: 'Container', default: set(lr.default), defaultRequest: set(lr.defaultRequest), min: set(lr.min), max: set(lr.max) }],
+      },
+    });
+
+    claimName(this, 'NetworkPolicy', ns, 'default-deny');
+    this.defaultDenyPolicy = new k8s.KubeNetworkPolicy(this, AgentNamespaceIds.DefaultDeny, {
+      metadata: { name: 'default-deny', namespace: ns, labels: managed },
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    });
+
+    claimName(this, 'NetworkPolicy', ns, 'allow-dns');
+    this.dnsPolicy = new k8s.KubeNetworkPolicy(this, AgentNamespaceIds.AllowDns, {
+      metadata: { name: 'allow-dns', namespace: ns, labels: managed },
+      spec: { podSelector: {}, policyTypes: ['Egress'], egress: [renderDnsEgress(p.dns, ns)] },
+    });
+
+    if (p.apiServerEgress) {
+      claimName(this, 'NetworkPolicy', ns, 'allow-api-server');
+      this.apiServerPolicy = new k8s.KubeNetworkPolicy(this, AgentNamespaceIds.AllowApiServer, {
+        metadata: { name: 'allow-api-server', namespace: ns, labels: managed },
+        spec: {
+          podSelector: { matchLabels: { [API_ACCESS_LABEL]: 'true' } },
+          policyTypes: ['Egress'],
+          egress: [
+            {
+              to: p.apiServerEgress.cidrs.map((c) => ({ ipBlock: { cidr: c } })),
+              ports: renderPorts([{ port: p.apiServerEgress.port, protocol: 'TCP' }]),
+            },
+          ],
+        },
+      });
+    }
+  }
+
+}
+
+/** Pods with this label set to "true" may reach the API server through {@link AgentNamespace}'s API server policy. */
+export const API_ACCESS_LABEL = 'cdk8s-agent-platform.dev/api-access';

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { cidr, dnsLabel, labelMap, portNumber } from '../core/schemas.js';
+import { k8s } from '../internal/plus.js';
+import { problem } from '../internal/props.js';
+
+/** The label every namespace carries automatically (Kubernetes 1.21+); hand-set `name:` labels are not reliable (D-X-02). */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/** A port of a network rule. */
+export const networkPortSchema = z.strictObject({
+  /** Port number. */
+  port: portNumber,
+  /** @default 'TCP' */
+  protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
+});
+
+/**
+ * Pods selected by labels, in a namespace. Rendered as ONE peer carrying
+ * both selectors, so they are ANDed (D-SKR-04), with the namespace matched on
+ * `kubernetes.io/metadata.name`.
+ */
+export const podPeerSchema = z.strictObject({
+  /** Namespace of the pods. @default - the namespace of the policy */
+  namespace: dnsLabel.optional(),
+  /** Labels the pods carry. An empty map selects every pod of the namespace. */
+  podLabels: labelMap,
+});
+
+/** See {@link podPeerSchema}. */
+export type PodPeer = z.output<typeof podPeerSchema>;
+
+/** An egress destination: pods (by namespace and labels) or a CIDR block, with ports. */
+export const egressRuleSchema = z.union([
+  z.strictObject({
+    /** Human description, kept as a comment-like name in errors and docs. @default - none */
+    description: z.string().optional(),
+    /** Destination pods. */
+    pods: podPeerSchema,
+    /** Destination ports; at least one, an open port range is never implied. */
+    ports: z.array(networkPortSchema).min(1, { error: problem('is empty', 'list at least one port') }),
+  }),
+  z.strictObject({
+    /** Human description. @default - none */
+    description: z.string().optional(),
+    /** Destination CIDR block, e.g. `0.0.0.0/0` for internet HTTPS. */
+    cidr,
+    /** Blocks excluded from `cidr` (RFC1918, link-local, cloud metadata). @default [] */
+    except: z.array(cidr).default([]),
+    /** Destination ports; at least one. */
+    ports: z.array(networkPortSchema).min(1, { error: problem('is empty', 'list at least one port') }),
+  }),
+]);
+
+/** See {@link egressRuleSchema}. */
+export type EgressRule = z.output<typeof egressRuleSchema>;
+
+/** Private, link-local and metadata ranges excluded from internet egress by {@link internetEgress}. */
+export const NON_PUBLIC_IPV4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '100.64.0.0/10', '127.0.0.0/8'] as const;
+
+/**
+ * Egress to the public internet on the given ports (HTTPS 443 by default):
+ * `0.0.0.0/0` except private, link-local (cloud metadata 169.254.169.254) and
+ * CGNAT ranges (D-SKR-06).
+ */
+export function internetEgress(ports: number[] = [443], description = 'internet HTTPS'): z.input<typeof egressRuleSchema> {
+  return { description, cidr: '0.0.0.0/0', except: [...NON_PUBLIC_IPV4], ports: ports.map((port) => ({ port })) };
+}
+
+/** Renders pods in a namespace as one ANDed peer. */
+export function renderPodPeer(peer: PodPeer, policyNamespace: string): k8s.NetworkPolicyPeer {
+  const podSelector = { matchLabels: { ...peer.podLabels } };
+  if (peer.namespace === undefined || peer.namespace === policyNamespace) {
+    return { podSelector };
+  }
+  return { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: peer.namespace } }, podSelector };
+}
+
+/** Renders network ports. */
+export function renderPorts(ports: readonly z.output<typeof networkPortSchema>[]): k8s.NetworkPolicyPort[] {
+  return ports.map((p) => ({ protocol: p.protocol, port: k8s.IntOrString.fromNumber(p.port) }));
+}
+
+/** Renders an egress rule. */
+export function renderEgressRule(rule: EgressRule, policyNamespace: string): k8s.NetworkPolicyEgressRule {
+  const to: k8s.NetworkPolicyPeer =
+    'pods' in rule
+      ? renderPodPeer(rule.pods, policyNamespace)
+      : { ipBlock: { cidr: rule.cidr, ...(rule.except.length > 0 ? { except: [...rule.except] } : {}) } };
+  return { to: [to], ports: renderPorts(rule.ports) };
+}
+
+/** Where the cluster DNS runs. */
+export const dnsTargetSchema = z.strictObject({
+  /** @default 'kube-system' */
+  namespace: dnsLabel.default('kube-system'),
+  /** @default { 'k8s-app': 'kube-dns' } (CoreDNS keeps this label) */
+  podLabels: labelMap.default({ 'k8s-app': 'kube-dns' }),
+});
+
+/** DNS egress on UDP and TCP 53 to the cluster DNS pods, one ANDed peer (D-SKR-04, D-BSS-01). */
+export function renderDnsEgress(target: z.output<typeof dnsTargetSchema>, policyNamespace: string): k8s.NetworkPolicyEgressRule {
+  return {
+    to: [renderPodPeer({ namespace: target.namespace, podLabels: target.podLabels }, policyNamespace)],
+    ports: renderPorts([
+      { port: 53, protocol: 'UDP' },
+      { port: 53, protocol: 'TCP' },
+    ]),
+  };
+}
+
+/** Known sources of ingress traffic: the controller or Gateway proxy pods. */
+export const INGRESS_SOURCE_PRESETS = {
+  /** ingress-nginx controller pods, as its Helm chart and static manifests label them. */
+  'ingress-nginx': { namespace: 'ingress-nginx', podLabels: { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' } },
+  /** Envoy Gateway's managed Envoy proxy pods (default controller namespace). */
+  'envoy-gateway': { namespace: 'envoy-gateway-system', podLabels: { 'app.kubernetes.io/name': 'envoy', 'app.kubernetes.io/component': 'proxy' } },
+} as const satisfies Record<string, PodPeer>;
+
+/** A preset name or explicit pods. */
+export const ingressSourceSchema = z.union([z.enum(['ingress-nginx', 'envoy-gateway']), podPeerSchema]);
+
+/** Resolves an ingress source to pods. */
+export function resolveIngressSource(s: z.output<typeof ingressSourceSchema>): PodPeer {
+  return typeof s === 'string' ? INGRESS_SOURCE_PRESETS[s] : s;
+}
+
+/** Prometheus pods of kube-prometheus-stack in `monitoring`, the default scraper. */
+export const DEFAULT_MONITORING_SOURCE: PodPeer = { namespace: 'monitoring', podLabels: { 'app.kubernetes.io/name': 'prometheus' } };

@@ -1,0 +1,282 @@
+import { z } from 'zod';
+import { imageReference } from '../core/image.js';
+import { parseQuantity } from '../core/quantity.js';
+import { bytesQuantity, cpuQuantity, dnsLabel, dnsSubdomain, envVarName, httpPath, portName, portNumber } from '../core/schemas.js';
+import { looksLikeSecretName } from '../core/secret-names.js';
+import { k8s } from '../internal/plus.js';
+import { problem } from '../internal/props.js';
+import { SIZING_PRESETS, sizingPresetSchema } from './sizing.js';
+
+/** A key in a ConfigMap or Secret. */
+const keyRef = z.strictObject({
+  /** Name of the ConfigMap or Secret. */
+  name: dnsSubdomain,
+  /** Key inside it. */
+  key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: problem('is not a valid key', "use letters, digits, '-', '_' and '.'") }),
+  /**
+   * Whether the pod may start without it. Off unless you opt in: a missing
+   * key should stop the pod, not start it without its configuration (D-SKR-10).
+   * @default false
+   */
+  optional: z.boolean().default(false),
+});
+
+/**
+ * One environment variable's value: a literal, or a reference. Secrets can
+ * only be referenced (`fromSecret`); the type has no way to carry a secret
+ * value, and a literal under a secret-like name is rejected.
+ */
+export const envValueSchema = z.union([
+  z.string(),
+  z.strictObject({ /** A ConfigMap key. */ fromConfigMap: keyRef }),
+  z.strictObject({ /** A Secret key. */ fromSecret: keyRef }),
+  z.strictObject({ /** A pod field, e.g. `metadata.name`, `status.podIP`. */ fromField: z.string().min(1) }),
+  z.strictObject({
+    /** A container resource, e.g. `limits.memory`. */
+    fromResource: z.strictObject({ resource: z.string().min(1), divisor: z.string().optional() }),
+  }),
+]);
+
+/** Environment variables by name, in order. */
+export const envSchema = z.record(envVarName, envValueSchema).superRefine((env, ctx) => {
+  for (const [name, value] of Object.entries(env)) {
+    if (typeof value === 'string' && looksLikeSecretName(name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: problem(`is a literal value under the secret-like name ${name}`, `reference a Secret instead: { fromSecret: { name: '<secret>', key: '<key>' } }`),
+      });
+    }
+  }
+});
+
+/** Sources of many variables at once. */
+export const envFromSchema = z.array(
+  z.union([
+    z.strictObject({ /** All keys of a ConfigMap. */ configMap: dnsSubdomain, prefix: z.string().optional() }),
+    z.strictObject({
+      /** All keys of a Secret. Prefer single `fromSecret` references or mounted files (CKV_K8S_35). */
+      secret: dnsSubdomain,
+      prefix: z.string().optional(),
+    }),
+  ]),
+);
+
+const resourceSet = z.strictObject({
+  /** CPU, like `500m`. */
+  cpu: cpuQuantity,
+  /** Memory, like `512Mi`. */
+  memory: bytesQuantity,
+  /** Ephemeral storage (container writable layer, logs, emptyDir), like `1Gi`. */
+  ephemeralStorage: bytesQuantity,
+});
+
+/** Explicit requests and limits. */
+export const explicitResourcesSchema = z
+  .strictObject({ requests: resourceSet, limits: resourceSet })
+  .superRefine((r, ctx) => {
+    for (const key of ['cpu', 'memory', 'ephemeralStorage'] as const) {
+      const req = parseQuantity(r.requests[key]);
+      const lim = parseQuantity(r.limits[key]);
+      if (req !== undefined && lim !== undefined && req > lim) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['requests', key],
+          message: problem(`is above the limit ${r.limits[key]}`, `lower the request or raise limits.${key}`),
+        });
+      }
+    }
+  });
+
+/** Requests and limits: a sizing preset (`small`, `medium`, `large`, `xlarge`) or given explicitly. */
+export const resourcesSchema = z.union([sizingPresetSchema, explicitResourcesSchema]);
+
+/** Resolved requests and limits. */
+export type ResolvedResources = z.output<typeof explicitResourcesSchema>;
+
+/** Resolves a preset name to requests and limits. */
+export function resolveResources(r: z.output<typeof resourcesSchema>): ResolvedResources {
+  return typeof r === 'string' ? SIZING_PRESETS[r] : r;
+}
+
+/** A container port. */
+export const containerPortSchema = z.strictObject({
+  /** IANA service name; Services and probes refer to it. */
+  name: portName,
+  /** Port number in the container. */
+  containerPort: portNumber,
+  /** @default 'TCP' */
+  protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
+});
+
+/**
+ * A probe. Give exactly one handler: `path` (HTTP GET), `tcpPort` or `command`.
+ * @see https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/
+ */
+export const probeSchema = z
+  .strictObject({
+    /** HTTP GET path. */
+    path: httpPath.optional(),
+    /** Port (name or number) of the HTTP GET. @default - the container's main port */
+    port: z.union([portName, portNumber]).optional(),
+    /** Port (name or number) of a TCP check. */
+    tcpPort: z.union([portName, portNumber]).optional(),
+    /** Command of an exec check. */
+    command: z.array(z.string()).min(1).optional(),
+    /** @default 0 */
+    initialDelaySeconds: z.number().int().min(0).default(0),
+    /** @default 10 */
+    periodSeconds: z.number().int().min(1).default(10),
+    /** Explicit, never the 1 s API default by accident. @default 3 */
+    timeoutSeconds: z.number().int().min(1).default(3),
+    /** @default 3 */
+    failureThreshold: z.number().int().min(1).default(3),
+  })
+  .superRefine((p, ctx) => {
+    const handlers = [p.path, p.tcpPort, p.command].filter((h) => h !== undefined).length;
+    if (handlers !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: problem(`has ${handlers} handlers`, "give exactly one of 'path' (HTTP GET), 'tcpPort' or 'command'"),
+      });
+    }
+  });
+
+/** A parsed probe. */
+export type ProbeOptions = z.output<typeof probeSchema>;
+
+/** A volume mount of a volume the pod declares. */
+export const volumeMountSchema = z.strictObject({
+  /** Name of the pod volume. */
+  name: dnsLabel,
+  /** Absolute path in the container. */
+  mountPath: z.string().regex(/^\//, { error: problem('must be an absolute path', "start it with '/'") }),
+  /** @default false */
+  readOnly: z.boolean().default(false),
+  /** Sub-path inside the volume. @default - the whole volume */
+  subPath: z.string().optional(),
+});
+
+/**
+ * An extra container of the pod (sidecar or init container). It is hardened
+ * exactly like the main container: non-root, read-only root filesystem, no
+ * privilege escalation, every capability dropped, RuntimeDefault seccomp.
+ */
+export const extraContainerSchema = z.strictObject({
+  /** Container name. */
+  name: dnsLabel,
+  /** Image reference; pinned outside `dev`. */
+  image: imageReference,
+  /** @default - `IfNotPresent` for digest-pinned images, else `Always` */
+  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
+  /** Entrypoint override. @default - the image's */
+  command: z.array(z.string()).optional(),
+  /** Arguments. @default - the image's */
+  args: z.array(z.string()).optional(),
+  /** Environment variables. @default {} */
+  env: envSchema.default({}),
+  /** Ports. @default [] */
+  ports: z.array(containerPortSchema).default([]),
+  /** Requests and limits. @default 'small' */
+  resources: resourcesSchema.default('small'),
+  /** Liveness probe. @default - none */
+  livenessProbe: probeSchema.optional(),
+  /** Readiness probe. @default - none */
+  readinessProbe: probeSchema.optional(),
+  /** Mounts of pod volumes. @default [] */
+  volumeMounts: z.array(volumeMountSchema).default([]),
+  /** UID for this container, when the image needs another than the pod's. @default - the pod's */
+  runAsUser: z.number().int().min(1, { error: problem('must not be root (0)', 'use a non-zero UID') }).optional(),
+  /**
+   * Init containers only: run as a native sidecar (`restartPolicy: Always`,
+   * Kubernetes 1.29+). @default false
+   */
+  restartAlways: z.boolean().default(false),
+});
+
+/** Options of an extra container. */
+export type ExtraContainerOptions = z.input<typeof extraContainerSchema>;
+
+/** The restricted container security context every container gets. */
+export function hardenedContainerSecurityContext(runAsUser?: number, runAsGroup?: number): k8s.SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    ...(runAsUser !== undefined ? { runAsUser } : {}),
+    ...(runAsGroup !== undefined ? { runAsGroup } : {}),
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** Renders env vars in the order given. */
+export function renderEnv(env: z.output<typeof envSchema>): k8s.EnvVar[] {
+  return Object.entries(env).map(([name, v]): k8s.EnvVar => {
+    if (typeof v === 'string') return { name, value: v };
+    if ('fromConfigMap' in v) {
+      return { name, valueFrom: { configMapKeyRef: { name: v.fromConfigMap.name, key: v.fromConfigMap.key, ...(v.fromConfigMap.optional ? { optional: true } : {}) } } };
+    }
+    if ('fromSecret' in v) {
+      return { name, valueFrom: { secretKeyRef: { name: v.fromSecret.name, key: v.fromSecret.key, ...(v.fromSecret.optional ? { optional: true } : {}) } } };
+    }
+    if ('fromField' in v) return { name, valueFrom: { fieldRef: { fieldPath: v.fromField } } };
+    return {
+      name,
+      valueFrom: {
+        resourceFieldRef: {
+          resource: v.fromResource.resource,
+          ...(v.fromResource.divisor ? { divisor: k8sQuantity(v.fromResource.divisor) } : {}),
+        },
+      },
+    };
+  });
+}
+
+/** Renders envFrom sources. */
+export function renderEnvFrom(envFrom: z.output<typeof envFromSchema>): k8s.EnvFromSource[] {
+  return envFrom.map((s) =>
+    'configMap' in s
+      ? { configMapRef: { name: s.configMap }, ...(s.prefix ? { prefix: s.prefix } : {}) }
+      : { secretRef: { name: s.secret }, ...(s.prefix ? { prefix: s.prefix } : {}) },
+  );
+}
+
+function k8sQuantity(q: string): k8s.Quantity {
+  return k8s.Quantity.fromString(q);
+}
+
+/** Renders requests and limits. */
+export function renderResources(r: ResolvedResources): k8s.ResourceRequirements {
+  const set = (s: ResolvedResources['requests']) => ({
+    cpu: k8sQuantity(s.cpu),
+    memory: k8sQuantity(s.memory),
+    'ephemeral-storage': k8sQuantity(s.ephemeralStorage),
+  });
+  return { requests: set(r.requests), limits: set(r.limits) };
+}
+
+/** Renders a probe; `defaultPort` is used for HTTP probes without a port. */
+export function renderProbe(p: ProbeOptions, defaultPort: string | number): k8s.Probe {
+  const intOrString = (v: string | number) => (typeof v === 'number' ? k8s.IntOrString.fromNumber(v) : k8s.IntOrString.fromString(v));
+  const handler: Partial<k8s.Probe> =
+    p.path !== undefined
+      ? { httpGet: { path: p.path, port: intOrString(p.port ?? defaultPort) } }
+      : p.tcpPort !== undefined
+        ? { tcpSocket: { port: intOrString(p.tcpPort) } }
+        : { exec: { command: p.command } };
+  return {
+    ...handler,
+    initialDelaySeconds: p.initialDelaySeconds,
+    periodSeconds: p.periodSeconds,
+    timeoutSeconds: p.timeoutSeconds,
+    failureThreshold: p.failureThreshold,
+  };
+}
+
+/** The pull policy: `IfNotPresent` for digest-pinned images (immutable), else `Always` (IMG-03). */
+export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
+  return /@sha256:[a-f0-9]{64}$/.test(image) ? 'IfNotPresent' : 'Always';
+}

@@ -94,7 +94,10 @@ export const seconds = z.number().int().min(0);
 /** A hostname (no scheme, no path, no port); `*.` wildcards allowed. */
 export const hostname = z
   .string()
-  .refine((h) => !/^[a-z]+:\/\//i.test(h), { error: problem('must not include a scheme', "drop 'https://' and give the bare host, like 'agents.example.com'") })
+  .refine((h) => !/^[a-z]+:\/\//i.test(h), {
+    error: problem('must not include a scheme', "drop 'https://' and give the bare host, like 'agents.example.com'"),
+    abort: true,
+  })
   .refine((h) => /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(h), {
     error: problem('is not a DNS hostname', "give a lowercase fully qualified host like 'agents.example.com'"),
   });

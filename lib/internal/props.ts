@@ -101,7 +101,18 @@ export function formatIssue(constructPath: string, issue: z.core.$ZodIssue, inpu
       return `${constructPath} ${formatPath(path)}: unknown property, got ${show(getAt(input, path))}; remove it or check its spelling`;
     });
   }
-  const received = show(getAt(input, issue.path));
+  if (issue.code === 'invalid_key') {
+    // A record key failed its schema: report the key's own problem at its path.
+    return issue.issues.flatMap((inner) =>
+      formatIssue(constructPath, { ...inner, path: [...issue.path] } as z.core.$ZodIssue, input).map((line) =>
+        line.replace(/, got [^;]*;/, `, got key ${show(issue.path[issue.path.length - 1])};`),
+      ),
+    );
+  }
+  // Custom issues about defaulted values carry the value in params.value.
+  const params = issue.code === 'custom' ? (issue.params as { value?: unknown } | undefined) : undefined;
+  const value = params && 'value' in params ? params.value : getAt(input, issue.path);
+  const received = show(value);
   let what: string;
   let fix: string;
   const custom = issue.message.indexOf(FIX);

@@ -362,7 +362,8 @@ export const SecureAgentDeploymentPropsSchema = z
       });
     }
     const minReplicas = autoscaling ? autoscaling.minReplicas : (p.replicas ?? d.replicas);
-    if (minReplicas < d.minReplicas) {
+    // Counts below 1 were already rejected by the field's own rule.
+    if (minReplicas >= 1 && minReplicas < d.minReplicas) {
       ctx.addIssue({
         code: 'custom',
         path: autoscaling ? ['autoscaling', 'minReplicas'] : ['replicas'],
@@ -441,6 +442,7 @@ export const SecureAgentDeploymentPropsSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['persistentVolume', 'accessMode'],
+        params: { value: p.persistentVolume.accessMode },
         message: problem(
           `is ${p.persistentVolume.accessMode} but the workload runs more than one replica, which cannot all attach it`,
           'use ReadWriteMany storage, keep the state in a database, or run one replica in dev',

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The project's test command (`npm test`, also run by CI through .ci/run).
+# It installs what the tests need: npm packages when node_modules is missing,
+# and Debian packages for the real tools the tests run, when missing and
+# running as root; otherwise it stops with the exact install command. Tests
+# that need a real tool never skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CDK8S_CHECK_UPGRADE=false
+
+# Debian packages the test suite runs for real: "<command>:<package>".
+REQUIRED_TOOLS=()
+
+missing=()
+for entry in "${REQUIRED_TOOLS[@]}"; do
+  cmd="${entry%%:*}"; pkg="${entry##*:}"
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = "0" ]; then
+    echo "installing Debian packages: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "the tests need Debian packages that are not installed; run:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+npx tsc -p tsconfig.json
+
+report=.vitest-report.json
+rm -f "$report"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@" || status=$?
+node -e '
+const fs = require("node:fs");
+const file = process.argv[1];
+if (!fs.existsSync(file)) { console.log("0 passed, 1 failed"); process.exit(0); }
+const r = JSON.parse(fs.readFileSync(file, "utf8"));
+// A test file that fails to load has no failed assertion; count it too.
+const brokenFiles = r.testResults.filter((t) => t.status === "failed" && !t.assertionResults.some((a) => a.status === "failed")).length;
+console.log(`${r.numPassedTests} passed, ${r.numFailedTests + brokenFiles} failed`);
+' "$report"
+exit "$status"

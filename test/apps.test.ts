@@ -1,0 +1,109 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Chart } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../apps/main.js';
+import { SecureAgentDeployment } from '../lib/index.js';
+import { all, podSpecs, type Obj } from './util.js';
+
+function charts(): Map<string, Obj[]> {
+  const app = buildApp(mkdtempSync(join(tmpdir(), 'cap-app-')));
+  return new Map(app.charts.map((c) => [c.node.id, c.toJson() as Obj[]]));
+}
+
+const CHARTS = charts();
+
+describe('apps', () => {
+  it('has the default chart and the skreaver chart', () => {
+    expect([...CHARTS.keys()]).toEqual(['agents', 'skreaver']);
+  });
+
+  for (const [name, objs] of CHARTS) {
+    describe(`chart ${name}`, () => {
+      it('matches its snapshot', () => {
+        expect(objs).toMatchSnapshot();
+      });
+
+      it('runs every pod under Pod Security restricted', () => {
+        const pods = podSpecs(objs);
+        expect(pods.length).toBeGreaterThan(0);
+        for (const { owner, spec } of pods) {
+          const podCtx = spec.securityContext ?? {};
+          expect(podCtx.runAsNonRoot, owner).toBe(true);
+          expect(podCtx.seccompProfile, owner).toEqual({ type: 'RuntimeDefault' });
+          expect(spec.hostNetwork ?? false, owner).toBe(false);
+          expect(spec.hostPID ?? false, owner).toBe(false);
+          expect(spec.hostIPC ?? false, owner).toBe(false);
+          for (const v of spec.volumes ?? []) {
+            expect(Object.keys(v).filter((k) => k !== 'name'), `${owner} volume ${v.name}`).toEqual([
+              expect.stringMatching(/^(configMap|csi|downwardAPI|emptyDir|ephemeral|persistentVolumeClaim|projected|secret)$/),
+            ]);
+          }
+          for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+            const where = `${owner} container ${c.name}`;
+            expect(c.securityContext.allowPrivilegeEscalation, where).toBe(false);
+            expect(c.securityContext.capabilities, where).toEqual({ drop: ['ALL'] });
+            expect(c.securityContext.readOnlyRootFilesystem, where).toBe(true);
+            expect(c.securityContext.privileged ?? false, where).toBe(false);
+            expect(c.securityContext.runAsUser ?? podCtx.runAsUser, where).toBeGreaterThan(0);
+            expect((c.ports ?? []).every((p: Obj) => p.hostPort === undefined), where).toBe(true);
+          }
+        }
+      });
+
+      it('makes every namespace restricted and default-deny with DNS allowed', () => {
+        const namespaces = all(objs, 'Namespace');
+        expect(namespaces.length).toBeGreaterThan(0);
+        for (const ns of namespaces) {
+          const n = ns.metadata.name;
+          expect(ns.metadata.namespace).toBeUndefined();
+          expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+          const policies = all(objs, 'NetworkPolicy').filter((p) => p.metadata.namespace === n);
+          expect(policies.some((p) => Object.keys(p.spec.podSelector).length === 0 && p.spec.policyTypes.join() === 'Ingress,Egress' && !p.spec.ingress && !p.spec.egress)).toBe(true);
+          const dns = policies.find((p) => Object.keys(p.spec.podSelector).length === 0 && (p.spec.egress ?? []).some((e: Obj) => e.ports?.some((port: Obj) => port.port === 53)));
+          expect(dns?.spec.egress[0].ports).toEqual([
+            { port: 53, protocol: 'UDP' },
+            { port: 53, protocol: 'TCP' },
+          ]);
+        }
+        // Every namespaced object lands in a namespace this chart creates.
+        const names = new Set(namespaces.map((n) => n.metadata.name));
+        for (const o of objs.filter((x) => x.kind !== 'Namespace')) {
+          expect(names.has(o.metadata.namespace), `${o.kind}/${o.metadata.name}`).toBe(true);
+        }
+      });
+
+      it('references no inline secret values', () => {
+        expect(all(objs, 'Secret')).toEqual([]);
+      });
+    });
+  }
+
+  it('synthesizes every chart to its own file with `cdk8s synth` from the compiled app', () => {
+    const out = mkdtempSync(join(tmpdir(), 'cap-synth-'));
+    try {
+      execFileSync('npx', ['cdk8s', 'synth', '--output', out], { env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' }, stdio: 'pipe' });
+      expect(readdirSync(out).sort()).toEqual(['agents.k8s.yaml', 'skreaver.k8s.yaml']);
+      for (const file of readdirSync(out)) {
+        const docs = parseAllDocuments(readFileSync(join(out, file), 'utf8')).map((d) => d.toJS() as Obj);
+        expect(docs).toEqual(CHARTS.get(file.replace('.k8s.yaml', '')));
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('writes nothing when props are bad', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'cap-bad-')), 'dist');
+    expect(() => {
+      const app = new App({ outdir: out });
+      const chart = new Chart(app, 'bad');
+      new SecureAgentDeployment(chart, 'Agent', { name: 'agent', namespace: 'agents', image: 'registry.example.com/agent:latest' });
+      app.synth();
+    }).toThrow(/props\.image: is a mutable image \(:latest\) in the production profile/);
+    expect(existsSync(out)).toBe(false);
+  });
+});

@@ -6,6 +6,7 @@ import { bytesQuantity, cidr, cpuQuantity, dnsLabel, labelMap, portNumber } from
 import { ANNOTATIONS, MANAGED_BY } from '../internal/labels.js';
 import { claimName } from '../internal/names.js';
 import { k8s, TARGET_KUBERNETES_VERSION } from '../internal/plus.js';
+import { ensureVerification } from '../validation/synth.js';
 import { parseProps, problem } from '../internal/props.js';
 import { dnsTargetSchema, renderDnsEgress, renderPorts } from '../network/peers.js';
 
@@ -184,6 +185,7 @@ export class AgentNamespace extends Construct {
   constructor(scope: Construct, id: string, props: AgentNamespaceProps) {
     super(scope, id);
     const p = parseProps(this, AgentNamespacePropsSchema, props);
+    ensureVerification(this);
     this.props = p;
     this.name = p.name;
     const ns = p.name;

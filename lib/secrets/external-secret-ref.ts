@@ -5,6 +5,7 @@ import type { IExternalSecret } from '@kubernetes-models/external-secrets/extern
 import { dnsLabel, dnsSubdomain, labelMap } from '../core/schemas.js';
 import { MANAGED_BY } from '../internal/labels.js';
 import { claimName } from '../internal/names.js';
+import { ensureVerification } from '../validation/synth.js';
 import { parseProps, problem } from '../internal/props.js';
 
 /** Props of {@link ExternalSecretRef}. */
@@ -73,6 +74,7 @@ export class ExternalSecretRef extends Construct {
   constructor(scope: Construct, id: string, props: ExternalSecretRefProps) {
     super(scope, id);
     const p = parseProps(this, ExternalSecretRefPropsSchema, props);
+    ensureVerification(this);
     this.secretName = p.name;
     this.keys = p.data.map((d) => d.secretKey);
     claimName(this, 'ExternalSecret', p.namespace, p.name);

@@ -7,6 +7,7 @@ import { renderHttpRoute, renderIngress } from '../exposure/exposure.js';
 import { ANNOTATIONS, recommendedLabels, selectorLabels, toLabelValue } from '../internal/labels.js';
 import { claimName } from '../internal/names.js';
 import { k8s } from '../internal/plus.js';
+import { ensureVerification } from '../validation/synth.js';
 import { parseProps } from '../internal/props.js';
 import { API_ACCESS_LABEL } from '../namespace/agent-namespace.js';
 import { DEFAULT_MONITORING_SOURCE, renderEgressRule, renderPodPeer, renderPorts, resolveIngressSource, type PodPeer } from '../network/peers.js';
@@ -102,6 +103,7 @@ export class SecureAgentDeployment extends Construct {
   constructor(scope: Construct, id: string, props: SecureAgentDeploymentProps) {
     super(scope, id);
     const p = parseProps(this, SecureAgentDeploymentPropsSchema, props);
+    ensureVerification(this);
     this.config = p;
     const { name, namespace: ns } = p;
     this.name = name;

@@ -1,0 +1,100 @@
+import type { Severity } from '../types.js';
+
+/**
+ * Severity of every check ID: CHECKS.md's normalised severity for its 70
+ * IDs, plus the IDs this project adds. A finding never picks its own
+ * severity; it takes the one recorded here, so one ID always means one
+ * severity.
+ *
+ * Added IDs:
+ * - `WKL-07` (next free number in group G): a shell script in a container
+ *   runs a pipeline without `set -o pipefail`, so a failure before the last
+ *   `|` is ignored (the D-SKR-01 backup that "succeeds" with an empty dump).
+ * - `WAIVER-01`: a waiver annotation gives no reason. A waiver is an
+ *   auditable decision, so an empty one blocks like the check it hides.
+ * - `WAIVER-02`: a waiver annotation names no known check ID (a typo; the
+ *   finding it meant to waive is still reported on its own).
+ */
+export const CHECK_SEVERITY = {
+  'PSS-01': 'High',
+  'PSS-02': 'Critical',
+  'PSS-03': 'Critical',
+  'PSS-04': 'High',
+  'PSS-05': 'Critical',
+  'PSS-06': 'High',
+  'PSS-07': 'Medium',
+  'PSS-08': 'Medium',
+  'PSS-09': 'High',
+  'PSS-10': 'High',
+  'PSS-11': 'High',
+  'PSS-12': 'High',
+  'PSS-13': 'Critical',
+  'PSS-14': 'Critical',
+  'PSS-15': 'Critical',
+  'PSS-16': 'High',
+  'PSS-17': 'High',
+  'PSS-18': 'High',
+  'SEC-01': 'High',
+  'SEC-02': 'Medium',
+  'SEC-03': 'Medium',
+  'SEC-04': 'Medium',
+  'SEC-05': 'High',
+  'SEC-06': 'High',
+  'SEC-07': 'High',
+  'SEC-08': 'Critical',
+  'IMG-01': 'High',
+  'IMG-02': 'Medium',
+  'IMG-03': 'Low',
+  'RES-01': 'High',
+  'RES-02': 'High',
+  'RES-03': 'Medium',
+  'RES-04': 'Medium',
+  'PRB-01': 'High',
+  'PRB-02': 'High',
+  'PRB-03': 'High',
+  'AVL-01': 'High',
+  'AVL-02': 'Medium',
+  'AVL-03': 'Medium',
+  'AVL-04': 'High',
+  'AVL-05': 'High',
+  'AVL-06': 'Medium',
+  'AVL-07': 'Medium',
+  'AVL-08': 'High',
+  'AVL-09': 'Medium',
+  'AVL-10': 'High',
+  'AVL-11': 'High',
+  'WKL-01': 'Critical',
+  'WKL-02': 'High',
+  'WKL-03': 'Medium',
+  'WKL-04': 'Medium',
+  'WKL-05': 'Low',
+  'WKL-06': 'Medium',
+  'WKL-07': 'High',
+  'NET-01': 'High',
+  'NET-02': 'High',
+  'NET-03': 'High',
+  'NET-04': 'High',
+  'NET-05': 'Medium',
+  'NET-06': 'High',
+  'NET-07': 'High',
+  'NET-08': 'High',
+  'NET-09': 'Medium',
+  'NET-10': 'Medium',
+  'RBAC-01': 'High',
+  'RBAC-02': 'Critical',
+  'RBAC-03': 'High',
+  'RBAC-04': 'High',
+  'RBAC-05': 'High',
+  'NS-01': 'High',
+  'OPS-01': 'Medium',
+  'WAIVER-01': 'High',
+  'WAIVER-02': 'Low',
+} as const satisfies Record<string, Severity>;
+
+/** A check ID this project knows. */
+export type CheckId = keyof typeof CHECK_SEVERITY;
+
+/** Whether `id` is a known check ID. */
+export function isCheckId(id: string): id is CheckId {
+  return Object.hasOwn(CHECK_SEVERITY, id);
+}

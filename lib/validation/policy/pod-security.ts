@@ -1,0 +1,298 @@
+import type { CheckId } from '../internal/checks.js';
+import { join } from '../internal/paths.js';
+import type { ContainerInfo, PodTemplate } from '../internal/pod-templates.js';
+import { arr, fmt, rec, str, type Rec } from '../internal/values.js';
+import { atLeast, type PolicyContext } from './context.js';
+
+/**
+ * Pod Security Standards, every Baseline and Restricted control (PSS-01 to
+ * PSS-17), on one pod template. Each violation is reported once, under the
+ * most specific control: a hostPath volume is PSS-05 (not also PSS-12), a
+ * capability outside the baseline set is PSS-04 (not also PSS-17), an
+ * `Unconfined` seccomp profile is PSS-10 (not also PSS-16).
+ *
+ * @see https://kubernetes.io/docs/concepts/security/pod-security-standards/
+ */
+
+/** Capabilities Baseline allows in `capabilities.add`. */
+const BASELINE_CAPABILITIES = new Set([
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+]);
+
+/** Sysctls Baseline allows, with the Kubernetes minor version that added each. */
+const SAFE_SYSCTLS: readonly (readonly [string, string])[] = [
+  ['kernel.shm_rmid_forced', '1.0'],
+  ['net.ipv4.ip_local_port_range', '1.0'],
+  ['net.ipv4.ip_unprivileged_port_start', '1.22'],
+  ['net.ipv4.tcp_syncookies', '1.0'],
+  ['net.ipv4.ping_group_range', '1.0'],
+  ['net.ipv4.ip_local_reserved_ports', '1.27'],
+  ['net.ipv4.tcp_keepalive_time', '1.29'],
+  ['net.ipv4.tcp_fin_timeout', '1.29'],
+  ['net.ipv4.tcp_keepalive_intvl', '1.29'],
+  ['net.ipv4.tcp_keepalive_probes', '1.29'],
+];
+
+/** Volume types Restricted allows (hostPath is reported as PSS-05). */
+const RESTRICTED_VOLUME_TYPES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
+
+const SELINUX_TYPES = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t']);
+
+const APPARMOR_ANNOTATION = 'container.apparmor.security.beta.kubernetes.io/';
+
+function normalizeCap(cap: string): string {
+  const upper = cap.toUpperCase();
+  return upper.startsWith('CAP_') ? upper.slice(4) : upper;
+}
+
+function sc(c: Rec): Rec | undefined {
+  return rec(c.securityContext);
+}
+
+/**
+ * Reports a setting that the pod's securityContext provides and a
+ * container's may override (runAsNonRoot, seccompProfile, runAsUser): a bad
+ * pod value is reported on the pod when a container inherits it; a bad
+ * container value on the container; a value unset everywhere once on the
+ * pod, or per container when only some containers leave it unset.
+ */
+export function checkInherited<T>(
+  t: PodTemplate,
+  options: {
+    readonly containers: readonly ContainerInfo[];
+    /** Field path under `securityContext` (`runAsNonRoot`, `seccompProfile.type`). */
+    readonly field: string;
+    readonly read: (securityContext: Rec | undefined) => T | undefined;
+    /** Whether a set value passes. */
+    readonly ok: (value: T) => boolean;
+    /** Reports a bad set value. */
+    readonly bad: (path: string, subject: string, value: T) => void;
+    /** Reports an unset value; `where` reads "on the pod and every container" or "on the container and the pod". */
+    readonly unset: (path: string, subject: string, where: string) => void;
+  },
+): void {
+  const podSc = rec(t.spec.securityContext);
+  const podValue = options.read(podSc);
+  const podPath = join(t.specPath, 'securityContext', ...options.field.split('.'));
+  const inheriting = options.containers.filter((ci) => options.read(sc(ci.c)) === undefined);
+  if (podValue !== undefined && !options.ok(podValue) && inheriting.length > 0) options.bad(podPath, 'pod', podValue);
+  for (const ci of options.containers) {
+    const v = options.read(sc(ci.c));
+    if (v !== undefined && !options.ok(v)) options.bad(join(ci.path, 'securityContext', ...options.field.split('.')), ci.label, v);
+  }
+  if (podValue !== undefined || inheriting.length === 0) return;
+  if (inheriting.length === options.containers.length) {
+    options.unset(podPath, 'pod', 'on the pod and every container');
+  } else {
+    for (const ci of inheriting) options.unset(join(ci.path, 'securityContext', ...options.field.split('.')), ci.label, 'on the container and the pod');
+  }
+}
+
+/** Runs PSS-01 to PSS-17 on a pod template. */
+export function checkPodSecurity(t: PodTemplate, ctx: PolicyContext): void {
+  const { sink } = ctx;
+  const o = t.obj;
+  const spec = t.spec;
+  const podSc = rec(spec.securityContext);
+  const report = (id: CheckId, path: string, message: string, fix: string) => sink.add(o, id, path, message, fix);
+  const podPath = (...keys: string[]) => join(t.specPath, 'securityContext', ...keys);
+  const cPath = (ci: ContainerInfo, ...keys: string[]) => join(ci.path, 'securityContext', ...keys);
+
+  // PSS-01 HostProcess.
+  if (rec(podSc?.windowsOptions)?.hostProcess === true) {
+    report('PSS-01', podPath('windowsOptions', 'hostProcess'), 'pod runs as a windows hostProcess, got hostProcess true', 'remove windowsOptions.hostProcess');
+  }
+  for (const ci of t.containers) {
+    if (rec(sc(ci.c)?.windowsOptions)?.hostProcess === true) {
+      report('PSS-01', cPath(ci, 'windowsOptions', 'hostProcess'), `${ci.label} runs as a windows hostProcess, got hostProcess true`, 'remove windowsOptions.hostProcess');
+    }
+  }
+
+  // PSS-02 Host namespaces.
+  const hostNs: readonly (readonly [string, string])[] = [
+    ['hostNetwork', 'shares the host network namespace'],
+    ['hostPID', 'shares the host PID namespace'],
+    ['hostIPC', 'shares the host IPC namespace'],
+    ['shareProcessNamespace', 'shares one process namespace between its containers'],
+  ];
+  for (const [field, what] of hostNs) {
+    if (spec[field] === true) report('PSS-02', join(t.specPath, field), `pod ${what}, got ${field} true`, `remove ${field} or set it to false`);
+  }
+
+  // PSS-05 HostPath volumes, PSS-12 volume types.
+  arr(spec.volumes).forEach((raw, i) => {
+    const v = rec(raw);
+    if (!v) return;
+    const name = str(v.name) ?? `#${i}`;
+    const hostPath = rec(v.hostPath);
+    if (hostPath) {
+      report(
+        'PSS-05',
+        join(t.specPath, 'volumes', i, 'hostPath'),
+        `volume "${name}" mounts the host path ${fmt(hostPath.path)}`,
+        'use an emptyDir, configMap, secret, projected or persistentVolumeClaim volume; a node agent needs a namespace with a documented pod security exception',
+      );
+      return;
+    }
+    const type = Object.keys(v).find((k) => k !== 'name');
+    if (type !== undefined && !RESTRICTED_VOLUME_TYPES.has(type)) {
+      report(
+        'PSS-12',
+        join(t.specPath, 'volumes', i, type),
+        `volume "${name}" has type ${type}, which pod security restricted forbids`,
+        'use configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected or secret',
+      );
+    }
+  });
+
+  // PSS-07 AppArmor (annotations before 1.30, fields after), pod level.
+  for (const [key, value] of Object.entries(t.annotations)) {
+    if (key.startsWith(APPARMOR_ANNOTATION) && value !== 'runtime/default' && !value.startsWith('localhost/')) {
+      report(
+        'PSS-07',
+        join(t.metaPath, 'annotations', key),
+        `container "${key.slice(APPARMOR_ANNOTATION.length)}" runs with AppArmor profile ${fmt(value)}`,
+        'use runtime/default or a localhost/ profile',
+      );
+    }
+  }
+  if (rec(podSc?.appArmorProfile)?.type === 'Unconfined') {
+    report('PSS-07', podPath('appArmorProfile', 'type'), 'pod runs without AppArmor, got appArmorProfile.type "Unconfined"', 'use RuntimeDefault or Localhost');
+  }
+
+  // PSS-08 SELinux, pod level.
+  checkSeLinux(rec(podSc?.seLinuxOptions), 'pod', podPath('seLinuxOptions'), report);
+
+  // PSS-10 Seccomp Unconfined, pod level (and the pre-1.27 annotations).
+  if (rec(podSc?.seccompProfile)?.type === 'Unconfined') {
+    report('PSS-10', podPath('seccompProfile', 'type'), 'pod disables seccomp, got seccompProfile.type "Unconfined"', 'use seccompProfile.type RuntimeDefault (or Localhost)');
+  }
+  for (const [key, value] of Object.entries(t.annotations)) {
+    if ((key === 'seccomp.security.alpha.kubernetes.io/pod' || key.startsWith('container.seccomp.security.alpha.kubernetes.io/')) && value === 'unconfined') {
+      report('PSS-10', join(t.metaPath, 'annotations', key), `seccomp is disabled by annotation ${key}, got "unconfined"`, 'remove the annotation and set securityContext.seccompProfile.type: RuntimeDefault');
+    }
+  }
+
+  // PSS-11 Sysctls.
+  const allowed = new Set(SAFE_SYSCTLS.filter(([, since]) => atLeast(ctx.version, since)).map(([name]) => name));
+  arr(podSc?.sysctls).forEach((raw, i) => {
+    const name = str(rec(raw)?.name);
+    if (name !== undefined && !allowed.has(name)) {
+      report(
+        'PSS-11',
+        join(t.specPath, 'securityContext', 'sysctls', i, 'name'),
+        `pod sets sysctl ${fmt(name)}, which is not in the safe set of kubernetes ${ctx.version}`,
+        'remove it; only namespaced safe sysctls (kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, ...) are allowed',
+      );
+    }
+  });
+
+  // PSS-14 runAsNonRoot, PSS-16 seccomp profile (pod or every container).
+  const psaContainers = t.containers;
+  checkInherited<unknown>(t, {
+    containers: psaContainers,
+    field: 'runAsNonRoot',
+    read: (s) => s?.runAsNonRoot,
+    ok: (v) => v === true,
+    bad: (path, subject, v) => report('PSS-14', path, `${subject} may run as root, got runAsNonRoot ${fmt(v)}`, 'set securityContext.runAsNonRoot: true on the pod'),
+    unset: (path, subject, where) => report('PSS-14', path, `${subject} may run as root, got runAsNonRoot unset ${where}`, 'set securityContext.runAsNonRoot: true on the pod'),
+  });
+  checkInherited<unknown>(t, {
+    containers: psaContainers,
+    field: 'seccompProfile.type',
+    read: (s) => rec(s?.seccompProfile)?.type,
+    // Unconfined is PSS-10's; this control asks for a profile to be set.
+    ok: (v) => v === 'RuntimeDefault' || v === 'Localhost' || v === 'Unconfined',
+    bad: (path, subject, v) => report('PSS-16', path, `${subject} has an invalid seccomp profile, got seccompProfile.type ${fmt(v)}`, 'set securityContext.seccompProfile.type: RuntimeDefault on the pod'),
+    unset: (path, subject, where) => report('PSS-16', path, `${subject} runs without a seccomp profile, got seccompProfile.type unset ${where}`, 'set securityContext.seccompProfile.type: RuntimeDefault on the pod'),
+  });
+
+  // PSS-15 runAsUser 0.
+  if (podSc?.runAsUser === 0) report('PSS-15', podPath('runAsUser'), 'pod runs as root, got runAsUser 0', 'set runAsUser to a non-zero UID (10000 or above)');
+
+  for (const ci of t.containers) {
+    const s = sc(ci.c);
+    // PSS-03 Privileged.
+    if (s?.privileged === true) report('PSS-03', cPath(ci, 'privileged'), `${ci.label} is privileged, got privileged true`, 'remove privileged or set it to false');
+
+    // PSS-04 baseline capabilities, PSS-17 restricted capabilities.
+    const caps = rec(s?.capabilities);
+    const added = arr(caps?.add).filter((c): c is string => typeof c === 'string');
+    const outsideBaseline = added.filter((c) => !BASELINE_CAPABILITIES.has(normalizeCap(c)));
+    const beyondRestricted = added.filter((c) => BASELINE_CAPABILITIES.has(normalizeCap(c)) && normalizeCap(c) !== 'NET_BIND_SERVICE');
+    if (outsideBaseline.length > 0) {
+      report('PSS-04', cPath(ci, 'capabilities', 'add'), `${ci.label} adds capabilities outside the baseline set, got ${outsideBaseline.join(', ')}`, 'remove them; restricted allows adding only NET_BIND_SERVICE');
+    }
+    if (beyondRestricted.length > 0) {
+      report('PSS-17', cPath(ci, 'capabilities', 'add'), `${ci.label} adds capabilities restricted forbids, got ${beyondRestricted.join(', ')}`, 'remove them; restricted allows adding only NET_BIND_SERVICE');
+    }
+    const drop = arr(caps?.drop).filter((c): c is string => typeof c === 'string');
+    if (!drop.some((c) => c.toUpperCase() === 'ALL')) {
+      report(
+        'PSS-17',
+        cPath(ci, 'capabilities', 'drop'),
+        `${ci.label} keeps the runtime's default capabilities (NET_RAW among them), got capabilities.drop ${drop.length > 0 ? drop.join(', ') : 'unset'}`,
+        'set securityContext.capabilities.drop: ["ALL"]',
+      );
+    }
+
+    // PSS-06 Host ports.
+    arr(ci.c.ports).forEach((raw, j) => {
+      const hostPort = rec(raw)?.hostPort;
+      if (typeof hostPort === 'number' && hostPort !== 0) {
+        report('PSS-06', join(ci.path, 'ports', j, 'hostPort'), `${ci.label} binds host port ${hostPort}`, 'remove hostPort and expose the pod through a Service');
+      }
+    });
+
+    // PSS-07 AppArmor field.
+    if (rec(s?.appArmorProfile)?.type === 'Unconfined') {
+      report('PSS-07', cPath(ci, 'appArmorProfile', 'type'), `${ci.label} runs without AppArmor, got appArmorProfile.type "Unconfined"`, 'use RuntimeDefault or Localhost');
+    }
+    // PSS-08 SELinux.
+    checkSeLinux(rec(s?.seLinuxOptions), ci.label, cPath(ci, 'seLinuxOptions'), report);
+    // PSS-09 /proc mount.
+    if (s?.procMount !== undefined && s.procMount !== 'Default') {
+      report('PSS-09', cPath(ci, 'procMount'), `${ci.label} unmasks /proc, got procMount ${fmt(s.procMount)}`, 'remove procMount (Default)');
+    }
+    // PSS-10 Seccomp Unconfined.
+    if (rec(s?.seccompProfile)?.type === 'Unconfined') {
+      report('PSS-10', cPath(ci, 'seccompProfile', 'type'), `${ci.label} disables seccomp, got seccompProfile.type "Unconfined"`, 'use seccompProfile.type RuntimeDefault (or Localhost)');
+    }
+    // PSS-13 Privilege escalation.
+    if (s?.allowPrivilegeEscalation !== false) {
+      report(
+        'PSS-13',
+        cPath(ci, 'allowPrivilegeEscalation'),
+        `${ci.label} may escalate privileges, got allowPrivilegeEscalation ${fmt(s?.allowPrivilegeEscalation)}`,
+        'set securityContext.allowPrivilegeEscalation: false',
+      );
+    }
+    // PSS-15 runAsUser 0.
+    if (s?.runAsUser === 0) report('PSS-15', cPath(ci, 'runAsUser'), `${ci.label} runs as root, got runAsUser 0`, 'set runAsUser to a non-zero UID (10000 or above)');
+  }
+}
+
+function checkSeLinux(opts: Rec | undefined, subject: string, path: string, report: (id: CheckId, path: string, message: string, fix: string) => void): void {
+  if (!opts) return;
+  const type = opts.type;
+  if (type !== undefined && !(typeof type === 'string' && SELINUX_TYPES.has(type))) {
+    report('PSS-08', join(path, 'type'), `${subject} sets SELinux type ${fmt(type)}`, 'remove it or use container_t, container_init_t, container_kvm_t or container_engine_t');
+  }
+  for (const field of ['user', 'role'] as const) {
+    if (opts[field] !== undefined && opts[field] !== '') {
+      report('PSS-08', join(path, field), `${subject} sets a custom SELinux ${field}, got ${fmt(opts[field])}`, `remove seLinuxOptions.${field}`);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { Chart } from 'cdk8s';
+import type { IConstruct } from 'constructs';
+import { type Finding, type KubernetesVersion, type Manifest } from './types.js';
+import { verify } from './verify.js';
+
+/** Options of the verification run at synth. */
+export interface VerificationOptions {
+  /** Kubernetes minor version to validate against. @default '1.28' */
+  readonly kubernetesVersion?: KubernetesVersion;
+  /** References that exist outside the app, as `Kind/name` or `Kind/namespace/name`. @default [] */
+  readonly external?: readonly string[];
+  /** Where Medium and Low findings (and waivers) are reported. @default - standard error */
+  readonly warn?: (line: string) => void;
+  /**
+   * `enforce` fails synth on Critical and High findings; `off` skips
+   * verification, for unit tests of a single construct whose chart is not a
+   * whole deployable bundle (no namespace, no network baseline).
+   * @default 'enforce'
+   */
+  readonly mode?: 'enforce' | 'off';
+}
+
+const registered = new WeakMap<IConstruct, VerificationOptions>();
+interface Memo {
+  readonly fingerprint: number;
+  readonly errors: string[];
+}
+const memo = new WeakMap<IConstruct, Memo>();
+const running = new WeakSet<IConstruct>();
+
+/** Formats a finding as one line: `<CHECK> <severity> <Kind> <ns>/<name> <path>: <message>; fix: <fix>`. */
+export function formatFinding(f: Finding): string {
+  const where = f.namespace ? `${f.namespace}/${f.name}` : f.name;
+  const waived = f.waived ? ` (waived: ${f.waived.reason})` : '';
+  return `${f.checkId} ${f.severity} ${f.kind} ${where} ${f.path}: ${f.message}; fix: ${f.fix}${waived}`;
+}
+
+/**
+ * Verifies every object of the app before cdk8s writes any YAML: strict
+ * schema validation, the policy checks and the cross-resource invariants run
+ * over all charts together. Critical and High findings fail the synth with
+ * one report listing all of them, so nothing is written; Medium and Low
+ * findings and waivers are reported as warnings.
+ *
+ * The constructs of this library enable it on their App automatically;
+ * call it yourself to set options or to verify an app of plain objects.
+ * Calling it again replaces the options.
+ */
+export function enableVerification(scope: IConstruct, options: VerificationOptions = {}): void {
+  const root = scope.node.root;
+  const first = !registered.has(root);
+  registered.set(root, options);
+  if (!first) return;
+  root.node.addValidation({
+    validate: () => {
+      const opts = registered.get(root) ?? {};
+      // Chart.toJson() validates the whole app again (cdk8s does so for every
+      // chart it writes), so a run inside a run answers nothing, and a tree
+      // that has not changed since the last run reuses its result.
+      if (opts.mode === 'off' || running.has(root)) return [];
+      const constructs = root.node.findAll();
+      const cached = memo.get(root);
+      if (cached && cached.fingerprint === constructs.length) return cached.errors;
+      const manifests: Manifest[] = [];
+      running.add(root);
+      try {
+        for (const c of constructs) {
+          if (Chart.isChart(c)) manifests.push(...(c.toJson() as Manifest[]));
+        }
+      } finally {
+        running.delete(root);
+      }
+      const report = verify(manifests, { kubernetesVersion: opts.kubernetesVersion ?? '1.28', external: opts.external ?? [] });
+      const warn = opts.warn ?? ((line: string) => process.stderr.write(`warning: ${line}\n`));
+      for (const f of report.findings) {
+        if (!report.blocking.includes(f)) warn(formatFinding(f));
+      }
+      const errors = report.blocking.map(formatFinding);
+      memo.set(root, { fingerprint: constructs.length, errors });
+      return errors;
+    },
+  });
+}
+
+/** Enables verification with default options unless already enabled; called by every construct. */
+export function ensureVerification(scope: IConstruct): void {
+  if (!registered.has(scope.node.root)) enableVerification(scope);
+}

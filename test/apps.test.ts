@@ -6,7 +6,9 @@ import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../apps/main.js';
-import { SecureAgentDeployment } from '../lib/index.js';
+import { JsonPatch } from 'cdk8s';
+import { AgentNamespace, SecureAgentDeployment, verify } from '../lib/index.js';
+import { validateSchema } from '../lib/validation/schema/index.js';
 import { all, podSpecs, type Obj } from './util.js';
 
 function charts(): Map<string, Obj[]> {
@@ -76,6 +78,16 @@ describe('apps', () => {
         }
       });
 
+      it.each(['1.28', '1.31'] as const)('passes strict schema validation for Kubernetes %s', (version) => {
+        expect(validateSchema(objs, { kubernetesVersion: version })).toEqual([]);
+      });
+
+      it('has no Critical or High finding in the full verification', () => {
+        const report = verify(objs);
+        expect(report.blocking).toEqual([]);
+        expect(report.waived).toEqual([]);
+      });
+
       it('references no inline secret values', () => {
         expect(all(objs, 'Secret')).toEqual([]);
       });
@@ -94,6 +106,27 @@ describe('apps', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  it('fails synth with one report of every blocking finding and writes nothing', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'cap-verify-')), 'dist');
+    const app = new App({ outdir: out });
+    const chart = new Chart(app, 'broken');
+    new AgentNamespace(chart, 'Ns', { name: 'agents' });
+    const agent = new SecureAgentDeployment(chart, 'Agent', { name: 'agent', namespace: 'agents', image: 'registry.example.com/agent:1.0.0' });
+    // The escape hatch can still break the rules; verification catches it.
+    agent.deployment.addJsonPatch(JsonPatch.replace('/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation', true));
+    agent.deployment.addJsonPatch(JsonPatch.add('/spec/template/spec/hostNetwork', true));
+    let message = '';
+    try {
+      app.synth();
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^Validation failed with the following errors:\n/);
+    expect(message).toContain('PSS-13 Critical Deployment agents/agent spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation');
+    expect(message).toContain('PSS-02 Critical Deployment agents/agent spec.template.spec.hostNetwork');
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 
   it('writes nothing when props are bad', () => {

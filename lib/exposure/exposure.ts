@@ -162,24 +162,21 @@ export function renderIngress(
   for (const [key, value] of Object.entries(e.extraAnnotations)) {
     annotations[key.startsWith(NGINX) ? key : `${NGINX}${key}`] = value;
   }
+  const spec = (paths: readonly string[], pathType: string): k8s.IngressSpec => ({
+    ingressClassName: e.className,
+    ...(e.tls ? { tls: [{ hosts: [e.host], secretName: e.tls.secretName }] } : {}),
+    rules: [
+      {
+        host: e.host,
+        http: {
+          paths: paths.map((path) => ({ path, pathType, backend: { service: { name: backend.service, port: { name: backend.portName } } } })),
+        },
+      },
+    ],
+  });
   const main = new k8s.KubeIngress(scope, id, {
     metadata: { name: meta.name, namespace: meta.namespace, labels: meta.labels, annotations },
-    spec: {
-      ingressClassName: e.className,
-      ...(e.tls ? { tls: [{ hosts: [e.host], secretName: e.tls.secretName }] } : {}),
-      rules: [
-        {
-          host: e.host,
-          http: {
-            paths: e.paths.map((path) => ({
-              path,
-              pathType: e.pathType,
-              backend: { service: { name: backend.service, port: { name: backend.portName } } },
-            })),
-          },
-        },
-      ],
-    },
+    spec: spec(e.paths, e.pathType),
   });
   if (blockedPaths.length === 0) return [main];
   // ingress-nginx has no path deny without snippets; a second Ingress for the
@@ -194,22 +191,7 @@ export function renderIngress(
         ...(e.tls ? { [`${NGINX}ssl-redirect`]: 'true', [`${NGINX}force-ssl-redirect`]: 'true' } : {}),
       },
     },
-    spec: {
-      ingressClassName: e.className,
-      ...(e.tls ? { tls: [{ hosts: [e.host], secretName: e.tls.secretName }] } : {}),
-      rules: [
-        {
-          host: e.host,
-          http: {
-            paths: blockedPaths.map((path) => ({
-              path,
-              pathType: 'Exact',
-              backend: { service: { name: backend.service, port: { name: backend.portName } } },
-            })),
-          },
-        },
-      ],
-    },
+    spec: spec(blockedPaths, 'Exact'),
   });
   return [main, blocked];
 }

@@ -67,14 +67,15 @@ export function addSkreaverChart(app: App): Chart {
   const chart = new Chart(app, 'skreaver');
 
   // One Namespace with all labels (D-SKR-14); the quota admits HPA max plus
-  // surge: 11 pods x 2 CPU limit = 22 CPU, so limits.cpu is 24, not 16, and
+  // surge: 11 pods x 2 CPU limit = 22 CPU, so limits.cpu is 24, not 16
+  // (and 11 x 4Gi ephemeral storage = 44Gi, so 60Gi), and
   // the LimitRange sets default/defaultRequest explicitly (D-SKR-05).
   const ns = new AgentNamespace(chart, 'Namespace', {
     name: 'skreaver',
     labels: { name: 'skreaver', environment: 'production' },
     quota: {
       requests: { cpu: '8', memory: '16Gi', ephemeralStorage: '20Gi' },
-      limits: { cpu: '24', memory: '32Gi', ephemeralStorage: '40Gi' },
+      limits: { cpu: '24', memory: '32Gi', ephemeralStorage: '60Gi' },
       pods: 30,
       persistentVolumeClaims: 10,
     },

@@ -50,16 +50,18 @@ export const envSchema = z.record(envVarName, envValueSchema).superRefine((env, 
   }
 });
 
-/** Sources of many variables at once. */
+/**
+ * Sources of many variables at once: ConfigMaps only. A whole Secret as env
+ * exposes every key to the process and its children (CKV_K8S_35, D-WVR-13):
+ * reference single keys with `{ fromSecret }` or mount the Secret as files.
+ */
 export const envFromSchema = z.array(
-  z.union([
-    z.strictObject({ /** All keys of a ConfigMap. */ configMap: dnsSubdomain, prefix: z.string().optional() }),
-    z.strictObject({
-      /** All keys of a Secret. Prefer single `fromSecret` references or mounted files (CKV_K8S_35). */
-      secret: dnsSubdomain,
-      prefix: z.string().optional(),
-    }),
-  ]),
+  z.strictObject({
+    /** All keys of a ConfigMap. */
+    configMap: dnsSubdomain,
+    /** Prefix for every variable name. @default - none */
+    prefix: z.string().optional(),
+  }),
 );
 
 const resourceSet = z.strictObject({
@@ -237,11 +239,7 @@ export function renderEnv(env: z.output<typeof envSchema>): k8s.EnvVar[] {
 
 /** Renders envFrom sources. */
 export function renderEnvFrom(envFrom: z.output<typeof envFromSchema>): k8s.EnvFromSource[] {
-  return envFrom.map((s) =>
-    'configMap' in s
-      ? { configMapRef: { name: s.configMap }, ...(s.prefix ? { prefix: s.prefix } : {}) }
-      : { secretRef: { name: s.secret }, ...(s.prefix ? { prefix: s.prefix } : {}) },
-  );
+  return envFrom.map((s) => ({ configMapRef: { name: s.configMap }, ...(s.prefix ? { prefix: s.prefix } : {}) }));
 }
 
 function k8sQuantity(q: string): k8s.Quantity {

@@ -183,7 +183,7 @@ export const SecureAgentDeploymentPropsSchema = z
 
     /** Environment variables, by name, in order. Secrets only as `{ fromSecret: { name, key } }`. @default {} */
     env: envSchema.default({}),
-    /** Sources of many variables. @default [] */
+    /** ConfigMaps whose keys all become variables (Secrets only key by key). @default [] */
     envFrom: envFromSchema.default([]),
 
     /** Liveness probe. @default - GET /healthz on http */

@@ -180,7 +180,7 @@ describe('SecureAgentDeployment', () => {
       const c = one(
         build({
           env: { A: '1', B: { fromConfigMap: { name: 'cm', key: 'b' } }, C_TOKEN: { fromSecret: { name: 's', key: 'c', optional: true } }, D: { fromField: 'metadata.name' } },
-          envFrom: [{ configMap: 'cm-all' }, { secret: 's-all', prefix: 'S_' }],
+          envFrom: [{ configMap: 'cm-all' }, { configMap: 'more', prefix: 'M_' }],
         }),
         'Deployment',
       ).spec.template.spec.containers[0];
@@ -190,7 +190,7 @@ describe('SecureAgentDeployment', () => {
         { name: 'C_TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'c', optional: true } } },
         { name: 'D', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       ]);
-      expect(c.envFrom).toEqual([{ configMapRef: { name: 'cm-all' } }, { secretRef: { name: 's-all' }, prefix: 'S_' }]);
+      expect(c.envFrom).toEqual([{ configMapRef: { name: 'cm-all' } }, { configMapRef: { name: 'more' }, prefix: 'M_' }]);
     });
 
     it('mounts writable emptyDirs with a size limit and a read-only root filesystem', () => {
@@ -458,6 +458,7 @@ describe('SecureAgentDeployment', () => {
       ['no TLS in production', { exposure: { type: 'ingress', host: 'a.example.com' } }, `test/Agent props.exposure.tls: is missing; TLS is required outside dev, got undefined; add tls: { secretName: '<secret>', clusterIssuer: '<issuer>' }`],
       ['an HTTPRoute without an HTTPS listener in production', { exposure: { type: 'httpRoute', gateway: { name: 'g' }, hostnames: ['a.example.com'] } }, `test/Agent props.exposure.gateway.sectionName: is missing; TLS is required outside dev, got undefined; name the Gateway's HTTPS listener, e.g. sectionName: 'https'`],
       ['an invalid env var name', { env: { '1BAD': 'x' } }, `test/Agent props.env.1BAD: is not a valid environment variable name, got key "1BAD"; use letters, digits, '_', '-' and '.', not starting with a digit`],
+      ['a whole Secret as env', { envFrom: [{ secret: 'all-secrets' } as never] }, 'test/Agent props.envFrom[0].configMap: must be a string, got undefined; pass a string\n  test/Agent props.envFrom[0].secret: unknown property, got "all-secrets"; remove it or check its spelling'],
       ['a literal secret', { env: { DB_PASSWORD: 'hunter2' } }, `test/Agent props.env.DB_PASSWORD: is a literal value under the secret-like name DB_PASSWORD, got "hunter2"; reference a Secret instead: { fromSecret: { name: '<secret>', key: '<key>' } }`],
       ['an unknown prop', { replicaCount: 3 } as never, 'test/Agent props.replicaCount: unknown property, got 3; remove it or check its spelling'],
       ['a snippet annotation', { exposure: { type: 'ingress', host: 'a.example.com', tls: { secretName: 't' }, extraAnnotations: { 'configuration-snippet': 'x' } } }, 'test/Agent props.exposure.extraAnnotations.configuration-snippet: is a snippet annotation, got "x"; snippets allow config injection (CVE-2021-25742); use a documented annotation'],

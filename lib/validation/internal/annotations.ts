@@ -32,6 +32,9 @@ export const POD_SECURITY_EXCEPTION_ANNOTATION: string = ANNOTATIONS.podSecurity
  * On any object: references that exist outside the bundle, comma-separated,
  * as `Kind/name` (in the object's namespace; for a Namespace object, in that
  * namespace) or `Kind/namespace/name`, e.g. `"Secret/db-credentials,ConfigMap/ca-bundle"`.
+ * `Pod/<app>` declares pods labelled `app.kubernetes.io/name: <app>` that a
+ * NetworkPolicy podSelector peer may name although no workload in the bundle
+ * runs them.
  */
 export const EXTERNAL_REFS_ANNOTATION: string = ANNOTATIONS.externalRefs;
 

@@ -71,6 +71,8 @@ export function groupOf(apiVersion: string | undefined): string {
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
+const NO_WAIVERS: ReadonlyMap<string, string> = new Map();
+
 /** Reads the identity of one manifest. */
 export function describeObject(manifest: Manifest, index: number): ObjectInfo {
   const kind = str(manifest.kind) ?? '';
@@ -78,9 +80,9 @@ export function describeObject(manifest: Manifest, index: number): ObjectInfo {
   const namespaced = !CLUSTER_SCOPED_KINDS.has(kind);
   const namespace = str(meta?.namespace);
   const annotations = strMap(meta?.annotations);
-  const waivers = new Map<string, string>();
-  for (const [key, value] of Object.entries(annotations)) {
-    if (key.startsWith(WAIVER_ANNOTATION_PREFIX)) waivers.set(key.slice(WAIVER_ANNOTATION_PREFIX.length), value.trim());
+  let waivers: Map<string, string> | undefined;
+  for (const key in annotations) {
+    if (key.startsWith(WAIVER_ANNOTATION_PREFIX)) (waivers ??= new Map()).set(key.slice(WAIVER_ANNOTATION_PREFIX.length), annotations[key]!.trim());
   }
   return {
     manifest,
@@ -93,7 +95,7 @@ export function describeObject(manifest: Manifest, index: number): ObjectInfo {
     ns: namespaced ? (namespace !== undefined && namespace !== '' ? namespace : DEFAULT_NAMESPACE) : '',
     labels: strMap(meta?.labels),
     annotations,
-    waivers,
+    waivers: waivers ?? NO_WAIVERS,
   };
 }
 

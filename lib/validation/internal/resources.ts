@@ -140,6 +140,8 @@ export interface PodCharge {
   readonly missingBy: ReadonlyMap<string, ContainerInfo>;
   /** Whether no container has any request or limit (QoS BestEffort). */
   readonly bestEffort: boolean;
+  /** Each container's effective resources (ephemeral containers excluded). */
+  readonly containers: readonly { readonly ci: ContainerInfo; readonly eff: EffectiveResources }[];
 }
 
 /**
@@ -156,9 +158,11 @@ export function podCharge(containers: readonly ContainerInfo[], items: readonly 
   let bestEffort = true;
   const running: EffectiveResources[] = [];
   const inits: EffectiveResources[] = [];
+  const each: { ci: ContainerInfo; eff: EffectiveResources }[] = [];
   for (const ci of containers) {
     if (ci.list === 'ephemeralContainers') continue;
     const eff = effectiveResources(ci.c, items);
+    each.push({ ci, eff });
     for (const k of eff.fromLimitRange) fromLimitRange.add(k);
     for (const r of COMPUTE_RESOURCES) {
       for (const [kind, v] of [['requests', eff.requests], ['limits', eff.limits]] as const) {
@@ -178,5 +182,5 @@ export function podCharge(containers: readonly ContainerInfo[], items: readonly 
       (kind === 'requests' ? requests : limits)[r] = total;
     }
   }
-  return { requests, limits, missing, missingBy, fromLimitRange, bestEffort };
+  return { requests, limits, missing, missingBy, fromLimitRange, bestEffort, containers: each };
 }

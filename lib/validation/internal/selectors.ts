@@ -20,9 +20,6 @@ export interface Selector {
   readonly requirements: readonly Requirement[];
 }
 
-/** Matches every object. */
-export const EVERYTHING: Selector = { requirements: [] };
-
 /**
  * Parses a `LabelSelector` (`{matchLabels, matchExpressions}`). Returns
  * undefined for a null or missing selector, which selects nothing where the

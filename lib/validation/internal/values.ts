@@ -19,11 +19,6 @@ export function rec(value: unknown): Rec | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Rec) : undefined;
 }
 
-/** The value as an object, or an empty object. */
-export function recOrEmpty(value: unknown): Rec {
-  return rec(value) ?? EMPTY;
-}
-
 /** The value as an array, or an empty array. */
 export function arr(value: unknown): readonly unknown[] {
   return Array.isArray(value) ? value : [];

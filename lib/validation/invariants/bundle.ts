@@ -72,8 +72,6 @@ export interface Bundle {
   readonly workloads: readonly Workload[];
   readonly pods: LabelIndex<Workload>;
   readonly services: LabelIndex<ObjectInfo>;
-  /** Labels of each namespace the bundle defines (duplicates merged), with `kubernetes.io/metadata.name`. */
-  readonly namespaceLabels: ReadonlyMap<string, StringMap>;
   /** Namespaces known to exist: defined, used by an object, declared in an annotation, or built in. */
   readonly knownNamespaces: ReadonlySet<string>;
   readonly policies: ReadonlyMap<string, readonly Policy[]>;
@@ -89,13 +87,18 @@ export interface Bundle {
   readonly sink: FindingSink;
   /** Whether `Kind/name` in `ns` is declared to exist outside the bundle. */
   isExternal(kind: string, ns: string, name: string): boolean;
+  /**
+   * App names (`app.kubernetes.io/name`) of pods declared external with
+   * `Pod/<app>` entries: by namespace, and for any namespace under `''`.
+   */
+  readonly externalPods: ReadonlyMap<string, readonly string[]>;
   /** The Namespace object of `ns` or, when the bundle has none, a subject naming it. */
   namespaceSubject(ns: string): Subject;
   /** Labels of any namespace (only the automatic name label for ones outside the bundle). */
   nsLabels(ns: string): StringMap;
 }
 
-/** The label every namespace carries (1.21+). */
+/** The label every namespace carries (1.21+); the same key as `NAMESPACE_NAME_LABEL` of lib/network/peers.ts, which this layer does not import (it loads the cdk8s-plus model). */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 const BUILT_IN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -127,10 +130,15 @@ export function buildBundle(manifests: readonly Manifest[], external: readonly s
   const configMaps = new Map<string, Keys>();
   const externalAny = new Set<string>();
   const externalExact = new Set<string>();
+  const externalPods = new Map<string, string[]>();
 
   const declareExternal = (entry: string, ns: string | undefined) => {
     const parts = entry.trim().split('/');
-    if (parts.length === 2 && parts[0] && parts[1]) {
+    if (parts[0] === 'Pod' && parts.length >= 2 && parts.length <= 3 && parts.every((x) => x !== '')) {
+      const podNs = parts.length === 3 ? parts[1]! : (ns ?? '');
+      externalPods.set(podNs, [...(externalPods.get(podNs) ?? []), parts[parts.length - 1]!]);
+      if (podNs !== '') knownNamespaces.add(podNs);
+    } else if (parts.length === 2 && parts[0] && parts[1]) {
       if (ns === undefined) externalAny.add(`${parts[0]}/${parts[1]}`);
       else externalExact.add(refKey(parts[0], ns, parts[1]));
     } else if (parts.length === 3 && parts[0] && parts[1] && parts[2]) {
@@ -263,7 +271,6 @@ export function buildBundle(manifests: readonly Manifest[], external: readonly s
     workloads,
     pods,
     services,
-    namespaceLabels,
     knownNamespaces,
     policies,
     policiesFor,
@@ -272,6 +279,7 @@ export function buildBundle(manifests: readonly Manifest[], external: readonly s
     secrets,
     configMaps,
     sink,
+    externalPods,
     isExternal: (kind, ns, name) => externalAny.has(`${kind}/${name}`) || externalExact.has(refKey(kind, ns, name)),
     namespaceSubject: (ns) => namespaceObjects.get(ns) ?? { kind: 'Namespace', name: ns },
     nsLabels,

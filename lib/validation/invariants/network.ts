@@ -1,7 +1,7 @@
 import { DEPENDS_ON_ANNOTATION, INGRESS_FROM_ANNOTATION } from '../internal/annotations.js';
 import type { ObjectInfo } from '../internal/objects.js';
 import { join } from '../internal/paths.js';
-import { admits, isolating, ruleAdmits, type Endpoint, type Peer, type Policy, type TargetPort } from '../internal/netpol.js';
+import { admits, isolating, portsMatch, ruleAdmits, type Endpoint, type Peer, type Policy, type TargetPort } from '../internal/netpol.js';
 import { describeSelector, isEverything, matches, type Selector } from '../internal/selectors.js';
 import { arr, rec, str } from '../internal/values.js';
 import { NAMESPACE_NAME_LABEL, parseSource, type Bundle, type TrafficSource, type Workload } from './bundle.js';
@@ -15,12 +15,15 @@ import { monitoredServices, routeBackends, serviceSelector, servicePorts } from 
  *   namespaceSelector matches a namespace, where namespaces outside the
  *   bundle carry only `kubernetes.io/metadata.name`; a podSelector-only peer
  *   matches a pod of the policy's namespace, in the bundle or declared by a
- *   depends-on entry); and a rule never mixes a namespaceSelector-only peer
- *   with a podSelector-only peer, which ORs what was meant to be ANDed.
+ *   depends-on entry or a `Pod/<app>` external reference); and a rule never
+ *   mixes a namespaceSelector-only peer with a podSelector-only peer, which
+ *   ORs what was meant to be ANDed.
  * - NET-02: every namespace with pods has policies with podSelector `{}` for
- *   Ingress and Egress; every egress-isolated pod may reach kube-dns in
- *   kube-system on UDP and TCP 53; every declared dependency is admitted by
- *   an egress rule on the source and an ingress rule on the destination.
+ *   Ingress and Egress; every egress-isolated pod may reach DNS on UDP and
+ *   TCP 53: kube-dns pods in kube-system, or a deliberately chosen resolver
+ *   (an ipBlock such as node-local DNS, or pods of a namespace selected by a
+ *   namespaceSelector that resolves); every declared dependency is admitted
+ *   by an egress rule on the source and an ingress rule on the destination.
  * - NET-01: every pod template is isolated for ingress and egress.
  *
  * Declared dependencies ("edges"):
@@ -64,20 +67,37 @@ function matchedNamespaces(b: Bundle, sel: Selector): string[] {
   return [...candidates].filter((ns) => matches(sel, b.nsLabels(ns)));
 }
 
-/** Virtual pods declared by depends-on entries, per namespace, for resolving podSelector peers. */
+/** {@link matchedNamespaces}, memoised per selector: a thousand policies often repeat one namespace peer. */
+function namespaceMatcher(b: Bundle): (sel: Selector) => string[] {
+  const memo = new Map<string, string[]>();
+  return (sel) => {
+    const key = JSON.stringify(sel.requirements);
+    let hit = memo.get(key);
+    if (!hit) memo.set(key, (hit = matchedNamespaces(b, sel)));
+    return hit;
+  };
+}
+
+/**
+ * Pods outside the bundle that are declared to exist, per namespace (`''`:
+ * any namespace), for resolving podSelector peers: destinations of
+ * depends-on entries, and `Pod/<app>` external references.
+ */
 function declaredPods(b: Bundle): Map<string, Endpoint[]> {
   const out = new Map<string, Endpoint[]>();
-  for (const d of b.dependencies) {
-    if (!d.to) continue;
-    const list = out.get(d.to.ns) ?? [];
-    list.push({ ns: d.to.ns, labels: { [APP_LABEL]: d.to.app }, ports: [] });
-    out.set(d.to.ns, list);
-  }
+  const add = (ns: string, app: string) => {
+    const list = out.get(ns) ?? [];
+    list.push({ ns, labels: { [APP_LABEL]: app }, ports: [] });
+    out.set(ns, list);
+  };
+  for (const d of b.dependencies) if (d.to) add(d.to.ns, d.to.app);
+  for (const [ns, apps] of b.externalPods) for (const app of apps) add(ns, app);
   return out;
 }
 
 function checkPolicies(b: Bundle): void {
   const virtual = declaredPods(b);
+  const namespacesOf = namespaceMatcher(b);
   for (const [ns, list] of b.policies) {
     for (const p of list) {
       const o = p.obj;
@@ -104,7 +124,7 @@ function checkPolicies(b: Bundle): void {
             if (peer.invalid) {
               b.sink.add(o, 'NET-03', peer.path, 'peer has an invalid selector, so it matches nothing', 'fix the matchExpressions operator (In, NotIn, Exists, DoesNotExist)');
             } else if (peer.namespaces) {
-              if (matchedNamespaces(b, peer.namespaces).length === 0) {
+              if (namespacesOf(peer.namespaces).length === 0) {
                 b.sink.add(
                   o,
                   'NET-03',
@@ -115,13 +135,14 @@ function checkPolicies(b: Bundle): void {
               }
             } else if (peer.pods) {
               const sel = peer.pods;
-              if (b.pods.select(ns, sel).length === 0 && !(virtual.get(ns) ?? []).some((e) => matches(sel, e.labels ?? {}))) {
+              const declared = [...(virtual.get(ns) ?? []), ...(virtual.get('') ?? [])];
+              if (b.pods.select(ns, sel).length === 0 && !declared.some((e) => matches(sel, e.labels ?? {}))) {
                 b.sink.add(
                   o,
                   'NET-03',
                   join(peer.path, 'podSelector'),
                   `podSelector ${describeSelector(sel)} matches no pod template in namespace ${ns} (a podSelector alone selects pods of the policy's namespace)`,
-                  `add a namespaceSelector in the same peer if the pods live elsewhere, or declare the dependency with ${DEPENDS_ON_ANNOTATION}`,
+                  `add a namespaceSelector in the same peer if the pods live elsewhere; declare pods outside the bundle with ${DEPENDS_ON_ANNOTATION} or a Pod/<app> external reference`,
                 );
               }
             }
@@ -149,20 +170,34 @@ function checkDefaultDeny(b: Bundle): void {
   }
 }
 
-function allowsDns(p: Policy, protocol: string, b: Bundle): boolean {
+function allowsDns(p: Policy, protocol: string, b: Bundle, namespacesOf: (sel: Selector) => string[]): boolean {
   const target: TargetPort = { number: 53, protocol };
-  return p.egressRules.some((r) => ruleAdmits(r, p.ns, DNS, target, DNS, b.nsLabels));
+  return p.egressRules.some(
+    (r) =>
+      ruleAdmits(r, p.ns, DNS, target, DNS, b.nsLabels) ||
+      // Another resolver, chosen on purpose: a CIDR, or pods of a namespace that exists.
+      (portsMatch(r.ports, target, DNS) && (r.peers ?? []).some((peer) => peer.ipBlock || (peer.namespaces !== undefined && namespacesOf(peer.namespaces).length > 0))),
+  );
 }
 
 function checkDns(b: Bundle): void {
+  const namespacesOf = namespaceMatcher(b);
+  const memo = new Map<Policy, Map<string, boolean>>();
+  const dns = (p: Policy, proto: string): boolean => {
+    let byProto = memo.get(p);
+    if (!byProto) memo.set(p, (byProto = new Map()));
+    let hit = byProto.get(proto);
+    if (hit === undefined) byProto.set(proto, (hit = allowsDns(p, proto, b, namespacesOf)));
+    return hit;
+  };
   for (const [ns, list] of b.policies) {
     const wide = list.filter((p) => p.egress && p.podSelector && isEverything(p.podSelector));
     for (const p of list) {
       if (!p.egress || !p.podSelector) continue;
       const selected = b.pods.select(ns, p.podSelector);
       const missing = ['UDP', 'TCP'].filter((proto) => {
-        if (allowsDns(p, proto, b) || wide.some((w) => allowsDns(w, proto, b))) return false;
-        return !(selected.length > 0 && selected.every((w) => (b.policiesFor.get(w) ?? []).some((q) => q.egress && allowsDns(q, proto, b))));
+        if (dns(p, proto) || wide.some((w) => dns(w, proto))) return false;
+        return !(selected.length > 0 && selected.every((w) => (b.policiesFor.get(w) ?? []).some((q) => q.egress && dns(q, proto))));
       });
       if (missing.length === 0) continue;
       b.sink.add(

@@ -4,7 +4,6 @@ import { join } from '../internal/paths.js';
 import { replicaBounds, type HpaBounds } from '../internal/replicas.js';
 import {
   COMPUTE_RESOURCES,
-  effectiveResources,
   formatAmount,
   limitItems,
   podCharge,
@@ -91,7 +90,7 @@ function peakOf(w: Workload, b: Bundle, items: readonly LimitItem[]): Peak | und
       const parallelism = num(job.parallelism) ?? 1;
       const completions = num(job.completions);
       const pods = completions !== undefined ? Math.min(parallelism, completions) : parallelism;
-      return { w, pods, why: o.kind === 'CronJob' ? `${pods} per run, one run counted` : `parallelism ${pods}`, surge: 0, max: pods, charge };
+      return { w, pods, why: o.kind === 'CronJob' ? (pods === 1 ? 'one run' : `one run of ${pods} pods`) : `parallelism ${pods}`, surge: 0, max: pods, charge };
     }
     case 'Pod':
       return { w, pods: 1, why: 'a bare Pod', surge: 0, max: 1, charge };
@@ -176,9 +175,7 @@ function explicitDefaults(b: Bundle, items: readonly LimitItem[]): void {
 }
 
 function limitRangeAdmits(b: Bundle, w: Workload, items: readonly LimitItem[], charge: PodCharge): void {
-  for (const ci of w.t.containers) {
-    if (ci.list === 'ephemeralContainers') continue;
-    const eff = effectiveResources(ci.c, items);
+  for (const { ci, eff } of charge.containers) {
     for (const r of COMPUTE_RESOURCES) {
       const req = eff.requests[r];
       const lim = eff.limits[r];

@@ -127,6 +127,16 @@ function keyList(keys: ReadonlySet<string>): string {
 export function checkReferences(b: Bundle): void {
   const pvcs = new Set((b.byKind.get('PersistentVolumeClaim') ?? []).map((o) => `${o.ns}/${o.name}`));
   const sas = new Set((b.byKind.get('ServiceAccount') ?? []).map((o) => `${o.ns}/${o.name}`));
+  // Where else a name exists, for the common mistake of an object in the wrong (or default) namespace.
+  const elsewhere = new Map<string, string[]>();
+  const note = (kind: string, id: string) => {
+    const slash = id.indexOf('/');
+    const key = `${kind}/${id.slice(slash + 1)}`;
+    elsewhere.set(key, [...(elsewhere.get(key) ?? []), id.slice(0, slash)]);
+  };
+  for (const id of b.secrets.keys()) note('Secret', id);
+  for (const id of b.configMaps.keys()) note('ConfigMap', id);
+  for (const id of pvcs) note('PersistentVolumeClaim', id);
   for (const w of b.workloads) {
     const o = w.obj;
     const fixMissing = (kind: string, name: string) =>
@@ -152,7 +162,9 @@ export function checkReferences(b: Bundle): void {
       const optional = ref.optional ? ' (optional, so the pod starts without it)' : '';
       if (!exists) {
         if (ref.itemKey) continue;
-        b.sink.add(o, 'SEC-07', ref.path, `${ref.by} refers to ${ref.kind} "${ref.name}"${optional}, which is not in the bundle and not declared external`, fixMissing(ref.kind, ref.name));
+        const other = elsewhere.get(`${ref.kind}/${ref.name}`);
+        const where = other ? `not in namespace ${w.ns} (the bundle has it in ${other.join(', ')})` : 'not in the bundle';
+        b.sink.add(o, 'SEC-07', ref.path, `${ref.by} refers to ${ref.kind} "${ref.name}"${optional}, which is ${where} and not declared external`, fixMissing(ref.kind, ref.name));
       } else if (ref.key !== undefined && keys !== 'unknown' && !keys.has(ref.key)) {
         b.sink.add(
           o,

@@ -176,7 +176,7 @@ function checkTermination(t: PodTemplate, ctx: PolicyContext, report: (id: Check
       preStopSeconds = Math.max(preStopSeconds, delay.seconds ?? 0);
     }
   }
-  if (serving && !anyPreStop && drain === undefined) {
+  if (serving && !anyPreStop && drainText === undefined) {
     report(
       'AVL-11',
       join(t.metaPath, 'annotations', DRAIN_SECONDS_ANNOTATION),

@@ -45,6 +45,18 @@ const SAFE_SYSCTLS: readonly (readonly [string, string])[] = [
   ['net.ipv4.tcp_keepalive_probes', '1.29'],
 ];
 
+const sysctlCache = new Map<string, ReadonlySet<string>>();
+
+/** The safe sysctls of a version, computed once per version. */
+function safeSysctls(version: PolicyContext['version']): ReadonlySet<string> {
+  let set = sysctlCache.get(version);
+  if (!set) {
+    set = new Set(SAFE_SYSCTLS.filter(([, since]) => atLeast(version, since)).map(([name]) => name));
+    sysctlCache.set(version, set);
+  }
+  return set;
+}
+
 /** Volume types Restricted allows (hostPath is reported as PSS-05). */
 const RESTRICTED_VOLUME_TYPES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
 
@@ -186,10 +198,11 @@ export function checkPodSecurity(t: PodTemplate, ctx: PolicyContext): void {
   }
 
   // PSS-11 Sysctls.
-  const allowed = new Set(SAFE_SYSCTLS.filter(([, since]) => atLeast(ctx.version, since)).map(([name]) => name));
-  arr(podSc?.sysctls).forEach((raw, i) => {
+  const sysctls = arr(podSc?.sysctls);
+  const allowed = sysctls.length > 0 ? safeSysctls(ctx.version) : undefined;
+  sysctls.forEach((raw, i) => {
     const name = str(rec(raw)?.name);
-    if (name !== undefined && !allowed.has(name)) {
+    if (name !== undefined && !allowed?.has(name)) {
       report(
         'PSS-11',
         join(t.specPath, 'securityContext', 'sysctls', i, 'name'),

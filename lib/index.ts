@@ -24,3 +24,4 @@ export { KNOWN_NGINX_ANNOTATIONS, type Exposure } from './exposure/exposure.js';
 export { enableVerification, formatFinding, type VerificationOptions } from './validation/synth.js';
 export { verify, type VerifyOptions, type VerifyReport } from './validation/verify.js';
 export { isBlocking, type Finding, type KubernetesVersion, type Manifest, type Severity } from './validation/types.js';
+export { AgentPlatformApp } from './app/agent-platform-app.js';

@@ -32,7 +32,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-npx tsc -p tsconfig.json
+npm run --silent build
 
 report=.vitest-report.json
 rm -f "$report"

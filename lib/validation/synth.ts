@@ -24,6 +24,8 @@ const registered = new WeakMap<IConstruct, VerificationOptions>();
 interface Memo {
   readonly fingerprint: number;
   readonly errors: string[];
+  /** The objects of every chart as resolved for the run, reused for writing. */
+  readonly charts: ReadonlyMap<Chart, readonly Manifest[]>;
 }
 const memo = new WeakMap<IConstruct, Memo>();
 const running = new WeakSet<IConstruct>();
@@ -62,10 +64,14 @@ export function enableVerification(scope: IConstruct, options: VerificationOptio
       const cached = memo.get(root);
       if (cached && cached.fingerprint === constructs.length) return cached.errors;
       const manifests: Manifest[] = [];
+      const charts = new Map<Chart, readonly Manifest[]>();
       running.add(root);
       try {
         for (const c of constructs) {
-          if (Chart.isChart(c)) manifests.push(...(c.toJson() as Manifest[]));
+          if (!Chart.isChart(c)) continue;
+          const objs = c.toJson() as Manifest[];
+          charts.set(c, objs);
+          for (const o of objs) manifests.push(o);
         }
       } finally {
         running.delete(root);
@@ -76,10 +82,21 @@ export function enableVerification(scope: IConstruct, options: VerificationOptio
         if (!report.blocking.includes(f)) warn(formatFinding(f));
       }
       const errors = report.blocking.map(formatFinding);
-      memo.set(root, { fingerprint: constructs.length, errors });
+      memo.set(root, { fingerprint: constructs.length, errors, charts });
       return errors;
     },
   });
+}
+
+/**
+ * The objects each chart resolved to in the last verification of the app,
+ * when the construct tree has not changed since; lets a writer skip resolving
+ * every object a second time.
+ */
+export function verifiedCharts(scope: IConstruct): ReadonlyMap<Chart, readonly Manifest[]> | undefined {
+  const root = scope.node.root;
+  const cached = memo.get(root);
+  return cached && cached.fingerprint === root.node.findAll().length ? cached.charts : undefined;
 }
 
 /** Enables verification with default options unless already enabled; called by every construct. */

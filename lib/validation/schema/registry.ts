@@ -18,6 +18,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
@@ -83,6 +84,20 @@ interface ModelClass {
 }
 
 let groups: Map<string, GroupEntry> | undefined;
+let prebuilt: Readonly<Record<string, ModelClass>> | null | undefined;
+
+/**
+ * The validators bundled at build time by scripts/build-validators.mjs (one
+ * file instead of hundreds of small ES modules), keyed `apiVersion\nkind`;
+ * null when absent, e.g. when running from the TypeScript sources.
+ */
+function prebuiltModels(): Readonly<Record<string, ModelClass>> | null {
+  if (prebuilt === undefined) {
+    const file = join(dirname(fileURLToPath(import.meta.url)), 'prebuilt.cjs');
+    prebuilt = existsSync(file) ? (require(file) as { models: Record<string, ModelClass> }).models : null;
+  }
+  return prebuilt;
+}
 const kinds = new Map<string, KindSchema | Unresolved>();
 
 /**
@@ -116,6 +131,8 @@ function load(apiVersion: string, kind: string): KindSchema | Unresolved {
     return { reason: 'malformed', field: 'apiVersion', message: `malformed apiVersion ${JSON.stringify(apiVersion)}` };
   }
   if (!KIND.test(kind)) return { reason: 'malformed', field: 'kind', message: `malformed kind ${JSON.stringify(kind)}` };
+  const bundled = prebuiltModels()?.[`${apiVersion}\n${kind}`];
+  if (bundled) return toKindSchema(bundled, apiVersion, group, version, kind, !PREBUILT_CRD_GROUPS.test(group));
   const entry = groupIndex().get(group);
   if (!entry) return { reason: 'unknown-group', group };
   if (!entry.versions.includes(version)) return { reason: 'unknown-version', group, versions: entry.versions };
@@ -125,13 +142,20 @@ function load(apiVersion: string, kind: string): KindSchema | Unresolved {
     const suggestion = suggestKind(dir, apiVersion, kind);
     return suggestion ? { reason: 'unknown-kind', suggestion } : { reason: 'unknown-kind' };
   }
+  return toKindSchema(cls, apiVersion, group, version, kind, entry.builtIn);
+}
+
+/** Groups of the custom resources in the prebuilt bundle (everything else in it is built in). */
+const PREBUILT_CRD_GROUPS = /(^|\.)(coreos\.com|external-secrets\.io|gateway\.networking\.k8s\.io|cert-manager\.io|bitnami\.com)$/;
+
+function toKindSchema(cls: ModelClass, apiVersion: string, group: string, version: string, kind: string, builtIn: boolean): KindSchema {
   const validate = cls.prototype.validate;
   return {
     apiVersion,
     group,
     version,
     kind,
-    builtIn: entry.builtIn,
+    builtIn,
     validate(data: object): readonly AjvError[] {
       // The model's validate() runs the compiled validator with `this` as the
       // data and throws ajv's ValidationError listing every error.

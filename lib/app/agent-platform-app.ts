@@ -1,0 +1,47 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Chart, Names, YamlOutputType, type AppProps } from 'cdk8s';
+import { dump } from 'js-yaml';
+import { verifiedCharts } from '../validation/synth.js';
+
+/**
+ * A cdk8s `App` that synthesizes faster, with the same files and objects:
+ * every object is resolved once (the verification's result is reused for
+ * writing, where a plain App resolves each chart again), and YAML is written
+ * with js-yaml, about four times faster than the `yaml` package cdk8s uses.
+ * Validation runs first, as in cdk8s, and a failure writes nothing.
+ *
+ * Output types other than one file per chart, and apps whose charts depend
+ * on each other, take the plain cdk8s path.
+ */
+export class AgentPlatformApp extends App {
+  constructor(props: AppProps = {}) {
+    super(props);
+  }
+
+  public override synth(): void {
+    const all = this.node.findAll();
+    // Dependencies (explicit, or nested charts) change the order and names
+    // of the files cdk8s writes: leave those apps to cdk8s.
+    const dependent = all.some((c) => c.node.dependencies.length > 0 || (Chart.isChart(c) && Chart.isChart(c.node.scope)));
+    if (this.yamlOutputType !== YamlOutputType.FILE_PER_CHART || dependent) {
+      super.synth();
+      return;
+    }
+    const errors: string[] = [];
+    for (const c of all) {
+      for (const e of c.node.validate()) errors.push(`[${c.node.path}] ${e}`);
+    }
+    if (errors.length > 0) throw new Error(`Validation failed with the following errors:\n  ${errors.join('\n  ')}`);
+
+    const resolved = verifiedCharts(this);
+    mkdirSync(this.outdir, { recursive: true });
+    for (const chart of this.charts) {
+      const objects = resolved?.get(chart) ?? (chart.toJson() as object[]);
+      // YAML 1.1 compatibility (js-yaml's default) quotes strings such as
+      // "yes" and "on" that kubectl's parser would read as booleans.
+      const text = objects.map((o) => dump(o, { lineWidth: -1, noRefs: true })).join('---\n');
+      writeFileSync(join(this.outdir, `${Names.toDnsLabel(chart)}${this.outputFileExtension}`), text, 'utf8');
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { addAgentsChart } from '../../apps/agents.js';
+import { addSkreaverChart } from '../../apps/skreaver.js';
+import { AgentPlatformApp, enableVerification } from '../../lib/index.js';
+
+function outdir(): string {
+  return join(mkdtempSync(join(tmpdir(), 'cap-app-')), 'dist');
+}
+
+/** Every file of a directory parsed the way kubectl does (YAML 1.1). */
+function read(dir: string): Record<string, unknown[]> {
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, parseAllDocuments(readFileSync(join(dir, f), 'utf8'), { version: '1.1' }).map((d) => d.toJS())]),
+  );
+}
+
+describe('AgentPlatformApp', () => {
+  it('writes the same files and objects as a plain cdk8s App', () => {
+    const fast = new AgentPlatformApp({ outdir: outdir() });
+    const plain = new App({ outdir: outdir() });
+    for (const app of [fast, plain]) {
+      addAgentsChart(app);
+      addSkreaverChart(app);
+      app.synth();
+    }
+    const a = read(fast.outdir);
+    expect(Object.keys(a)).toEqual(['agents.k8s.yaml', 'skreaver.k8s.yaml']);
+    expect(a).toEqual(read(plain.outdir));
+  });
+
+  it('quotes strings that YAML 1.1 would read as other types', () => {
+    const app = new AgentPlatformApp({ outdir: outdir() });
+    enableVerification(app, { mode: 'off' });
+    const chart = new Chart(app, 'c');
+    const data = { a: 'yes', b: 'on', c: 'NO', d: '0755', e: '1e3', f: 'null', g: '~', h: '12:30', i: 'true', j: '' };
+    new ApiObject(chart, 'Cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data });
+    app.synth();
+    expect(read(app.outdir)['c.k8s.yaml']).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data }]);
+  });
+
+  it('creates nothing, not even the output directory, when validation fails', () => {
+    const app = new AgentPlatformApp({ outdir: outdir() });
+    const chart = new Chart(app, 'c');
+    chart.node.addValidation({ validate: () => ['broken on purpose'] });
+    expect(() => app.synth()).toThrow('Validation failed with the following errors:\n  [c] broken on purpose');
+    expect(existsSync(app.outdir)).toBe(false);
+  });
+
+  it('leaves other output types to cdk8s', () => {
+    const app = new AgentPlatformApp({ outdir: outdir(), yamlOutputType: YamlOutputType.FILE_PER_APP });
+    addAgentsChart(app);
+    app.synth();
+    expect(readdirSync(app.outdir)).toEqual(['app.k8s.yaml']);
+  });
+});

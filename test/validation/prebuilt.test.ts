@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+
+// The bundle is made by `npm run build` (scripts/build-validators.mjs), which
+// the test command runs first; it must agree with the packages it bundles.
+const require = createRequire(import.meta.url);
+const BUNDLE = new URL('../../build/lib/validation/schema/prebuilt.cjs', import.meta.url);
+
+type Model = { apiVersion: string; kind: string; new (data: object): { validate(): void } };
+
+function errorsOf(Cls: Model, data: object): string[] {
+  try {
+    new Cls(data).validate();
+    return [];
+  } catch (e) {
+    return ((e as { errors: { instancePath: string; keyword: string }[] }).errors ?? []).map((x) => `${x.instancePath} ${x.keyword}`).sort();
+  }
+}
+
+describe('prebuilt validator bundle', () => {
+  it('exists after the build', () => {
+    expect(existsSync(BUNDLE)).toBe(true);
+  });
+
+  const models = (existsSync(BUNDLE) ? require(BUNDLE.pathname).models : {}) as Record<string, Model>;
+
+  it('bundles the common kinds and the supported custom resources', () => {
+    expect(Object.keys(models)).toHaveLength(37);
+    for (const key of ['apps/v1\nDeployment', 'v1\nService', 'monitoring.coreos.com/v1\nPrometheusRule', 'external-secrets.io/v1\nExternalSecret', 'gateway.networking.k8s.io/v1\nHTTPRoute']) {
+      expect(models[key], key).toBeTypeOf('function');
+    }
+  });
+
+  it('holds for every key the class of that apiVersion and kind', () => {
+    for (const [key, cls] of Object.entries(models)) {
+      expect(`${cls.apiVersion}\n${cls.kind}`).toBe(key);
+    }
+  });
+
+  it('reports the same errors as the package validators', async () => {
+    const { Deployment } = await import('kubernetes-models/apps/v1/Deployment');
+    const bad = { metadata: { name: 'x' }, spec: { replicas: '3', selector: {}, template: { spec: { containers: [{ image: 'x', resources: { limits: { cpu: '2 cores' } } }] } } } };
+    const fromBundle = errorsOf(models['apps/v1\nDeployment']!, bad);
+    expect(fromBundle.length).toBeGreaterThan(0);
+    expect(fromBundle).toEqual(errorsOf(Deployment as unknown as Model, bad));
+  });
+
+  it('checks RE2 patterns lazily but still checks them', () => {
+    const Rule = models['monitoring.coreos.com/v1\nPrometheusRule']!;
+    const rule = (strategy: string) => ({ metadata: { name: 'r' }, spec: { groups: [{ name: 'g', partial_response_strategy: strategy, rules: [] }] } });
+    expect(errorsOf(Rule, rule('warn'))).toEqual([]);
+    expect(errorsOf(Rule, rule('sometimes'))).toEqual(['/spec/groups/0/partial_response_strategy pattern']);
+  });
+});

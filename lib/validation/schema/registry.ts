@@ -93,8 +93,17 @@ let prebuilt: Readonly<Record<string, ModelClass>> | null | undefined;
  */
 function prebuiltModels(): Readonly<Record<string, ModelClass>> | null {
   if (prebuilt === undefined) {
-    const file = join(dirname(fileURLToPath(import.meta.url)), 'prebuilt.cjs');
-    prebuilt = existsSync(file) ? (require(file) as { models: Record<string, ModelClass> }).models : null;
+    // Beside this module in the compiled package; through the package's own
+    // export when this code runs bundled into an app.
+    let file: string | undefined = join(dirname(fileURLToPath(import.meta.url)), 'prebuilt.cjs');
+    if (!existsSync(file)) {
+      try {
+        file = require.resolve('cdk8s-agent-platform/prebuilt-validators');
+      } catch {
+        file = undefined;
+      }
+    }
+    prebuilt = file && existsSync(file) ? (require(file) as { models: Record<string, ModelClass> }).models : null;
   }
   return prebuilt;
 }

@@ -46,6 +46,15 @@ describe('prebuilt validator bundle', () => {
     expect(fromBundle).toEqual(errorsOf(Deployment as unknown as Model, bad));
   });
 
+  it('loads with the V8 code cache made at build time', async () => {
+    const { loadPrebuilt } = await import('../../lib/validation/schema/prebuilt-loader.js');
+    const file = BUNDLE.pathname;
+    const withCache = loadPrebuilt(file, file.replace(/\.cjs$/, '.cache'));
+    expect(withCache.cacheAccepted).toBe(true);
+    expect(Object.keys(withCache.models)).toEqual(Object.keys(models));
+    expect(loadPrebuilt(file, undefined).cacheAccepted).toBe(false);
+  });
+
   it('checks RE2 patterns lazily but still checks them', () => {
     const Rule = models['monitoring.coreos.com/v1\nPrometheusRule']!;
     const rule = (strategy: string) => ({ metadata: { name: 'r' }, spec: { groups: [{ name: 'g', partial_response_strategy: strategy, rules: [] }] } });

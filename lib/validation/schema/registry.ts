@@ -19,6 +19,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadPrebuilt } from './prebuilt-loader.js';
 
 const require = createRequire(import.meta.url);
 
@@ -103,7 +104,7 @@ function prebuiltModels(): Readonly<Record<string, ModelClass>> | null {
         file = undefined;
       }
     }
-    prebuilt = file && existsSync(file) ? (require(file) as { models: Record<string, ModelClass> }).models : null;
+    prebuilt = file && existsSync(file) ? (loadPrebuilt(file, file.replace(/\.cjs$/, '.cache')).models as Record<string, ModelClass>) : null;
   }
   return prebuilt;
 }

@@ -1,5 +1,5 @@
 import { Chart, type App } from 'cdk8s';
-import { AgentNamespace, ExternalSecretRef, internetEgress, SecureAgentDeployment } from '../lib/index.js';
+import { AgentNamespace, ExternalSecretRef, FluentBit, internetEgress, ObservabilityStack, SecureAgentDeployment } from '../lib/index.js';
 
 /**
  * The Skreaver guide's Kubernetes objects, with its defects fixed. Each fix
@@ -102,7 +102,7 @@ export function addSkreaverChart(app: App): Chart {
     ],
   });
 
-  new SecureAgentDeployment(chart, 'SkreaverHttp', {
+  const agent = new SecureAgentDeployment(chart, 'SkreaverHttp', {
     name: 'skreaver-http',
     namespace: ns.name,
     image: 'myregistry/skreaver-http:v0.5.0',
@@ -176,5 +176,74 @@ export function addSkreaverChart(app: App): Chart {
       rateLimit: { rps: 100, burstMultiplier: 5 },
     },
   });
+
+  // --- Observability (issue 4): ServiceMonitor, PrometheusRule, dashboard,
+  // OpenTelemetry Collector and Fluent Bit, with the guide's defects fixed.
+  // Tailing node logs needs a hostPath, which Pod Security forbids in
+  // `skreaver`: Fluent Bit runs as a DaemonSet in its own `logging`
+  // namespace, the project's only privileged one (D-SKR-15).
+  const logs = new FluentBit(chart, 'Logging', {
+    apiServer: { cidrs: API_SERVER_CIDRS },
+    output: {
+      type: 'elasticsearch',
+      host: 'elasticsearch.elastic.svc',
+      index: 'skreaver-logs',
+      // Authenticated and verified TLS, Suppress_Type_Name for Elasticsearch 8 (D-SKR-15).
+      credentials: { user: { name: 'elasticsearch-credentials', key: 'username' }, password: { name: 'elasticsearch-credentials', key: 'password' } },
+      tls: { caSecret: { name: 'elasticsearch-credentials', key: 'ca.crt' } },
+      egress: { pods: { namespace: 'elastic', podLabels: { 'app.kubernetes.io/name': 'elasticsearch' } }, ports: [{ port: 9200 }] },
+    },
+  });
+  // In the `logging` namespace, after it in the output so a plain `kubectl apply` creates the namespace first.
+  new ExternalSecretRef(chart, 'LogOutputSecrets', {
+    name: 'elasticsearch-credentials',
+    namespace: 'logging',
+    secretStore: { name: 'platform-secrets', kind: 'ClusterSecretStore' },
+    data: [
+      { secretKey: 'username', remoteKey: 'logging/prod/elasticsearch-username' },
+      { secretKey: 'password', remoteKey: 'logging/prod/elasticsearch-password' },
+      { secretKey: 'ca.crt', remoteKey: 'logging/prod/elasticsearch-ca' },
+    ],
+  });
+  // The trace backend's CA, so the collector verifies TLS instead of `tls.insecure: true` (D-SKR-16).
+  new ExternalSecretRef(chart, 'TraceBackendCa', {
+    name: 'jaeger-ca',
+    namespace: ns.name,
+    secretStore: { name: 'aws-secrets-manager', kind: 'SecretStore' },
+    data: [{ secretKey: 'ca.crt', remoteKey: 'skreaver/prod/jaeger-ca' }],
+  });
+  new ObservabilityStack(chart, 'Observability', {
+    agent,
+    runbookBaseUrl: 'https://runbooks.example.com/skreaver',
+    // Skreaver prefixes its metrics with SKREAVER_OBSERVABILITY_NAMESPACE
+    // ("skreaver"), so the guide's unprefixed rules never matched (D-SKR-13).
+    metrics: { requests: 'skreaver_http_requests_total', duration: 'skreaver_http_request_duration_seconds' },
+    // The guide's four alerts, aggregated with `sum by`, scoped to this job and
+    // namespace, memory on the working set (D-SKR-13); HPA-at-max and
+    // certificate expiry alerts come with the stack (D-X-04).
+    alerts: { alertPrefix: 'Skreaver', latency: { name: 'SkreaverSlowResponseTime', quantile: 0.95, thresholdSeconds: 1, for: '10m' } },
+    slo: { availability: { target: 0.999 }, latency: { target: 0.99, thresholdSeconds: 1 } },
+    tracing: {
+      // OTLP export instead of the removed `jaeger` exporter, TLS verified,
+      // memory_limiter first, and a collector workload and Service (D-SKR-16).
+      collector: {
+        partOf: 'skreaver',
+        resources: {
+          requests: { cpu: '100m', memory: '256Mi', ephemeralStorage: '64Mi' },
+          limits: { cpu: '500m', memory: '512Mi', ephemeralStorage: '256Mi' },
+        },
+        traces: {
+          endpoint: 'jaeger-collector.observability.svc:4317',
+          tls: { ca: { secret: { name: 'jaeger-ca', key: 'ca.crt' } } },
+          egress: { pods: { namespace: 'observability', podLabels: { 'app.kubernetes.io/name': 'jaeger' } }, ports: [{ port: 4317 }] },
+        },
+      },
+      // Skreaver reads its own endpoint variable besides the standard one.
+      endpointEnv: ['SKREAVER_OBSERVABILITY_OTEL_ENDPOINT'],
+    },
+    logShipper: logs,
+  });
+  // Tracing is off in Skreaver unless enabled (SKREAVER_OBSERVABILITY_ENABLE_TRACING defaults to false).
+  agent.addEnv('SKREAVER_OBSERVABILITY_ENABLE_TRACING', 'true');
   return chart;
 }

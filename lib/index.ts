@@ -25,3 +25,41 @@ export { enableVerification, formatFinding, type VerificationOptions } from './v
 export { verify, type VerifyOptions, type VerifyReport } from './validation/verify.js';
 export { isBlocking, type Finding, type KubernetesVersion, type Manifest, type Severity } from './validation/types.js';
 export { AgentPlatformApp } from './app/agent-platform-app.js';
+
+// --- Observability (issue 4): ServiceMonitor, alert rules and SLOs, dashboard, OpenTelemetry Collector, Fluent Bit ---
+export { ObservabilityStack, ObservabilityStackIds, ObservabilityStackPropsSchema, type ObservabilityStackProps } from './observability/observability-stack.js';
+export { AgentServiceMonitor, AgentServiceMonitorIds, AgentServiceMonitorPropsSchema, DEFAULT_DROPPED_LABELS, type AgentServiceMonitorProps } from './observability/service-monitor.js';
+export {
+  AlertRules,
+  AlertRulesIds,
+  AlertRulesPropsSchema,
+  SEVERITIES,
+  helmEscape,
+  type Alert,
+  type AlertOptions,
+  type AlertRulesProps,
+  type MetricSource,
+  type RecordingRuleOptions,
+  type RenderedGroup,
+  type RenderedRule,
+  type RequiredMetric,
+  type AlertSeverity,
+} from './observability/alert-rules.js';
+export { agentAlerts, agentAlertsSchema, httpMetricNamesSchema, type AgentAlertsOptions, type HttpMetricNames } from './observability/agent-alerts.js';
+export { BURN_RATE_WINDOWS, sloRules, sloSchema, type SloOptions } from './observability/slo.js';
+export { AgentDashboard, AgentDashboardIds, AgentDashboardPropsSchema, GRAFANA_DASHBOARD_LABEL, type AgentDashboardProps, type DashboardPanel } from './observability/dashboard.js';
+export {
+  OtelCollector,
+  OtelCollectorIds,
+  OtelCollectorPropsSchema,
+  OTEL_PORTS,
+  REDACTED_KEY_PATTERN,
+  REDACTED_VALUE_PATTERNS,
+  collectorAlerts,
+  type CollectorAlertsOptions,
+  type OtelCollectorProps,
+  type WireAgentOptions,
+} from './observability/otel-collector.js';
+export { FluentBit, FluentBitIds, FluentBitPropsSchema, FLUENT_BIT_EXCEPTION_REASON, FLUENT_BIT_WAIVED_CHECKS, type FluentBitProps } from './observability/fluent-bit.js';
+export { agentMetricsTarget, type MetricsTarget } from './observability/metrics-target.js';
+export { durationSeconds } from './observability/promql.js';

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export CDK8S_CHECK_UPGRADE=false
 
 # Debian packages the test suite runs for real: "<command>:<package>".
-REQUIRED_TOOLS=()
+REQUIRED_TOOLS=("promtool:prometheus")
 
 missing=()
 for entry in "${REQUIRED_TOOLS[@]}"; do

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ApiObject } from 'cdk8s';
+import { JsonPatch, type ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { parseImage } from '../core/image.js';
 import { PROFILE_DEFAULTS } from '../core/profile.js';
@@ -10,9 +10,11 @@ import { k8s } from '../internal/plus.js';
 import { ensureVerification } from '../validation/synth.js';
 import { parseProps } from '../internal/props.js';
 import { API_ACCESS_LABEL } from '../namespace/agent-namespace.js';
-import { DEFAULT_MONITORING_SOURCE, renderEgressRule, renderPodPeer, renderPorts, resolveIngressSource, type PodPeer } from '../network/peers.js';
+import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, type EgressRule, renderEgressRule, renderPodPeer, renderPorts, resolveIngressSource, type PodPeer } from '../network/peers.js';
 import {
   defaultPullPolicy,
+  envSchema,
+  type envValueSchema,
   hardenedContainerSecurityContext,
   renderEnv,
   renderEnvFrom,
@@ -215,11 +217,7 @@ export class SecureAgentDeployment extends Construct {
         ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(this.metricsPort.port), 'prometheus.io/path': this.metricsPort.path }
         : {}),
     };
-    const dependsOn = p.egress.flatMap((rule) => {
-      if (!('pods' in rule)) return [];
-      const app = rule.pods.podLabels['app.kubernetes.io/name'];
-      return app ? rule.ports.map((port) => `${rule.pods.namespace ?? ns}/${app}:${port.port}`) : [];
-    });
+    const dependsOn = dependencyEdges(p.egress, ns);
     if (dependsOn.length > 0) podAnnotations[ANNOTATIONS.dependsOn] = dependsOn.join(',');
 
     const topologySpreadConstraints: k8s.TopologySpreadConstraint[] = p.topologySpread
@@ -412,6 +410,57 @@ export class SecureAgentDeployment extends Construct {
       );
     }
   }
+
+  private readonly addedEnv = new Set<string>();
+  private readonly addedDependsOn: string[] = [];
+
+  /**
+   * Adds an environment variable to the main container after construction,
+   * for constructs wired to this workload (an OpenTelemetry collector's
+   * endpoint, for example). The value is checked like one of `env` (a literal
+   * under a secret-like name is rejected). Throws when the name is already set.
+   */
+  public addEnv(name: string, value: z.input<typeof envValueSchema>): void {
+    const env = parseProps(this, envSchema, { [name]: value });
+    if (name in this.config.env || this.addedEnv.has(name)) {
+      throw new Error(`${this.node.path}: env var ${name} is already set on container "${this.name}"; set it in one place only`);
+    }
+    const first = Object.keys(this.config.env).length === 0 && this.addedEnv.size === 0;
+    this.addedEnv.add(name);
+    const [rendered] = renderEnv(env);
+    const path = '/spec/template/spec/containers/0/env';
+    this.deployment.addJsonPatch(first ? JsonPatch.add(path, [rendered]) : JsonPatch.add(`${path}/-`, rendered));
+  }
+
+  /**
+   * Adds an egress rule (the shape of an `egress` entry) to the workload's
+   * NetworkPolicy after construction; a pod destination labelled
+   * `app.kubernetes.io/name` is also declared in the depends-on annotation,
+   * as `egress` entries are.
+   */
+  public addEgress(rule: z.input<typeof egressRuleSchema>): void {
+    const r = parseProps(this, egressRuleSchema, rule);
+    this.networkPolicy.addJsonPatch(JsonPatch.add('/spec/egress/-', renderEgressRule(r, this.namespace)));
+    const added = dependencyEdges([r], this.namespace);
+    if (added.length > 0) {
+      this.addedDependsOn.push(...added);
+      const key = ANNOTATIONS.dependsOn.replace(/~/g, '~0').replace(/\//g, '~1');
+      const edges = [...dependencyEdges(this.config.egress, this.namespace), ...this.addedDependsOn];
+      this.deployment.addJsonPatch(JsonPatch.add(`/spec/template/metadata/annotations/${key}`, edges.join(',')));
+    }
+  }
+}
+
+/**
+ * The dependency edges `<namespace>/<app name>:<port>` that egress rules to
+ * pods labelled `app.kubernetes.io/name` declare, for the network invariants.
+ */
+function dependencyEdges(rules: readonly EgressRule[], namespace: string): string[] {
+  return rules.flatMap((rule) => {
+    if (!('pods' in rule)) return [];
+    const app = rule.pods.podLabels['app.kubernetes.io/name'];
+    return app ? rule.ports.map((port) => `${rule.pods.namespace ?? namespace}/${app}:${port.port}`) : [];
+  });
 }
 
 function renderExtraContainer(c: z.output<typeof extraContainerSchema>, runAsUser: number, runAsGroup: number): k8s.Container {

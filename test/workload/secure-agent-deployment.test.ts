@@ -479,3 +479,49 @@ describe('SecureAgentDeployment', () => {
     });
   });
 });
+
+describe('SecureAgentDeployment wiring after construction', () => {
+  it('adds env vars and egress rules to a workload that had none, and declares the edge', () => {
+    const objs = synth((chart) => {
+      const agent = new SecureAgentDeployment(chart, 'Agent', base);
+      agent.addEnv('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://otel-collector:4317');
+      agent.addEnv('OTEL_TOKEN', { fromSecret: { name: 'otel', key: 'token' } });
+      agent.addEgress({ pods: { podLabels: { 'app.kubernetes.io/name': 'otel-collector' } }, ports: [{ port: 4317 }] });
+    });
+    const dep = one(objs, 'Deployment');
+    expect(dep.spec.template.spec.containers[0].env).toEqual([
+      { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-collector:4317' },
+      { name: 'OTEL_TOKEN', valueFrom: { secretKeyRef: { name: 'otel', key: 'token' } } },
+    ]);
+    expect(dep.spec.template.metadata.annotations['cdk8s-agent-platform.dev/depends-on']).toBe('agents/otel-collector:4317');
+    expect(one(objs, 'NetworkPolicy').spec.egress).toEqual([
+      { to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'otel-collector' } } }], ports: [{ protocol: 'TCP', port: 4317 }] },
+    ]);
+  });
+
+  it('appends to existing env, egress and edges', () => {
+    const objs = synth((chart) => {
+      const agent = new SecureAgentDeployment(chart, 'Agent', {
+        ...base,
+        env: { A: '1' },
+        egress: [{ pods: { podLabels: { 'app.kubernetes.io/name': 'postgres' } }, ports: [{ port: 5432 }] }],
+      });
+      agent.addEnv('B', '2');
+      agent.addEgress({ pods: { namespace: 'obs', podLabels: { 'app.kubernetes.io/name': 'otel-collector' } }, ports: [{ port: 4317 }] });
+    });
+    const dep = one(objs, 'Deployment');
+    expect(dep.spec.template.spec.containers[0].env.map((e: Obj) => e.name)).toEqual(['A', 'B']);
+    expect(dep.spec.template.metadata.annotations['cdk8s-agent-platform.dev/depends-on']).toBe('agents/postgres:5432,obs/otel-collector:4317');
+    expect(one(objs, 'NetworkPolicy').spec.egress).toHaveLength(2);
+  });
+
+  it('refuses a second value for one name and a literal secret', () => {
+    synth((chart) => {
+      const agent = new SecureAgentDeployment(chart, 'Agent', { ...base, env: { A: '1' } });
+      expect(errorOf(() => agent.addEnv('A', '2'))).toBe('test/Agent: env var A is already set on container "agent"; set it in one place only');
+      expect(errorOf(() => agent.addEnv('API_TOKEN', 'abc'))).toBe(
+        `invalid props for test/Agent:\n  test/Agent props.API_TOKEN: is a literal value under the secret-like name API_TOKEN, got "abc"; reference a Secret instead: { fromSecret: { name: '<secret>', key: '<key>' } }`,
+      );
+    });
+  });
+});

@@ -1,0 +1,346 @@
+import { z } from 'zod';
+import { dnsLabel, dnsSubdomain } from '../core/schemas.js';
+import { problem } from '../internal/props.js';
+import { severitySchema, type AlertOptions } from './alert-rules.js';
+import type { MetricsTarget } from './metrics-target.js';
+import { offOr } from './toggle.js';
+import { metricName, num, openRatio, promDuration, promLabelName, selector, type Matcher } from './promql.js';
+
+/**
+ * The alert library: the alerts every seed platform defines, with the seeds'
+ * expression defects fixed (D-SKR-13, D-WVR-09, D-SRK-10), as options for
+ * {@link AlertRules.addAlert}. Ratios aggregate with `sum by` on both sides,
+ * quantiles run over `sum by (le)` of bucket rates, and every selector is
+ * scoped to the workload's job and namespace (or its pods and container).
+ */
+
+/**
+ * Names of the app's HTTP metrics. Each platform names them differently;
+ * the defaults are the reference runtime's.
+ */
+export const httpMetricNamesSchema = z.strictObject({
+  /** Counter of requests, labelled with the status code. @default 'http_requests_total' */
+  requests: metricName.default('http_requests_total'),
+  /** Label of `requests` holding the HTTP status code (`code` in some client libraries). @default 'status' */
+  statusLabel: promLabelName.default('status'),
+  /** Histogram of request durations in seconds (its `_bucket` and `_count` series are used). @default 'http_request_duration_seconds' */
+  duration: metricName.default('http_request_duration_seconds'),
+});
+
+/** See {@link httpMetricNamesSchema}. */
+export type HttpMetricNames = z.output<typeof httpMetricNamesSchema>;
+
+const alertName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: problem('is not an alert name', "use letters, digits and '_', starting with a letter") });
+
+/** Options every library alert shares. */
+function common(defaults: { for: string; severity: z.output<typeof severitySchema> }) {
+  return {
+    /** Alert name. @default - `<alertPrefix><the alert's name>` */
+    name: alertName.optional(),
+    /** How long the condition must hold. */
+    for: promDuration.default(defaults.for),
+    /** Severity. */
+    severity: severitySchema.default(defaults.severity),
+  };
+}
+
+/** An alert that can be turned off with `false`. */
+function toggle<T extends z.ZodRawShape>(shape: T) {
+  return offOr(z.strictObject(shape));
+}
+
+const exporterScope = {
+  /** The exporter's scrape job (its Service name, with a ServiceMonitor). */
+  job: dnsSubdomain,
+  /** Namespace the exporter runs in. */
+  namespace: dnsLabel,
+};
+
+/** Options of {@link agentAlerts}: which library alerts to add, and their thresholds. */
+export const agentAlertsSchema = z.strictObject({
+  /** Prefix of every alert name, e.g. `Skreaver` gives `SkreaverHighErrorRate`. @default - the workload name in PascalCase */
+  alertPrefix: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, { error: problem('is not an alert name prefix', 'use letters and digits, starting with a letter') }).optional(),
+  /** Ratio of 5xx responses (Skreaver, Weaver, SARK). @default { threshold: 0.05, for: '5m', severity: 'critical' } */
+  errorRate: toggle({
+    ...common({ for: '5m', severity: 'critical' }),
+    /** Ratio of 5xx responses above which it fires. @default 0.05 */
+    threshold: openRatio.default(0.05),
+    /** Regular expression of the server-error status codes. @default '5..' */
+    statusRegex: z.string().min(1).default('5..'),
+  }).prefault({}),
+  /** Latency quantile (Skreaver p95 > 1 s, Weaver p95 > 2 s, SARK p95 > 200 ms). @default { quantile: 0.95, thresholdSeconds: 1, for: '10m', severity: 'warning' } */
+  latency: toggle({
+    ...common({ for: '10m', severity: 'warning' }),
+    /** Quantile. @default 0.95 */
+    quantile: openRatio.default(0.95),
+    /** Seconds above which it fires. @default 1 */
+    thresholdSeconds: z.number().positive().default(1),
+  }).prefault({}),
+  /** Memory working set against the container's limit (cAdvisor). @default { threshold: 0.9, for: '5m', severity: 'warning' } */
+  memory: toggle({
+    ...common({ for: '5m', severity: 'warning' }),
+    /** Ratio of the memory limit above which it fires. @default 0.9 */
+    threshold: openRatio.default(0.9),
+  }).prefault({}),
+  /** A pod not ready (kube-state-metrics). @default { for: '5m', severity: 'critical' } */
+  podNotReady: toggle(common({ for: '5m', severity: 'critical' })).prefault({}),
+  /** The HPA at its maximum (kube-state-metrics; D-X-04); only when the workload has an HPA. @default { for: '15m', severity: 'warning' } */
+  hpaAtMax: toggle(common({ for: '15m', severity: 'warning' })).prefault({}),
+  /** Ratio of rate-limited (429) responses (Talos). @default false */
+  rateLimitRejections: toggle({
+    ...common({ for: '10m', severity: 'warning' }),
+    /** Ratio of 429 responses above which it fires. @default 0.1 */
+    threshold: openRatio.default(0.1),
+    /** Status code of a rate-limit rejection. @default '429' */
+    statusCode: z.string().regex(/^\d{3}$/).default('429'),
+  }).default(false),
+  /** TLS certificate expiry (cert-manager metrics; D-X-04). @default false */
+  certificateExpiry: toggle({
+    ...common({ for: '1h', severity: 'warning' }),
+    /** Name of the cert-manager Certificate (ingress-shim names it after the TLS Secret). */
+    certificate: dnsSubdomain,
+    /** Days before expiry at which it fires. @default 14 */
+    days: z.number().int().min(1).default(14),
+  }).default(false),
+  /** Redis, through redis_exporter (Weaver, SARK). @default - no Redis alerts */
+  redis: z
+    .strictObject({
+      ...exporterScope,
+      /** Redis down or not scraped (D-WVR-09: an absent series also fires). @default { for: '1m', severity: 'critical' } */
+      down: toggle(common({ for: '1m', severity: 'critical' })).prefault({}),
+      /** Keyspace hit ratio (SARK). @default { threshold: 0.8, for: '10m', severity: 'warning' } */
+      cacheHitRatio: toggle({
+        ...common({ for: '10m', severity: 'warning' }),
+        /** Hit ratio below which it fires. @default 0.8 */
+        threshold: openRatio.default(0.8),
+      }).prefault({}),
+    })
+    .optional(),
+  /** PostgreSQL, through postgres_exporter (SARK). @default - no PostgreSQL alerts */
+  postgres: z
+    .strictObject({
+      ...exporterScope,
+      /** Connections against max_connections, matched per server (D-SRK-10). @default { threshold: 0.9, for: '5m', severity: 'critical' } */
+      connections: toggle({
+        ...common({ for: '5m', severity: 'critical' }),
+        /** Ratio of max_connections above which it fires. @default 0.9 */
+        threshold: openRatio.default(0.9),
+      }).prefault({}),
+    })
+    .optional(),
+});
+
+/** Options of {@link agentAlerts}. */
+export type AgentAlertsOptions = z.input<typeof agentAlertsSchema>;
+
+/** Parsed options of {@link agentAlerts}. */
+export type AgentAlertsConfig = z.output<typeof agentAlertsSchema>;
+
+/** `skreaver-http` → `SkreaverHttp`. */
+export function pascalCase(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter((w) => w.length > 0)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
+}
+
+function percent(ratio: number): string {
+  return `${num(ratio * 100)}%`;
+}
+
+/**
+ * The library alerts for one workload, as {@link AlertOptions}.
+ *
+ * Metrics they need: the app's request counter and duration histogram;
+ * cAdvisor `container_memory_working_set_bytes` and
+ * `container_spec_memory_limit_bytes`; kube-state-metrics
+ * `kube_pod_status_ready` and `kube_horizontalpodautoscaler_*`; with
+ * `redis`, redis_exporter's `redis_up` and `redis_keyspace_{hits,misses}_total`;
+ * with `postgres`, postgres_exporter's `pg_stat_activity_count` and
+ * `pg_settings_max_connections`; with `certificateExpiry`, cert-manager's
+ * `certmanager_certificate_expiration_timestamp_seconds`. Each alert lists
+ * its own in `requires`.
+ */
+export function agentAlerts(target: MetricsTarget, m: HttpMetricNames, c: AgentAlertsConfig): AlertOptions[] {
+  const prefix = c.alertPrefix ?? pascalCase(target.name);
+  const ns = target.namespace;
+  const job = target.name;
+  const app: Matcher[] = [
+    ['job', '=', job],
+    ['namespace', '=', ns],
+  ];
+  const pods: Matcher[] = [
+    ['namespace', '=', ns],
+    ['pod', '=~', target.podRegex],
+    ['container', '=', target.container],
+  ];
+  const appReq = (metric: string) => ({ metric, source: 'app' as const, job, namespace: ns });
+  const out: AlertOptions[] = [];
+  const where = '{{ $labels.job }} in {{ $labels.namespace }}';
+
+  const ratio = (matcher: Matcher) =>
+    `sum by (namespace, job) (rate(${selector(m.requests, [...app, matcher])}[5m]))\n/\nsum by (namespace, job) (rate(${selector(m.requests, app)}[5m]))`;
+
+  if (c.errorRate) {
+    const a = c.errorRate;
+    out.push({
+      name: a.name ?? `${prefix}HighErrorRate`,
+      expr: `${ratio([m.statusLabel, '=~', a.statusRegex])}\n> ${num(a.threshold)}`,
+      for: a.for,
+      severity: a.severity,
+      summary: `${where} fails more than ${percent(a.threshold)} of requests`,
+      description: `{{ $value | humanizePercentage }} of the requests to ${where} returned a server error (status ${a.statusRegex}) over the last 5 minutes; the threshold is ${percent(a.threshold)}.`,
+      requires: [appReq(m.requests)],
+    });
+  }
+  if (c.latency) {
+    const a = c.latency;
+    const q = `p${num(a.quantile * 100)}`;
+    out.push({
+      name: a.name ?? `${prefix}HighLatency`,
+      expr: `histogram_quantile(${num(a.quantile)},\n  sum by (namespace, job, le) (rate(${selector(`${m.duration}_bucket`, app)}[5m]))\n)\n> ${num(a.thresholdSeconds)}`,
+      for: a.for,
+      severity: a.severity,
+      summary: `${where} answers slowly (${q} above ${num(a.thresholdSeconds)}s)`,
+      description: `The ${q} request latency of ${where} is {{ $value | humanizeDuration }} over the last 5 minutes; the threshold is ${num(a.thresholdSeconds)}s.`,
+      requires: [appReq(`${m.duration}_bucket`)],
+    });
+  }
+  if (c.memory) {
+    const a = c.memory;
+    out.push({
+      name: a.name ?? `${prefix}HighMemoryUsage`,
+      // The working set is what the OOM killer counts (usage includes page
+      // cache), and a limit of 0 (none) is filtered out instead of dividing by it.
+      expr: `max by (namespace, pod, container) (${selector('container_memory_working_set_bytes', pods)})\n/\nmax by (namespace, pod, container) (${selector('container_spec_memory_limit_bytes', pods)} > 0)\n> ${num(a.threshold)}`,
+      for: a.for,
+      severity: a.severity,
+      summary: `Pod {{ $labels.pod }} uses more than ${percent(a.threshold)} of its memory limit`,
+      description: `Container {{ $labels.container }} of pod {{ $labels.pod }} in {{ $labels.namespace }} uses {{ $value | humanizePercentage }} of its memory limit; it is OOM-killed at 100%.`,
+      requires: [
+        { metric: 'container_memory_working_set_bytes', source: 'cadvisor', namespace: ns },
+        { metric: 'container_spec_memory_limit_bytes', source: 'cadvisor', namespace: ns },
+      ],
+    });
+  }
+  if (c.podNotReady) {
+    const a = c.podNotReady;
+    const podSel: Matcher[] = [
+      ['namespace', '=', ns],
+      ['pod', '=~', target.podRegex],
+      ['condition', '=', 'true'],
+    ];
+    out.push({
+      name: a.name ?? `${prefix}PodNotReady`,
+      expr: `max by (namespace, pod) (${selector('kube_pod_status_ready', podSel)}) == 0`,
+      for: a.for,
+      severity: a.severity,
+      summary: `Pod {{ $labels.pod }} is not ready`,
+      description: `Pod {{ $labels.pod }} in {{ $labels.namespace }} has not been ready for ${a.for}, so it receives no traffic.`,
+      requires: [{ metric: 'kube_pod_status_ready', source: 'kube-state-metrics', namespace: ns }],
+    });
+  }
+  if (c.hpaAtMax && target.hpaName) {
+    const a = c.hpaAtMax;
+    const hpa: Matcher[] = [
+      ['namespace', '=', ns],
+      ['horizontalpodautoscaler', '=', target.hpaName],
+    ];
+    out.push({
+      name: a.name ?? `${prefix}HpaAtMaxReplicas`,
+      expr: `max by (namespace, horizontalpodautoscaler) (${selector('kube_horizontalpodautoscaler_status_current_replicas', hpa)})\n>=\nmax by (namespace, horizontalpodautoscaler) (${selector('kube_horizontalpodautoscaler_spec_max_replicas', hpa)})`,
+      for: a.for,
+      severity: a.severity,
+      summary: `HPA {{ $labels.horizontalpodautoscaler }} runs at its maximum replicas`,
+      description: `HPA {{ $labels.horizontalpodautoscaler }} in {{ $labels.namespace }} has run {{ $value }} replicas, its maximum, for ${a.for}; load beyond this is not absorbed. Raise maxReplicas (and the namespace quota) or find the cause.`,
+      requires: [
+        { metric: 'kube_horizontalpodautoscaler_status_current_replicas', source: 'kube-state-metrics', namespace: ns },
+        { metric: 'kube_horizontalpodautoscaler_spec_max_replicas', source: 'kube-state-metrics', namespace: ns },
+      ],
+    });
+  }
+  if (c.rateLimitRejections) {
+    const a = c.rateLimitRejections;
+    out.push({
+      name: a.name ?? `${prefix}HighRateLimitRejections`,
+      expr: `${ratio([m.statusLabel, '=', a.statusCode])}\n> ${num(a.threshold)}`,
+      for: a.for,
+      severity: a.severity,
+      summary: `${where} rejects more than ${percent(a.threshold)} of requests by rate limit`,
+      description: `{{ $value | humanizePercentage }} of the requests to ${where} were rejected with status ${a.statusCode} over the last 5 minutes; the threshold is ${percent(a.threshold)}.`,
+      requires: [appReq(m.requests)],
+    });
+  }
+  if (c.certificateExpiry) {
+    const a = c.certificateExpiry;
+    const cert: Matcher[] = [
+      ['namespace', '=', ns],
+      ['name', '=', a.certificate],
+    ];
+    out.push({
+      name: a.name ?? `${prefix}CertificateExpiringSoon`,
+      expr: `min by (namespace, name) (${selector('certmanager_certificate_expiration_timestamp_seconds', cert)}) - time()\n< ${a.days * 86400}`,
+      for: a.for,
+      severity: a.severity,
+      summary: `Certificate {{ $labels.name }} expires in less than ${a.days} days`,
+      description: `Certificate {{ $labels.name }} in {{ $labels.namespace }} expires in {{ $value | humanizeDuration }} and cert-manager has not renewed it.`,
+      requires: [{ metric: 'certmanager_certificate_expiration_timestamp_seconds', source: 'cert-manager', namespace: ns }],
+    });
+  }
+  if (c.redis) {
+    const r = c.redis;
+    const exp: Matcher[] = [
+      ['job', '=', r.job],
+      ['namespace', '=', r.namespace],
+    ];
+    const req = (metric: string) => ({ metric, source: 'redis_exporter' as const, job: r.job, namespace: r.namespace });
+    if (r.down) {
+      const a = r.down;
+      out.push({
+        name: a.name ?? `${prefix}RedisDown`,
+        expr: `(max by (namespace, job) (${selector('redis_up', exp)}) == 0)\nor\nabsent(${selector('redis_up', exp)})`,
+        for: a.for,
+        severity: a.severity,
+        summary: `Redis behind {{ $labels.job }} in {{ $labels.namespace }} is down`,
+        description: `redis_exporter job {{ $labels.job }} in {{ $labels.namespace }} reports Redis down, or is not scraped at all, for ${a.for}.`,
+        requires: [req('redis_up')],
+      });
+    }
+    if (r.cacheHitRatio) {
+      const a = r.cacheHitRatio;
+      const hits = `sum by (namespace, job) (rate(${selector('redis_keyspace_hits_total', exp)}[5m]))`;
+      const misses = `sum by (namespace, job) (rate(${selector('redis_keyspace_misses_total', exp)}[5m]))`;
+      out.push({
+        name: a.name ?? `${prefix}LowCacheHitRatio`,
+        expr: `${hits}\n/\n(${hits} + ${misses})\n< ${num(a.threshold)}`,
+        for: a.for,
+        severity: a.severity,
+        summary: `Redis cache hit ratio of {{ $labels.job }} is below ${percent(a.threshold)}`,
+        description: `Redis behind {{ $labels.job }} in {{ $labels.namespace }} answers {{ $value | humanizePercentage }} of lookups from cache over the last 5 minutes; the threshold is ${percent(a.threshold)}.`,
+        requires: [req('redis_keyspace_hits_total'), req('redis_keyspace_misses_total')],
+      });
+    }
+  }
+  if (c.postgres?.connections) {
+    const r = c.postgres;
+    const a = c.postgres.connections;
+    const exp: Matcher[] = [
+      ['job', '=', r.job],
+      ['namespace', '=', r.namespace],
+    ];
+    const req = (metric: string) => ({ metric, source: 'postgres_exporter' as const, job: r.job, namespace: r.namespace });
+    out.push({
+      name: a.name ?? `${prefix}DatabaseConnectionPoolHigh`,
+      // pg_stat_activity_count has one series per database and state, and
+      // max_connections none of those labels: sum first, then match per server.
+      expr: `sum by (namespace, job, instance) (${selector('pg_stat_activity_count', exp)})\n/ on (namespace, job, instance)\nmax by (namespace, job, instance) (${selector('pg_settings_max_connections', exp)})\n> ${num(a.threshold)}`,
+      for: a.for,
+      severity: a.severity,
+      summary: `PostgreSQL {{ $labels.instance }} uses more than ${percent(a.threshold)} of max_connections`,
+      description: `PostgreSQL behind {{ $labels.job }} ({{ $labels.instance }}) in {{ $labels.namespace }} has {{ $value | humanizePercentage }} of max_connections in use; new connections fail at 100%.`,
+      requires: [req('pg_stat_activity_count'), req('pg_settings_max_connections')],
+    });
+  }
+  return out;
+}

@@ -1,0 +1,438 @@
+import { createHash } from 'node:crypto';
+import { Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { imageReference, parseImage } from '../core/image.js';
+import { formatBytes, formatCpu, parseQuantity } from '../core/quantity.js';
+import { cidr, dnsLabel, dnsSubdomain, labelMap, portNumber, workloadName } from '../core/schemas.js';
+import { ANNOTATIONS, recommendedLabels, selectorLabels, toLabelValue } from '../internal/labels.js';
+import { claimName } from '../internal/names.js';
+import { k8s } from '../internal/plus.js';
+import { parseProps, problem } from '../internal/props.js';
+import { AgentNamespace, API_ACCESS_LABEL } from '../namespace/agent-namespace.js';
+import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, podPeerSchema, renderEgressRule, renderPodPeer, renderPorts } from '../network/peers.js';
+import { WAIVER_ANNOTATION_PREFIX } from '../validation/internal/annotations.js';
+import { ensureVerification } from '../validation/synth.js';
+import { parseOptions } from './options.js';
+import { defaultPullPolicy, hardenedContainerSecurityContext, renderResources, resolveResources, resourcesSchema } from '../workload/container.js';
+
+/** The reason recorded on the `logging` namespace and the DaemonSet waivers. */
+export const FLUENT_BIT_EXCEPTION_REASON =
+  "Fluent Bit tails the node's container logs (/var/log) through a read-only hostPath, which Pod Security forbids below privileged; every other restricted control holds (non-root, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp, read-only root filesystem). This is the project's only such exception (D-SKR-15).";
+
+const secretKey = z.strictObject({
+  /** Secret name, in the logging namespace. */
+  name: dnsSubdomain,
+  /** Key in the Secret. */
+  key: z.string().regex(/^[-._a-zA-Z0-9]+$/),
+});
+
+const outputTls = z
+  .strictObject({
+    /** CA bundle (PEM) to verify the server, from a Secret in the logging namespace. @default - the image's system CAs */
+    caSecret: secretKey.optional(),
+  })
+  .prefault({});
+
+const outputHost = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: problem('is not a host name', "give a DNS name like 'elasticsearch.logging.svc', without scheme or port") });
+
+/** Where the logs go. TLS is always verified. */
+export const logOutputSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    /** Elasticsearch (or OpenSearch in its Elasticsearch-compatible mode), the Skreaver guide's. */
+    type: z.literal('elasticsearch'),
+    /** Host name. */
+    host: outputHost,
+    /** @default 9200 */
+    port: portNumber.default(9200),
+    /** Index. */
+    index: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, { error: problem('is not an Elasticsearch index name', "use lowercase letters, digits, '-', '_' and '.'") }),
+    /** Basic-auth user and password, from Secrets (never inline). @default - no authentication */
+    credentials: z.strictObject({ /** User name. */ user: secretKey, /** Password. */ password: secretKey }).optional(),
+    /** TLS. @default - verified against the system CAs */
+    tls: outputTls,
+    /** Egress to the output, for the NetworkPolicy. */
+    egress: egressRuleSchema,
+  }),
+  z.strictObject({
+    /** Grafana Loki. */
+    type: z.literal('loki'),
+    /** Host name. */
+    host: outputHost,
+    /** @default 3100 */
+    port: portNumber.default(3100),
+    /** Tenant (`X-Scope-OrgID`). @default - none (single-tenant Loki) */
+    tenantId: z.string().min(1).optional(),
+    /** Basic-auth user and password, from Secrets. @default - no authentication */
+    credentials: z.strictObject({ user: secretKey, password: secretKey }).optional(),
+    /** TLS. @default - verified against the system CAs */
+    tls: outputTls,
+    /** Egress to the output, for the NetworkPolicy. */
+    egress: egressRuleSchema,
+  }),
+]);
+
+/** Props of {@link FluentBit}. */
+export const FluentBitPropsSchema = z.strictObject({
+  /** Name of the DaemonSet and related objects. @default 'fluent-bit' */
+  name: workloadName.default('fluent-bit'),
+  /** Namespace created for the log shipper, labelled Pod Security `privileged`. @default 'logging' */
+  namespace: dnsLabel.default('logging'),
+  /** Image. @default 'cr.fluentbit.io/fluent/fluent-bit:3.2.2' */
+  image: imageReference.default('cr.fluentbit.io/fluent/fluent-bit:3.2.2'),
+  /** Namespaces whose container logs are shipped ({@link FluentBit.shipNamespace} adds more). @default [] */
+  namespaces: z.array(dnsLabel).default([]),
+  /** Where the logs go. */
+  output: logOutputSchema,
+  /**
+   * Kubernetes API server endpoint CIDRs (`kubectl get endpoints kubernetes -n default`):
+   * the Kubernetes filter reads pod metadata from it.
+   */
+  apiServer: z.strictObject({ /** Endpoint CIDRs. */ cidrs: z.array(cidr).min(1), /** @default 443 */ port: portNumber.default(443) }),
+  /**
+   * UID the shipper runs as, and the group that may read the log files:
+   * containerd and CRI-O write them `0640 root:root`, so the shipper joins
+   * group 0 as a supplemental group instead of running as root.
+   * @default { runAsUser: 10001, logFileGroup: 0 }
+   */
+  securityContext: z
+    .strictObject({
+      /** @default 10001 */
+      runAsUser: z.number().int().min(1, { error: problem('must not be root (0)', 'use a non-zero UID; the log files are read through logFileGroup') }).default(10001),
+      /** GID owning the node's log files. @default 0 */
+      logFileGroup: z.number().int().min(0).default(0),
+    })
+    .prefault({}),
+  /** Requests and limits. @default - requests 50m / 64Mi, limits 500m / 256Mi */
+  resources: resourcesSchema.default({
+    requests: { cpu: '50m', memory: '64Mi', ephemeralStorage: '64Mi' },
+    limits: { cpu: '500m', memory: '256Mi', ephemeralStorage: '1Gi' },
+  }),
+  /** Most nodes the cluster runs: the namespace quota admits one shipper pod per node. @default 100 */
+  maxNodes: z.number().int().min(1).default(100),
+  /** Tolerations, so every node's logs are shipped. @default - tolerate every taint */
+  tolerations: z
+    .array(
+      z.strictObject({
+        /** Taint key. @default - every key (with `Exists`) */
+        key: z.string().optional(),
+        /** @default 'Equal' */
+        operator: z.enum(['Exists', 'Equal']).default('Equal'),
+        /** Taint value, with `Equal`. @default - none */
+        value: z.string().optional(),
+        /** Taint effect. @default - every effect */
+        effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+      }),
+    )
+    .default([{ operator: 'Exists' }]),
+  /** Prometheus pods that scrape Fluent Bit's metrics (port 2020). @default - Prometheus pods in `monitoring` */
+  scrapedBy: podPeerSchema.default(DEFAULT_MONITORING_SOURCE),
+  /** Why the namespace needs the `privileged` exception; recorded on the namespace and the DaemonSet. @default - {@link FLUENT_BIT_EXCEPTION_REASON} */
+  exceptionReason: z.string().min(20).default(FLUENT_BIT_EXCEPTION_REASON),
+  /** Extra labels on every object. @default {} */
+  labels: labelMap.default({}),
+});
+
+/** Props of {@link FluentBit}. */
+export type FluentBitProps = Readonly<z.input<typeof FluentBitPropsSchema>>;
+
+/** Policy checks the DaemonSet is exempt from, by a recorded waiver: the read-only hostPath. */
+export const FLUENT_BIT_WAIVED_CHECKS = ['PSS-05'] as const;
+
+/** Fluent Bit's HTTP server port (health and metrics). */
+export const FLUENT_BIT_HTTP_PORT = 2020;
+
+/** Construct ids of the children: part of the API, since they name objects. */
+export const FluentBitIds = {
+  Namespace: 'Namespace',
+  ConfigMap: 'ConfigMap',
+  ServiceAccount: 'ServiceAccount',
+  ClusterRole: 'ClusterRole',
+  ClusterRoleBinding: 'ClusterRoleBinding',
+  DaemonSet: 'DaemonSet',
+  NetworkPolicy: 'NetworkPolicy',
+} as const;
+
+/**
+ * Log shipping: a Fluent Bit DaemonSet that tails the container logs of the
+ * given namespaces on every node (CRI and Docker formats through the
+ * built-in multiline parsers, D-SKR-15), enriches them with the Kubernetes
+ * filter and sends them to Elasticsearch (`Suppress_Type_Name On` for
+ * Elasticsearch 8, D-SKR-15) or Loki over verified TLS.
+ *
+ * Tailing needs a hostPath, which Pod Security forbids even at `baseline`,
+ * so the shipper lives in its own namespace labelled `privileged`, with the
+ * reason recorded on it, a default-deny NetworkPolicy, egress only to DNS,
+ * the API server and the output, and the hostPath mounted read-only. The
+ * DaemonSet carries the waiver annotation for the hostPath check (PSS-05);
+ * every other restricted control holds: it runs as a non-root UID (reading
+ * the `0640 root:root` log files through a supplemental group), without
+ * privilege escalation or capabilities, with RuntimeDefault seccomp and a
+ * read-only root filesystem. Its ClusterRole can only get, list and watch
+ * pods and namespaces.
+ *
+ * Tail positions live in an emptyDir: they survive container restarts, and
+ * a replaced pod starts at the end of each file.
+ *
+ * @see https://docs.fluentbit.io/manual/administration/configuring-fluent-bit/yaml
+ */
+export class FluentBit extends Construct {
+  /** The `logging` namespace (Pod Security `privileged`, with the reason recorded). */
+  public readonly agentNamespace: AgentNamespace;
+  /** Namespace name. */
+  public readonly namespace: string;
+  /** The ConfigMap holding `fluent-bit.yaml`. */
+  public readonly configMap: k8s.KubeConfigMap;
+  /** The ServiceAccount the Kubernetes filter reads pod metadata with. */
+  public readonly serviceAccount: k8s.KubeServiceAccount;
+  /** get/list/watch on pods and namespaces, nothing else. */
+  public readonly clusterRole: k8s.KubeClusterRole;
+  /** Binds the ClusterRole to the ServiceAccount. */
+  public readonly clusterRoleBinding: k8s.KubeClusterRoleBinding;
+  /** The DaemonSet. */
+  public readonly daemonSet: k8s.KubeDaemonSet;
+  /** The NetworkPolicy of the shipper pods. */
+  public readonly networkPolicy: k8s.KubeNetworkPolicy;
+  private readonly shipped: Set<string>;
+  private readonly props: z.output<typeof FluentBitPropsSchema>;
+
+  constructor(scope: Construct, id: string, props: FluentBitProps) {
+    super(scope, id);
+    const p = parseProps(this, FluentBitPropsSchema, props);
+    ensureVerification(this);
+    this.props = p;
+    const { name, namespace: ns } = p;
+    this.namespace = ns;
+    this.shipped = new Set(p.namespaces);
+    const labelInputs = { name, instance: name, version: toLabelValue(parseImage(p.image)?.tag), component: 'log-shipper' };
+    const selector = selectorLabels(labelInputs);
+    const labels = recommendedLabels(labelInputs, p.labels);
+    const meta = (kind: string, objName = name, namespaced = true) => {
+      claimName(this, kind, namespaced ? ns : undefined, objName);
+      return { name: objName, ...(namespaced ? { namespace: ns } : {}), labels };
+    };
+
+    // One pod per node: the quota admits maxNodes of them (quota checks
+    // cannot count DaemonSet pods, so it is sized here).
+    const resources = resolveResources(p.resources);
+    const times = (q: string, format: (n: number) => string) => format((parseQuantity(q) ?? 0) * p.maxNodes);
+    const scaled = (s: typeof resources.requests) => ({
+      cpu: times(s.cpu, formatCpu),
+      memory: times(s.memory, formatBytes),
+      ephemeralStorage: times(s.ephemeralStorage, formatBytes),
+    });
+    this.agentNamespace = new AgentNamespace(this, FluentBitIds.Namespace, {
+      name: ns,
+      podSecurityLevel: 'privileged',
+      podSecurityReason: p.exceptionReason,
+      apiServerEgress: { cidrs: p.apiServer.cidrs, port: p.apiServer.port },
+      quota: { requests: scaled(resources.requests), limits: scaled(resources.limits), pods: p.maxNodes, persistentVolumeClaims: 0 },
+    });
+
+    const configText = Lazy.any({ produce: () => this.renderConfig() }) as unknown as string;
+    this.configMap = new k8s.KubeConfigMap(this, FluentBitIds.ConfigMap, { metadata: meta('ConfigMap', `${name}-config`), data: { 'fluent-bit.yaml': configText } });
+
+    this.serviceAccount = new k8s.KubeServiceAccount(this, FluentBitIds.ServiceAccount, { metadata: meta('ServiceAccount'), automountServiceAccountToken: false });
+    this.clusterRole = new k8s.KubeClusterRole(this, FluentBitIds.ClusterRole, {
+      metadata: meta('ClusterRole', `${ns}-${name}`, false),
+      rules: [{ apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] }],
+    });
+    this.clusterRoleBinding = new k8s.KubeClusterRoleBinding(this, FluentBitIds.ClusterRoleBinding, {
+      metadata: meta('ClusterRoleBinding', `${ns}-${name}`, false),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: this.clusterRole.name },
+      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccount.name, namespace: ns }],
+    });
+
+    const out = p.output;
+    const env: k8s.EnvVar[] = [];
+    if (out.credentials) {
+      env.push(
+        { name: 'LOG_OUTPUT_USER', valueFrom: { secretKeyRef: { name: out.credentials.user.name, key: out.credentials.user.key } } },
+        { name: 'LOG_OUTPUT_PASSWORD', valueFrom: { secretKeyRef: { name: out.credentials.password.name, key: out.credentials.password.key } } },
+      );
+    }
+    const volumes: k8s.Volume[] = [
+      // Read-only: the shipper only reads the node's logs.
+      { name: 'varlog', hostPath: { path: '/var/log', type: 'Directory' } },
+      { name: 'config', configMap: { name: this.configMap.name } },
+      { name: 'state', emptyDir: { sizeLimit: k8s.Quantity.fromString('512Mi') } },
+    ];
+    const mounts: k8s.VolumeMount[] = [
+      { name: 'varlog', mountPath: '/var/log', readOnly: true },
+      { name: 'config', mountPath: '/fluent-bit/etc/conf', readOnly: true },
+      { name: 'state', mountPath: '/fluent-bit/state' },
+    ];
+    if (out.tls.caSecret) {
+      volumes.push({ name: 'output-ca', secret: { secretName: out.tls.caSecret.name, items: [{ key: out.tls.caSecret.key, path: 'ca.crt' }], defaultMode: 0o444 } });
+      mounts.push({ name: 'output-ca', mountPath: '/fluent-bit/etc/output-ca', readOnly: true });
+    }
+    const uid = p.securityContext.runAsUser;
+    const waivers = Object.fromEntries(FLUENT_BIT_WAIVED_CHECKS.map((id) => [`${WAIVER_ANNOTATION_PREFIX}${id}`, p.exceptionReason]));
+    const target = out.egress;
+    const targetApp = 'pods' in target ? target.pods.podLabels['app.kubernetes.io/name'] : undefined;
+    const dependsOn = 'pods' in target && targetApp ? target.ports.map((pt) => `${target.pods.namespace ?? ns}/${targetApp}:${pt.port}`).join(',') : undefined;
+    const http = k8s.IntOrString.fromString('http');
+    this.daemonSet = new k8s.KubeDaemonSet(this, FluentBitIds.DaemonSet, {
+      metadata: { ...meta('DaemonSet'), annotations: waivers },
+      spec: {
+        selector: { matchLabels: { ...selector } },
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromString('10%') } },
+        template: {
+          metadata: {
+            labels: { ...labels, [API_ACCESS_LABEL]: 'true' },
+            annotations: {
+              [ANNOTATIONS.configChecksum]: Lazy.any({ produce: () => createHash('sha256').update(this.renderConfig()).digest('hex') }) as unknown as string,
+              // Fluent Bit flushes its buffers (Grace 5 s in the config) after SIGTERM.
+              [ANNOTATIONS.drainSeconds]: '10',
+              ...(dependsOn ? { [ANNOTATIONS.dependsOn]: dependsOn } : {}),
+            },
+          },
+          spec: {
+            serviceAccountName: this.serviceAccount.name,
+            automountServiceAccountToken: true,
+            enableServiceLinks: false,
+            terminationGracePeriodSeconds: 30,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: uid,
+              runAsGroup: uid,
+              fsGroup: uid,
+              supplementalGroups: [p.securityContext.logFileGroup],
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            containers: [
+              {
+                name: 'fluent-bit',
+                image: p.image,
+                imagePullPolicy: defaultPullPolicy(p.image),
+                command: ['/fluent-bit/bin/fluent-bit'],
+                args: ['--config=/fluent-bit/etc/conf/fluent-bit.yaml'],
+                ...(env.length > 0 ? { env } : {}),
+                ports: [{ name: 'http', containerPort: FLUENT_BIT_HTTP_PORT, protocol: 'TCP' }],
+                resources: renderResources(resources),
+                livenessProbe: { httpGet: { path: '/api/v1/health', port: http }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+                readinessProbe: { tcpSocket: { port: http }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 2 },
+                securityContext: hardenedContainerSecurityContext(uid, uid),
+                volumeMounts: mounts,
+                terminationMessagePolicy: 'FallbackToLogsOnError',
+              },
+            ],
+            volumes,
+            tolerations: p.tolerations.map((t) => ({ ...t })),
+          },
+        },
+      },
+    });
+
+    this.networkPolicy = new k8s.KubeNetworkPolicy(this, FluentBitIds.NetworkPolicy, {
+      metadata: meta('NetworkPolicy'),
+      spec: {
+        podSelector: { matchLabels: { ...selector } },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [{ from: [renderPodPeer(p.scrapedBy, ns)], ports: renderPorts([{ port: FLUENT_BIT_HTTP_PORT, protocol: 'TCP' }]) }],
+        egress: [renderEgressRule(out.egress, ns)],
+      },
+    });
+
+    this.node.addValidation({
+      validate: () => (this.shipped.size === 0 ? [`${this.node.path}: no namespace is shipped; list props.namespaces or call shipNamespace()`] : []),
+    });
+  }
+
+  /** Ships the container logs of `namespace` too. */
+  public shipNamespace(namespace: string): void {
+    this.shipped.add(parseOptions(this, 'shipNamespace()', dnsLabel, namespace));
+  }
+
+  /** Namespaces whose logs are shipped, sorted. */
+  public get namespaces(): readonly string[] {
+    return [...this.shipped].sort();
+  }
+
+  /** The Fluent Bit configuration (YAML format), as written to the ConfigMap. */
+  public renderConfig(): string {
+    return stringify(this.configModel(), { lineWidth: 0, aliasDuplicateObjects: false });
+  }
+
+  /** The Fluent Bit configuration as an object. */
+  public configModel(): Record<string, unknown> {
+    const out = this.props.output;
+    const tls = { tls: 'on', 'tls.verify': 'on', ...(out.tls.caSecret ? { 'tls.ca_file': '/fluent-bit/etc/output-ca/ca.crt' } : {}) };
+    const auth = out.credentials ? { http_user: '${LOG_OUTPUT_USER}', http_passwd: '${LOG_OUTPUT_PASSWORD}' } : {};
+    const output =
+      out.type === 'elasticsearch'
+        ? {
+            name: 'es',
+            match: 'kube.*',
+            host: out.host,
+            port: out.port,
+            index: out.index,
+            // Elasticsearch 8 rejects mapping types; `Type _doc` broke it (D-SKR-15).
+            suppress_type_name: 'on',
+            replace_dots: 'on',
+            trace_error: 'on',
+            retry_limit: 10,
+            ...auth,
+            ...tls,
+          }
+        : {
+            name: 'loki',
+            match: 'kube.*',
+            host: out.host,
+            port: out.port,
+            labels: 'job=fluent-bit, namespace=$kubernetes[\'namespace_name\'], pod=$kubernetes[\'pod_name\'], container=$kubernetes[\'container_name\']',
+            line_format: 'json',
+            ...(out.tenantId ? { tenant_id: out.tenantId } : {}),
+            retry_limit: 10,
+            ...auth,
+            ...tls,
+          };
+    return {
+      service: {
+        flush: 5,
+        grace: 5,
+        log_level: 'info',
+        http_server: 'on',
+        http_listen: '0.0.0.0',
+        http_port: FLUENT_BIT_HTTP_PORT,
+        health_check: 'on',
+        'storage.path': '/fluent-bit/state/storage',
+      },
+      pipeline: {
+        inputs: [
+          {
+            name: 'tail',
+            tag: 'kube.*',
+            // kubelet names the links <pod>_<namespace>_<container>-<id>.log.
+            path: this.namespaces.map((n) => `/var/log/containers/*_${n}_*.log`).join(','),
+            // CRI (containerd, CRI-O) and Docker JSON lines; `Parser docker` alone misreads CRI (D-SKR-15).
+            'multiline.parser': 'docker, cri',
+            db: '/fluent-bit/state/tail.db',
+            'db.locking': true,
+            mem_buf_limit: '32MB',
+            skip_long_lines: 'on',
+            refresh_interval: 5,
+            'storage.type': 'filesystem',
+          },
+        ],
+        filters: [
+          {
+            name: 'kubernetes',
+            match: 'kube.*',
+            kube_url: 'https://kubernetes.default.svc:443',
+            kube_tag_prefix: 'kube.var.log.containers.',
+            merge_log: 'on',
+            keep_log: 'off',
+            labels: 'on',
+            annotations: 'off',
+            // Pods may not pick their own parser or opt out of shipping.
+            'k8s-logging.parser': 'off',
+            'k8s-logging.exclude': 'off',
+          },
+        ],
+        outputs: [output],
+      },
+    };
+  }
+}

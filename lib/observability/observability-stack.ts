@@ -1,0 +1,222 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { dnsLabel, dnsSubdomain } from '../core/schemas.js';
+import { parseProps, problem } from '../internal/props.js';
+import { podPeerSchema, DEFAULT_MONITORING_SOURCE } from '../network/peers.js';
+import { ensureVerification } from '../validation/synth.js';
+import { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
+import { agentAlerts, agentAlertsSchema, httpMetricNamesSchema, pascalCase } from './agent-alerts.js';
+import { AlertRules } from './alert-rules.js';
+import { AgentDashboard } from './dashboard.js';
+import { FluentBit } from './fluent-bit.js';
+import { agentMetricsTarget, type MetricsTarget } from './metrics-target.js';
+import { collectorAlerts, collectorAlertsSchema, OtelCollector, OtelCollectorPropsSchema, wireAgentOptionsSchema } from './otel-collector.js';
+import { labelValue, promLabelName } from './promql.js';
+import { AgentServiceMonitor, DEFAULT_DROPPED_LABELS, scrapeEndpointSchema } from './service-monitor.js';
+import { sloRules, sloSchema } from './slo.js';
+import { offOr } from './toggle.js';
+
+/** Collector props when the stack creates the collector (the namespace defaults to the agent's). */
+const ownCollectorSchema = OtelCollectorPropsSchema.extend({
+  /** @default - the agent's namespace */
+  namespace: dnsLabel.optional(),
+  /** Alerts on the collector's own telemetry. @default {} */
+  alerts: collectorAlertsSchema.prefault({}),
+});
+
+/** Props of {@link ObservabilityStack}. */
+export const ObservabilityStackPropsSchema = z.strictObject({
+  /** The agent to observe. */
+  agent: z.custom<SecureAgentDeployment>((v) => v instanceof SecureAgentDeployment, { error: problem('is not a SecureAgentDeployment', 'pass the SecureAgentDeployment to observe') }),
+  /** Base URL of the runbooks; each alert links to `<runbookBaseUrl>/<AlertName>`. */
+  runbookBaseUrl: z.url({ error: problem('is not a URL', "give an absolute URL like 'https://runbooks.example.com/agents'") }),
+  /**
+   * The `release` label kube-prometheus-stack selects ServiceMonitors and
+   * PrometheusRules on (D-X-04); `false` when your Prometheus selects on something else.
+   * @default 'kube-prometheus-stack'
+   */
+  release: z.union([labelValue, z.literal(false)]).default('kube-prometheus-stack'),
+  /** Prometheus pods that scrape (NetworkPolicies and the network checks). @default - Prometheus pods in `monitoring` */
+  scrapedBy: podPeerSchema.default(DEFAULT_MONITORING_SOURCE),
+  /** Names of the app's HTTP metrics, for alerts, SLOs and the dashboard. @default - the reference runtime's */
+  metrics: httpMetricNamesSchema.prefault({}),
+  /** The ServiceMonitor, or `false` for none. @default - one endpoint on the agent's metrics port, every 30 s */
+  serviceMonitor: offOr(
+      z.strictObject({
+        /** Scrape endpoints. @default - the agent's metrics port */
+        endpoints: z.array(scrapeEndpointSchema).min(1).optional(),
+        /** Labels dropped from every series. @default - request, trace, span, session, conversation and user IDs */
+        dropLabels: z.array(promLabelName).default([...DEFAULT_DROPPED_LABELS]),
+        /** Maximum samples per scrape. @default 20000 */
+        sampleLimit: z.number().int().min(1).default(20000),
+      }),
+    )
+    .prefault({}),
+  /** The alert library: which alerts, thresholds, durations and severities. @default - error rate, latency, memory, pod readiness, HPA at max */
+  alerts: agentAlertsSchema.prefault({}),
+  /** SLOs with multi-window, multi-burn-rate alerts. @default - none */
+  slo: sloSchema.optional(),
+  /** Name of the PrometheusRule. @default `<agent name>-alerts` */
+  rulesName: dnsSubdomain.optional(),
+  /** Write alert annotations so Helm leaves `{{ ... }}` literal. @default false */
+  helmSafeAnnotations: z.boolean().default(false),
+  /** The Grafana dashboard, or `false` for none. @default - in the agent's namespace */
+  dashboard: offOr(
+      z.strictObject({
+        /** Namespace the Grafana sidecar watches. @default - the agent's */
+        namespace: dnsLabel.optional(),
+        /** Grafana folder. @default - the sidecar's default */
+        folder: z.string().min(1).optional(),
+        /** Title. @default `<namespace>/<agent name>` */
+        title: z.string().min(1).optional(),
+      }),
+    )
+    .prefault({}),
+  /**
+   * Tracing through an OpenTelemetry Collector: a collector of yours
+   * (`collector: OtelCollector`), or the props of one the stack creates (it
+   * then also scrapes the collector and alerts on export errors). The agent
+   * gets `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_RESOURCE_ATTRIBUTES`, egress
+   * to the collector, and the collector admits it.
+   * @default - no tracing
+   */
+  tracing: z
+    .strictObject({
+      /** A collector, or props to create one. */
+      collector: z.union([z.custom<OtelCollector>((v) => v instanceof OtelCollector), ownCollectorSchema]),
+      ...wireAgentOptionsSchema.shape,
+    })
+    .optional(),
+  /** A log shipper that also ships the agent's namespace. @default - logs are not shipped by this stack */
+  logShipper: z.custom<FluentBit>((v) => v instanceof FluentBit, { error: problem('is not a FluentBit', 'pass a FluentBit construct') }).optional(),
+});
+
+/** Props of {@link ObservabilityStack}. */
+export type ObservabilityStackProps = Readonly<z.input<typeof ObservabilityStackPropsSchema>>;
+
+/** Construct ids of the children: part of the API, since they name objects. */
+export const ObservabilityStackIds = {
+  ServiceMonitor: 'ServiceMonitor',
+  Rules: 'Rules',
+  Dashboard: 'Dashboard',
+  Collector: 'Collector',
+  CollectorServiceMonitor: 'CollectorServiceMonitor',
+} as const;
+
+/**
+ * Observability for one {@link SecureAgentDeployment}: a ServiceMonitor on
+ * its metrics port, a PrometheusRule with the alert library (and SLO
+ * burn-rate alerts when `slo` is set), a Grafana dashboard, tracing through
+ * an OpenTelemetry Collector wired to the agent, and its namespace added to
+ * a log shipper. Every piece is a public child and can be turned off;
+ * {@link ObservabilityStack.addAlert} adds your own alerts.
+ *
+ * @see https://prometheus-operator.dev/docs/developer/getting-started/
+ */
+export class ObservabilityStack extends Construct {
+  /** The observed agent. */
+  public readonly agent: SecureAgentDeployment;
+  /** What the monitoring constructs know about the agent. */
+  public readonly target: MetricsTarget;
+  /** The ServiceMonitor (unless `serviceMonitor: false`). */
+  public readonly serviceMonitor?: AgentServiceMonitor;
+  /** The PrometheusRule with the alerts. */
+  public readonly rules: AlertRules;
+  /** The dashboard (unless `dashboard: false`). */
+  public readonly dashboard?: AgentDashboard;
+  /** The collector the agent sends telemetry to (with `tracing`). */
+  public readonly collector?: OtelCollector;
+  /** The collector's ServiceMonitor, when the stack created the collector. */
+  public readonly collectorServiceMonitor?: AgentServiceMonitor;
+
+  constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
+    super(scope, id);
+    const p = parseProps(this, ObservabilityStackPropsSchema, props);
+    ensureVerification(this);
+    const agent = p.agent;
+    this.agent = agent;
+    const target = agentMetricsTarget(agent);
+    this.target = target;
+
+    if (p.serviceMonitor !== false) {
+      if (!target.metricsPort) {
+        throw new Error(`${this.node.path} props.serviceMonitor: agent "${agent.name}" serves no metrics (metrics: false), got a ServiceMonitor; set serviceMonitor: false or give the agent a metrics port`);
+      }
+      this.serviceMonitor = new AgentServiceMonitor(this, ObservabilityStackIds.ServiceMonitor, {
+        target,
+        ...(p.serviceMonitor.endpoints ? { endpoints: p.serviceMonitor.endpoints } : {}),
+        dropLabels: p.serviceMonitor.dropLabels,
+        sampleLimit: p.serviceMonitor.sampleLimit,
+        release: p.release,
+        scrapedBy: p.scrapedBy,
+      });
+    }
+
+    this.rules = new AlertRules(this, ObservabilityStackIds.Rules, {
+      name: p.rulesName ?? `${agent.name}-alerts`,
+      namespace: agent.namespace,
+      runbookBaseUrl: p.runbookBaseUrl,
+      release: p.release,
+      defaultGroup: agent.name,
+      helmSafeAnnotations: p.helmSafeAnnotations,
+    });
+    // A TLS Ingress with a cert-manager issuer gets a Certificate named after
+    // its Secret (ingress-shim): alert before it expires unless told otherwise.
+    const exposure = agent.config.exposure;
+    const rawAlerts = (props.alerts ?? {}) as { certificateExpiry?: unknown };
+    const alertsConfig =
+      rawAlerts.certificateExpiry === undefined && exposure?.type === 'ingress' && exposure.tls && (exposure.tls.clusterIssuer || exposure.tls.issuer)
+        ? agentAlertsSchema.parse({ ...(props.alerts ?? {}), certificateExpiry: { certificate: exposure.tls.secretName } })
+        : p.alerts;
+    for (const a of agentAlerts(target, p.metrics, alertsConfig)) this.rules.addAlert(a);
+    if (p.slo && (p.slo.availability || p.slo.latency)) {
+      const group = `${agent.name}-slo`;
+      this.rules.addGroup(group, { interval: '1m' });
+      const slo = sloRules(target, p.metrics, p.slo, p.alerts.alertPrefix ?? pascalCase(agent.name));
+      for (const r of slo.recordings) this.rules.addRecordingRule(r, group);
+      for (const a of slo.alerts) this.rules.addAlert(a, group);
+    }
+
+    if (p.dashboard !== false) {
+      this.dashboard = new AgentDashboard(this, ObservabilityStackIds.Dashboard, {
+        target,
+        metrics: p.metrics,
+        ...(p.dashboard.namespace ? { namespace: p.dashboard.namespace } : {}),
+        ...(p.dashboard.folder ? { folder: p.dashboard.folder } : {}),
+        ...(p.dashboard.title ? { title: p.dashboard.title } : {}),
+      });
+    }
+
+    if (p.tracing) {
+      const { collector: spec, protocol, serviceName, environment, resourceAttributes, endpointEnv } = p.tracing;
+      let collector: OtelCollector;
+      if (spec instanceof OtelCollector) {
+        collector = spec;
+      } else {
+        const { alerts, ...collectorProps } = spec;
+        collector = new OtelCollector(this, ObservabilityStackIds.Collector, { ...collectorProps, namespace: collectorProps.namespace ?? agent.namespace, scrapedBy: collectorProps.scrapedBy });
+        this.collectorServiceMonitor = new AgentServiceMonitor(this, ObservabilityStackIds.CollectorServiceMonitor, {
+          target: collector,
+          endpoints: [
+            { port: 'metrics', path: '/metrics' },
+            // Metrics the apps pushed over OTLP keep the job and instance the
+            // exporter derives from service.name and service.instance.id.
+            { port: 'prom-export', path: '/metrics', honorLabels: true },
+          ],
+          release: p.release,
+          scrapedBy: collectorProps.scrapedBy,
+        });
+        for (const a of collectorAlerts(collector, alerts)) this.rules.addAlert(a, collector.name);
+      }
+      collector.wireAgent(agent, { protocol, ...(serviceName ? { serviceName } : {}), ...(environment ? { environment } : {}), resourceAttributes, endpointEnv });
+      this.collector = collector;
+    }
+
+    p.logShipper?.shipNamespace(agent.namespace);
+  }
+
+  /** Adds an alert of your own to the agent's PrometheusRule (see {@link AlertRules.addAlert}). */
+  public addAlert(...args: Parameters<AlertRules['addAlert']>): ReturnType<AlertRules['addAlert']> {
+    return this.rules.addAlert(...args);
+  }
+}

@@ -1,0 +1,514 @@
+import { createHash } from 'node:crypto';
+import { Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { imageReference, parseImage } from '../core/image.js';
+import { parseQuantity } from '../core/quantity.js';
+import { dnsLabel, dnsSubdomain, hostname, labelMap, workloadName } from '../core/schemas.js';
+import { ANNOTATIONS, recommendedLabels, selectorLabels, toLabelValue } from '../internal/labels.js';
+import { claimName } from '../internal/names.js';
+import { k8s } from '../internal/plus.js';
+import { parseProps, problem } from '../internal/props.js';
+import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, podPeerSchema, renderEgressRule, renderPodPeer, renderPorts, type PodPeer } from '../network/peers.js';
+import { ensureVerification } from '../validation/synth.js';
+import { defaultPullPolicy, hardenedContainerSecurityContext, renderResources, resolveResources, resourcesSchema } from '../workload/container.js';
+import type { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
+import type { MetricsTarget } from './metrics-target.js';
+import type { AlertOptions } from './alert-rules.js';
+import { parseOptions } from './options.js';
+import { deploymentPodRegex, metricName, num, openRatio, selector, type Matcher } from './promql.js';
+
+/** Ports of the collector, by name. */
+export const OTEL_PORTS = {
+  'otlp-grpc': 4317,
+  'otlp-http': 4318,
+  /** The collector's own telemetry. */
+  metrics: 8888,
+  /** The Prometheus exporter: metrics the apps sent over OTLP. */
+  'prom-export': 8889,
+  /** The health_check extension. */
+  health: 13133,
+} as const;
+
+/**
+ * Attribute keys the collector deletes from spans, metrics and logs: HTTP
+ * Authorization and cookie headers, passwords, secrets, tokens, API and
+ * private keys, signatures and credentials, plus the A2A frame contents
+ * (`header_b64u`, `ciphertext_b64u`) the Talos guide redacts. Matched per
+ * key segment (`.`, `_`, `-` separated), so `http.request.header.authorization`
+ * and `auth_token` go while `gen_ai.usage.input_tokens` stays.
+ */
+export const REDACTED_KEY_PATTERN =
+  '(?i)(^|[._-])(authorization|proxy-authorization|cookie|set-cookie|password|passwd|secret|token|bearer|jwt|api[-_]?key|private[-_]?key|signature|credentials?|header_b64u|ciphertext_b64u)($|[._-])';
+
+/** Attribute values the collector masks wherever they appear: bearer credentials and JWTs. */
+export const REDACTED_VALUE_PATTERNS = ['(?i)bearer\\s+[a-z0-9._~+/-]+=*', 'eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*'] as const;
+
+const keyRef = z.strictObject({
+  /** Name of the ConfigMap or Secret. */
+  name: dnsSubdomain,
+  /** Key holding the PEM CA bundle. @default 'ca.crt' */
+  key: z.string().regex(/^[-._a-zA-Z0-9]+$/).default('ca.crt'),
+});
+
+/** Props of {@link OtelCollector}. */
+export const OtelCollectorPropsSchema = z.strictObject({
+  /** Name of the Deployment, Service and related objects. @default 'otel-collector' */
+  name: workloadName.default('otel-collector'),
+  /** Namespace. */
+  namespace: dnsLabel,
+  /**
+   * Collector image: the contrib distribution, which has every component the
+   * config uses (`redaction` is contrib-only). The config targets 0.115 and later.
+   * @default 'otel/opentelemetry-collector-contrib:0.115.1'
+   */
+  image: imageReference.default('otel/opentelemetry-collector-contrib:0.115.1'),
+  /** Replicas; two or more so a rollout or drain never drops telemetry. @default 2 */
+  replicas: z.number().int().min(2, { error: problem('must be at least 2', 'run 2 or more replicas so a rollout or node drain keeps accepting telemetry') }).default(2),
+  /** Requests and limits. @default - requests 200m / 256Mi, limits 1 CPU / 512Mi */
+  resources: resourcesSchema.default({
+    requests: { cpu: '200m', memory: '256Mi', ephemeralStorage: '64Mi' },
+    limits: { cpu: '1', memory: '512Mi', ephemeralStorage: '256Mi' },
+  }),
+  /** Where traces go: an OTLP gRPC endpoint (Jaeger, Tempo, a vendor), not the removed `jaeger` exporter (D-SKR-16). */
+  traces: z.strictObject({
+    /** `host:port` of the OTLP gRPC endpoint, e.g. `jaeger-collector.observability.svc:4317`. */
+    endpoint: z.string().refine((e) => /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:\d{1,5}$/.test(e) && Number(e.split(':')[1]) <= 65535 && Number(e.split(':')[1]) > 0, {
+      error: problem('is not host:port', "write it like 'jaeger-collector.observability.svc:4317', without a scheme"),
+    }),
+    /**
+     * TLS to the endpoint: verified against the system CAs or `ca`. Plaintext
+     * needs `insecure: true` and a recorded `insecureReason`.
+     * @default - TLS verified against the system CAs
+     */
+    tls: z
+      .strictObject({
+        /** CA bundle from a ConfigMap (e.g. a trust-manager bundle) or a Secret. @default - the image's system CAs */
+        ca: z.union([z.strictObject({ configMap: keyRef }), z.strictObject({ secret: keyRef })]).optional(),
+        /** Server name to verify when it differs from the endpoint host. @default - the endpoint host */
+        serverName: hostname.optional(),
+        /** Send plaintext. @default false */
+        insecure: z.boolean().default(false),
+        /** Why plaintext is acceptable; required with `insecure`, recorded on the Deployment. @default - none */
+        insecureReason: z.string().min(10).optional(),
+      })
+      .superRefine((t, ctx) => {
+        if (t.insecure && !t.insecureReason) {
+          ctx.addIssue({ code: 'custom', path: ['insecureReason'], message: problem('is missing while insecure is true', 'record why plaintext is acceptable, or drop insecure and verify TLS') });
+        }
+        if (t.insecure && (t.ca || t.serverName)) {
+          ctx.addIssue({ code: 'custom', path: ['insecure'], params: { value: true }, message: problem('is set together with ca or serverName', 'remove insecure to verify TLS, or remove ca and serverName') });
+        }
+      })
+      .prefault({}),
+    /** Egress to the endpoint, for the collector's NetworkPolicy (pods by namespace and labels, or a CIDR). */
+    egress: egressRuleSchema,
+  }),
+  /** Callers allowed to send OTLP, besides agents wired with {@link OtelCollector.wireAgent}. @default [] */
+  allowFrom: z.array(podPeerSchema).default([]),
+  /** Prometheus pods that scrape the collector. @default - Prometheus pods in `monitoring` */
+  scrapedBy: podPeerSchema.default(DEFAULT_MONITORING_SOURCE),
+  /** Extra attribute keys to delete, as exact keys. @default [] */
+  redactKeys: z.array(z.string().min(1)).default([]),
+  /** `app.kubernetes.io/part-of`. @default - none */
+  partOf: dnsLabel.optional(),
+  /** Extra labels on every object. @default {} */
+  labels: labelMap.default({}),
+});
+
+/** Props of {@link OtelCollector}. */
+export type OtelCollectorProps = Readonly<z.input<typeof OtelCollectorPropsSchema>>;
+
+/** OTLP transport the agent's SDK uses. */
+export const otlpProtocolSchema = z.enum(['grpc', 'http/protobuf']);
+
+/** Options of {@link OtelCollector.wireAgent}. */
+export const wireAgentOptionsSchema = z.strictObject({
+  /** OTLP transport of the agent's SDK. @default 'grpc' */
+  protocol: otlpProtocolSchema.default('grpc'),
+  /** `service.name`. @default - the agent's `app.kubernetes.io/name` */
+  serviceName: z.string().min(1).optional(),
+  /** `deployment.environment.name` (the semantic convention, not `environment`, D-TAL-10). @default - the agent's profile */
+  environment: z.string().min(1).optional(),
+  /** More resource attributes. @default {} */
+  resourceAttributes: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9._-]*$/), z.string()).default({}),
+  /** More env var names that should carry the endpoint (runtimes with their own, like `SKREAVER_OBSERVABILITY_OTEL_ENDPOINT`). @default [] */
+  endpointEnv: z.array(z.string().regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/)).default([]),
+});
+
+/** Options of {@link OtelCollector.wireAgent}. */
+export type WireAgentOptions = z.input<typeof wireAgentOptionsSchema>;
+
+/** Construct ids of the children: part of the API, since they name objects. */
+export const OtelCollectorIds = {
+  ConfigMap: 'ConfigMap',
+  ServiceAccount: 'ServiceAccount',
+  Deployment: 'Deployment',
+  Service: 'Service',
+  Pdb: 'Pdb',
+  NetworkPolicy: 'NetworkPolicy',
+} as const;
+
+/** Percent-encodes a value of `OTEL_RESOURCE_ATTRIBUTES` (`,` and `=` separate entries). */
+function encodeAttribute(value: string): string {
+  return encodeURIComponent(value);
+}
+
+/**
+ * An OpenTelemetry Collector that receives OTLP from agents and exports
+ * traces over OTLP (D-SKR-16: the `jaeger` exporter no longer exists) and
+ * metrics through a Prometheus exporter. The config's pipelines reference
+ * only declared components: OTLP gRPC and HTTP receivers, `memory_limiter`
+ * first and `batch` last, redaction of Authorization headers and
+ * secret-like attributes (keys and values) as the Talos guide asks, and a
+ * health check. It runs as a Deployment of two or more pods meeting Pod
+ * Security `restricted`, behind a ClusterIP Service, with a
+ * PodDisruptionBudget and a NetworkPolicy admitting only wired agents on
+ * OTLP and Prometheus on the metrics ports.
+ *
+ * {@link OtelCollector.wireAgent} gives an agent the OTLP endpoint and
+ * resource attributes, its egress to the collector and the collector's
+ * ingress from it.
+ *
+ * @see https://opentelemetry.io/docs/collector/configuration/
+ */
+export class OtelCollector extends Construct implements MetricsTarget {
+  /** Object name (Deployment, Service). */
+  public readonly name: string;
+  /** Namespace. */
+  public readonly namespace: string;
+  /** Stable selector labels of the pods and the Service. */
+  public readonly serviceLabels: Readonly<Record<string, string>>;
+  /** Recommended labels on every object. */
+  public readonly labels: Readonly<Record<string, string>>;
+  /** Service port names. */
+  public readonly servicePortNames: readonly string[] = ['otlp-grpc', 'otlp-http', 'metrics', 'prom-export'];
+  /** The collector's own telemetry port. */
+  public readonly metricsPort = { name: 'metrics', path: '/metrics' } as const;
+  /** Pod name regular expression. */
+  public readonly podRegex: string;
+  /** Main container name. */
+  public readonly container = 'otel-collector';
+  /** The collector configuration, as written to the ConfigMap. */
+  public readonly config: Readonly<Record<string, unknown>>;
+  /** The ConfigMap holding `collector.yaml`. */
+  public readonly configMap: k8s.KubeConfigMap;
+  /** The ServiceAccount (no API access, no token). */
+  public readonly serviceAccount: k8s.KubeServiceAccount;
+  /** The Deployment. */
+  public readonly deployment: k8s.KubeDeployment;
+  /** The ClusterIP Service. */
+  public readonly service: k8s.KubeService;
+  /** The PodDisruptionBudget. */
+  public readonly pdb: k8s.KubePodDisruptionBudget;
+  /** The NetworkPolicy of the collector pods. */
+  public readonly networkPolicy: k8s.KubeNetworkPolicy;
+  private readonly callers: { peer: PodPeer; port: number }[] = [];
+  private readonly wired = new Set<SecureAgentDeployment>();
+
+  constructor(scope: Construct, id: string, props: OtelCollectorProps) {
+    super(scope, id);
+    const p = parseProps(this, OtelCollectorPropsSchema, props);
+    ensureVerification(this);
+    const { name, namespace: ns } = p;
+    this.name = name;
+    this.namespace = ns;
+    this.podRegex = deploymentPodRegex(name);
+    const labelInputs = { name, instance: name, version: toLabelValue(parseImage(p.image)?.tag), component: 'telemetry-collector', partOf: p.partOf };
+    const selector = selectorLabels(labelInputs);
+    const labels = recommendedLabels(labelInputs, p.labels);
+    this.serviceLabels = selector;
+    this.labels = labels;
+    const meta = (kind: string, objName = name) => {
+      claimName(this, kind, ns, objName);
+      return { name: objName, namespace: ns, labels };
+    };
+
+    const tls = p.traces.tls;
+    const caDir = '/etc/otelcol/ca';
+    const caKey = tls.ca ? ('configMap' in tls.ca ? tls.ca.configMap.key : tls.ca.secret.key) : undefined;
+    const listen = (port: number) => `\${env:MY_POD_IP}:${port}`;
+    const processors = ['memory_limiter', 'attributes/redact', 'redaction', 'batch'];
+    this.config = {
+      extensions: { health_check: { endpoint: listen(OTEL_PORTS.health) } },
+      receivers: {
+        otlp: { protocols: { grpc: { endpoint: listen(OTEL_PORTS['otlp-grpc']) }, http: { endpoint: listen(OTEL_PORTS['otlp-http']) } } },
+      },
+      processors: {
+        // First: refuse data before the pod runs out of memory.
+        memory_limiter: { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 25 },
+        'attributes/redact': {
+          actions: [
+            ...p.redactKeys.map((key) => ({ key, action: 'delete' })),
+            { pattern: REDACTED_KEY_PATTERN, action: 'delete' },
+          ],
+        },
+        redaction: { allow_all_keys: true, blocked_values: [...REDACTED_VALUE_PATTERNS], summary: 'silent' },
+        // Last: batch what survived.
+        batch: { send_batch_size: 8192, timeout: '5s' },
+      },
+      exporters: {
+        'otlp/traces': {
+          endpoint: p.traces.endpoint,
+          tls: tls.insecure
+            ? { insecure: true }
+            : { insecure: false, ...(caKey ? { ca_file: `${caDir}/${caKey}` } : {}), ...(tls.serverName ? { server_name_override: tls.serverName } : {}) },
+          sending_queue: { enabled: true, queue_size: 5000 },
+          retry_on_failure: { enabled: true, max_elapsed_time: '300s' },
+        },
+        prometheus: { endpoint: listen(OTEL_PORTS['prom-export']), resource_to_telemetry_conversion: { enabled: true } },
+      },
+      service: {
+        extensions: ['health_check'],
+        telemetry: {
+          logs: { level: 'info', encoding: 'json' },
+          metrics: { level: 'normal', readers: [{ pull: { exporter: { prometheus: { host: '${env:MY_POD_IP}', port: OTEL_PORTS.metrics } } } }] },
+        },
+        pipelines: {
+          traces: { receivers: ['otlp'], processors, exporters: ['otlp/traces'] },
+          metrics: { receivers: ['otlp'], processors, exporters: ['prometheus'] },
+        },
+      },
+    };
+    const configText = stringify(this.config, { lineWidth: 0, aliasDuplicateObjects: false });
+    this.configMap = new k8s.KubeConfigMap(this, OtelCollectorIds.ConfigMap, { metadata: meta('ConfigMap', `${name}-config`), data: { 'collector.yaml': configText } });
+
+    this.serviceAccount = new k8s.KubeServiceAccount(this, OtelCollectorIds.ServiceAccount, { metadata: meta('ServiceAccount'), automountServiceAccountToken: false });
+
+    const resources = resolveResources(p.resources);
+    const memLimit = parseQuantity(resources.limits.memory) ?? 0;
+    // The Go runtime collects harder near GOMEMLIMIT: 80 % of the limit, the memory_limiter's ceiling.
+    const goMemLimit = `${Math.floor((memLimit * 0.8) / 2 ** 20)}MiB`;
+    const volumes: k8s.Volume[] = [{ name: 'config', configMap: { name: this.configMap.name, items: [{ key: 'collector.yaml', path: 'collector.yaml' }] } }];
+    const mounts: k8s.VolumeMount[] = [{ name: 'config', mountPath: '/etc/otelcol', readOnly: true }];
+    if (tls.ca) {
+      volumes.push(
+        'configMap' in tls.ca
+          ? { name: 'ca', configMap: { name: tls.ca.configMap.name, items: [{ key: tls.ca.configMap.key, path: tls.ca.configMap.key }] } }
+          : { name: 'ca', secret: { secretName: tls.ca.secret.name, items: [{ key: tls.ca.secret.key, path: tls.ca.secret.key }], defaultMode: 0o444 } },
+      );
+      mounts.push({ name: 'ca', mountPath: caDir, readOnly: true });
+    }
+    const backend = p.traces.egress;
+    const dependsOn =
+      'pods' in backend && backend.pods.podLabels['app.kubernetes.io/name']
+        ? backend.ports.map((port) => `${backend.pods.namespace ?? ns}/${backend.pods.podLabels['app.kubernetes.io/name']}:${port.port}`).join(',')
+        : undefined;
+    const port = (n: keyof typeof OTEL_PORTS) => k8s.IntOrString.fromString(n);
+    const checksum = createHash('sha256').update(configText).digest('hex');
+    this.deployment = new k8s.KubeDeployment(this, OtelCollectorIds.Deployment, {
+      metadata: {
+        ...meta('Deployment'),
+        ...(tls.insecure ? { annotations: { 'cdk8s-agent-platform.dev/plaintext-export': tls.insecureReason! } } : {}),
+      },
+      spec: {
+        replicas: p.replicas,
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: { ...selector } },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
+        template: {
+          metadata: {
+            labels: { ...labels },
+            annotations: {
+              [ANNOTATIONS.configChecksum]: checksum,
+              // The collector flushes its batch and export queue after SIGTERM.
+              [ANNOTATIONS.drainSeconds]: '15',
+              ...(dependsOn ? { [ANNOTATIONS.dependsOn]: dependsOn } : {}),
+            },
+          },
+          spec: {
+            serviceAccountName: this.serviceAccount.name,
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            terminationGracePeriodSeconds: 30,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 10001,
+              runAsGroup: 10001,
+              fsGroup: 10001,
+              fsGroupChangePolicy: 'OnRootMismatch',
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            containers: [
+              {
+                name: this.container,
+                image: p.image,
+                imagePullPolicy: defaultPullPolicy(p.image),
+                args: ['--config=/etc/otelcol/collector.yaml'],
+                env: [
+                  { name: 'MY_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                  { name: 'GOMEMLIMIT', value: goMemLimit },
+                ],
+                ports: (Object.keys(OTEL_PORTS) as (keyof typeof OTEL_PORTS)[]).map((n) => ({ name: n, containerPort: OTEL_PORTS[n], protocol: 'TCP' })),
+                resources: renderResources(resources),
+                // Readiness: the health_check extension reports the pipelines
+                // up; liveness only needs the process to accept connections.
+                readinessProbe: { httpGet: { path: '/', port: port('health') }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
+                livenessProbe: { tcpSocket: { port: port('health') }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+                securityContext: hardenedContainerSecurityContext(10001, 10001),
+                volumeMounts: mounts,
+                terminationMessagePolicy: 'FallbackToLogsOnError',
+              },
+            ],
+            volumes,
+            topologySpreadConstraints: ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map((topologyKey) => ({
+              maxSkew: 1,
+              topologyKey,
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: { ...selector } },
+              matchLabelKeys: ['pod-template-hash'],
+            })),
+          },
+        },
+      },
+    });
+
+    this.service = new k8s.KubeService(this, OtelCollectorIds.Service, {
+      metadata: meta('Service'),
+      spec: {
+        type: 'ClusterIP',
+        selector: { ...selector },
+        ports: this.servicePortNames.map((n) => ({ name: n, port: OTEL_PORTS[n as keyof typeof OTEL_PORTS], targetPort: k8s.IntOrString.fromString(n), protocol: 'TCP' })),
+      },
+    });
+
+    this.pdb = new k8s.KubePodDisruptionBudget(this, OtelCollectorIds.Pdb, {
+      metadata: meta('PodDisruptionBudget'),
+      spec: { selector: { matchLabels: { ...selector } }, maxUnavailable: k8s.IntOrString.fromNumber(1), unhealthyPodEvictionPolicy: 'AlwaysAllow' },
+    });
+
+    for (const peer of p.allowFrom) {
+      this.callers.push({ peer, port: OTEL_PORTS['otlp-grpc'] }, { peer, port: OTEL_PORTS['otlp-http'] });
+    }
+    this.networkPolicy = new k8s.KubeNetworkPolicy(this, OtelCollectorIds.NetworkPolicy, {
+      metadata: meta('NetworkPolicy'),
+      spec: {
+        podSelector: { matchLabels: { ...selector } },
+        policyTypes: ['Ingress', 'Egress'],
+        // Callers are added by wireAgent() after construction, so the rules are built at synth.
+        ingress: Lazy.any({
+          produce: (): k8s.NetworkPolicyIngressRule[] => [
+            ...this.callerRules(),
+            { from: [renderPodPeer(p.scrapedBy, ns)], ports: renderPorts([{ port: OTEL_PORTS.metrics, protocol: 'TCP' }, { port: OTEL_PORTS['prom-export'], protocol: 'TCP' }]) },
+          ],
+        }) as unknown as k8s.NetworkPolicyIngressRule[],
+        egress: [renderEgressRule(backend, ns)],
+      },
+    });
+  }
+
+  /** The OTLP endpoint URL agents use for `protocol` (`http://<service>.<namespace>.svc:<port>`). */
+  public endpoint(protocol: z.input<typeof otlpProtocolSchema> = 'grpc'): string {
+    const port = protocol === 'grpc' ? OTEL_PORTS['otlp-grpc'] : OTEL_PORTS['otlp-http'];
+    return `http://${this.name}.${this.namespace}.svc:${port}`;
+  }
+
+  /**
+   * Sends an agent's telemetry here: sets `OTEL_EXPORTER_OTLP_ENDPOINT`,
+   * `OTEL_EXPORTER_OTLP_PROTOCOL` and `OTEL_RESOURCE_ATTRIBUTES` on its main
+   * container, adds egress to the collector's OTLP port to its NetworkPolicy
+   * (and the dependency annotation), and admits it on that port here.
+   * Throws when the agent is already wired or sets those variables itself.
+   */
+  public wireAgent(agent: SecureAgentDeployment, options: WireAgentOptions = {}): void {
+    const o = parseOptions(this, `wireAgent(${agent.node.path})`, wireAgentOptionsSchema, options);
+    if (this.wired.has(agent)) throw new Error(`${this.node.path}: ${agent.node.path} is already wired to this collector`);
+    this.wired.add(agent);
+    const port = o.protocol === 'grpc' ? OTEL_PORTS['otlp-grpc'] : OTEL_PORTS['otlp-http'];
+    const cfg = agent.config;
+    const attributes: Record<string, string> = {
+      'service.name': o.serviceName ?? agent.selectorLabels['app.kubernetes.io/name'] ?? agent.name,
+      ...(agent.labels['app.kubernetes.io/version'] ? { 'service.version': agent.labels['app.kubernetes.io/version'] } : {}),
+      ...(cfg.partOf ? { 'service.namespace': cfg.partOf } : {}),
+      'deployment.environment.name': o.environment ?? cfg.profile,
+      'k8s.namespace.name': agent.namespace,
+      'k8s.deployment.name': agent.name,
+      ...o.resourceAttributes,
+    };
+    const endpoint = this.endpoint(o.protocol);
+    agent.addEnv('OTEL_EXPORTER_OTLP_ENDPOINT', endpoint);
+    agent.addEnv('OTEL_EXPORTER_OTLP_PROTOCOL', o.protocol);
+    agent.addEnv('OTEL_RESOURCE_ATTRIBUTES', Object.entries(attributes).map(([k, v]) => `${k}=${encodeAttribute(v)}`).join(','));
+    for (const name of o.endpointEnv) agent.addEnv(name, endpoint);
+    agent.addEgress({
+      description: `OpenTelemetry collector ${this.namespace}/${this.name}`,
+      pods: { ...(this.namespace !== agent.namespace ? { namespace: this.namespace } : {}), podLabels: { ...this.serviceLabels } },
+      ports: [{ port }],
+    });
+    this.callers.push({ peer: { namespace: agent.namespace, podLabels: { ...agent.selectorLabels } }, port });
+  }
+
+  private callerRules(): k8s.NetworkPolicyIngressRule[] {
+    const byPeer = new Map<string, { peer: PodPeer; ports: Set<number> }>();
+    for (const c of this.callers) {
+      const key = JSON.stringify([c.peer.namespace ?? this.namespace, c.peer.podLabels]);
+      const entry = byPeer.get(key) ?? { peer: c.peer, ports: new Set<number>() };
+      entry.ports.add(c.port);
+      byPeer.set(key, entry);
+    }
+    return [...byPeer.values()].map(({ peer, ports }) => ({
+      from: [renderPodPeer(peer, this.namespace)],
+      ports: renderPorts([...ports].sort((a, b) => a - b).map((n) => ({ port: n, protocol: 'TCP' as const }))),
+    }));
+  }
+}
+
+/** Options of {@link collectorAlerts}. */
+export const collectorAlertsSchema = z.strictObject({
+  /** Prefix of the alert names. @default 'OtelCollector' */
+  alertPrefix: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, { error: problem('is not an alert name prefix', 'use letters and digits, starting with a letter') }).default('OtelCollector'),
+  /** Ratio of spans failing to export above which `<prefix>TraceExportErrors` fires (Talos). @default 0.01 */
+  exportFailureRatio: openRatio.default(0.01),
+  /** Names of the collector's own metrics (0.106 and later add the `_total` suffix). @default - the 0.115 names */
+  metrics: z
+    .strictObject({
+      /** @default 'otelcol_exporter_send_failed_spans_total' */
+      failedSpans: metricName.default('otelcol_exporter_send_failed_spans_total'),
+      /** @default 'otelcol_exporter_sent_spans_total' */
+      sentSpans: metricName.default('otelcol_exporter_sent_spans_total'),
+      /** @default 'otelcol_receiver_refused_spans_total' */
+      refusedSpans: metricName.default('otelcol_receiver_refused_spans_total'),
+    })
+    .prefault({}),
+});
+
+/** Options of {@link collectorAlerts}. */
+export type CollectorAlertsOptions = z.input<typeof collectorAlertsSchema>;
+
+/**
+ * Alerts on a collector's own telemetry (its `metrics` port): spans failing
+ * to export to the backend (`<prefix>TraceExportErrors`, the Talos guide's
+ * "trace export errors alerted") and spans refused by the receivers, which
+ * the memory limiter does under pressure (`<prefix>RefusingSpans`).
+ */
+export function collectorAlerts(collector: MetricsTarget, options: CollectorAlertsOptions = {}): AlertOptions[] {
+  const o = collectorAlertsSchema.parse(options);
+  const m = o.metrics;
+  const sel: Matcher[] = [
+    ['job', '=', collector.name],
+    ['namespace', '=', collector.namespace],
+  ];
+  const sum = (metric: string) => `sum by (namespace, job) (rate(${selector(metric, sel)}[5m]))`;
+  const req = (metric: string) => ({ metric, source: 'otel-collector' as const, job: collector.name, namespace: collector.namespace });
+  return [
+    {
+      name: `${o.alertPrefix}TraceExportErrors`,
+      expr: `${sum(m.failedSpans)}\n/\n(${sum(m.sentSpans)} + ${sum(m.failedSpans)})\n> ${num(o.exportFailureRatio)}`,
+      for: '5m',
+      severity: 'warning',
+      summary: 'Collector {{ $labels.job }} in {{ $labels.namespace }} fails to export spans',
+      description: `{{ $value | humanizePercentage }} of the spans collector {{ $labels.job }} tried to export over the last 5 minutes failed; the threshold is ${num(o.exportFailureRatio * 100)}%. Check the trace backend and the collector logs.`,
+      requires: [req(m.failedSpans), req(m.sentSpans)],
+    },
+    {
+      name: `${o.alertPrefix}RefusingSpans`,
+      expr: `${sum(m.refusedSpans)} > 0`,
+      for: '5m',
+      severity: 'warning',
+      summary: 'Collector {{ $labels.job }} in {{ $labels.namespace }} refuses spans',
+      description: 'Collector {{ $labels.job }} has refused {{ $value | humanize }} spans per second for 5 minutes, usually because the memory limiter is at its ceiling; give it more memory or replicas.',
+      requires: [req(m.refusedSpans)],
+    },
+  ];
+}

@@ -1,5 +1,5 @@
 import { Chart, type App } from 'cdk8s';
-import { AgentNamespace, ExternalSecretRef, FluentBit, internetEgress, ObservabilityStack, SecureAgentDeployment } from '../lib/index.js';
+import { AgentNamespace, BackupCronJob, ExternalSecretRef, FluentBit, internetEgress, ObservabilityStack, SecureAgentDeployment } from '../lib/index.js';
 
 /**
  * The Skreaver guide's Kubernetes objects, with its defects fixed. Each fix
@@ -67,7 +67,8 @@ export function addSkreaverChart(app: App): Chart {
   const chart = new Chart(app, 'skreaver');
 
   // One Namespace with all labels (D-SKR-14); the quota admits HPA max plus
-  // surge: 11 pods x 2 CPU limit = 22 CPU, so limits.cpu is 24, not 16
+  // surge: 11 pods x 2 CPU limit = 22 CPU, plus the collector (3 x 500m) and
+  // a backup run (1 CPU), so limits.cpu is 26, not 16
   // (and 11 x 4Gi ephemeral storage = 44Gi, so 60Gi), and
   // the LimitRange sets default/defaultRequest explicitly (D-SKR-05).
   const ns = new AgentNamespace(chart, 'Namespace', {
@@ -75,7 +76,7 @@ export function addSkreaverChart(app: App): Chart {
     labels: { name: 'skreaver', environment: 'production' },
     quota: {
       requests: { cpu: '8', memory: '16Gi', ephemeralStorage: '20Gi' },
-      limits: { cpu: '24', memory: '32Gi', ephemeralStorage: '60Gi' },
+      limits: { cpu: '26', memory: '32Gi', ephemeralStorage: '60Gi' },
       pods: 30,
       persistentVolumeClaims: 10,
     },
@@ -212,7 +213,7 @@ export function addSkreaverChart(app: App): Chart {
     secretStore: { name: 'aws-secrets-manager', kind: 'SecretStore' },
     data: [{ secretKey: 'ca.crt', remoteKey: 'skreaver/prod/jaeger-ca' }],
   });
-  new ObservabilityStack(chart, 'Observability', {
+  const observability = new ObservabilityStack(chart, 'Observability', {
     agent,
     runbookBaseUrl: 'https://runbooks.example.com/skreaver',
     // Skreaver prefixes its metrics with SKREAVER_OBSERVABILITY_NAMESPACE
@@ -245,5 +246,46 @@ export function addSkreaverChart(app: App): Chart {
   });
   // Tracing is off in Skreaver unless enabled (SKREAVER_OBSERVABILITY_ENABLE_TRACING defaults to false).
   agent.addEnv('SKREAVER_OBSERVABILITY_ENABLE_TRACING', 'true');
+
+  // --- Backups (issue 5): the guide's `skreaver-db-backup` CronJob with its
+  // defects fixed. RPO 24 h (daily); restore steps in docs/backup-and-restore.md.
+  const backup = new BackupCronJob(chart, 'DbBackup', {
+    name: 'skreaver-db-backup',
+    namespace: ns.name,
+    // "Daily at 2 AM" in a zone written down, not the controller's (D-SKR-03).
+    schedule: '0 2 * * *',
+    timeZone: 'Etc/UTC',
+    engine: {
+      type: 'postgres',
+      host: 'postgres',
+      database: 'skreaver',
+      user: 'skreaver_user',
+      // The ExternalSecret's key: the guide's `skreaver-db` Secret is never defined (D-SKR-10).
+      password: secrets.env('db-password').fromSecret,
+      // postgres:15-alpine, whose pg_dump is not older than the server (D-SKR-03).
+      serverVersion: 15,
+      destination: { pods: { podLabels: { 'app.kubernetes.io/name': 'postgres' } } },
+    },
+    // D-SKR-01: set -euo pipefail, dump to a .partial name, pg_restore reads
+    // every block, then a checksum and the rename; retention runs only after
+    // that, and the newest 7 good backups survive any number of failed runs.
+    retention: { days: 30, minKeep: 7 },
+    // D-SKR-03: the claim is created here; the guide referenced one that nothing
+    // created, so its pod stayed Pending. An off-site copy is `target.s3`.
+    target: { volume: { claimName: 'skreaver-backup', create: { size: '50Gi' } } },
+    // D-SKR-03: explicit resources, not the LimitRange default; a run that
+    // hangs is killed after an hour and retried twice.
+    resources: {
+      requests: { cpu: '100m', memory: '256Mi', ephemeralStorage: '128Mi' },
+      limits: { cpu: '1', memory: '512Mi', ephemeralStorage: '1Gi' },
+    },
+    activeDeadlineSeconds: 3600,
+    backoffLimit: 2,
+    // D-SKR-02: the pod runs as UID 10001 under Pod Security restricted, with a
+    // read-only root and a scratch emptyDir; the construct does this by default.
+    partOf: 'skreaver',
+  });
+  // Alerts when no backup succeeded for 26 h (24 h + deadlines) or a run failed (D-SKR-01).
+  backup.addAlertsTo(observability);
   return chart;
 }

@@ -63,3 +63,15 @@ export {
 export { FluentBit, FluentBitIds, FluentBitPropsSchema, FLUENT_BIT_EXCEPTION_REASON, FLUENT_BIT_WAIVED_CHECKS, type FluentBitProps } from './observability/fluent-bit.js';
 export { agentMetricsTarget, type MetricsTarget } from './observability/metrics-target.js';
 export { durationSeconds } from './observability/promql.js';
+
+// Backup, restore and migrations (issue 5).
+export { BackupCronJob, BackupCronJobIds } from './backup/backup-cronjob.js';
+export { BackupCronJobPropsSchema, backupAlertingSchema, type BackupCronJobConfig, type BackupCronJobProps } from './backup/backup-cronjob-props.js';
+export { RestoreJob, RestoreJobIds } from './backup/restore-job.js';
+export { RestoreJobPropsSchema, type RestoreJobConfig, type RestoreJobProps } from './backup/restore-job-props.js';
+export { backupAlerts, staleAfterSeconds, type AlertSink, type BackupAlertInputs } from './backup/alerts.js';
+export { backupExtension, engineImage, type Destination, type Engine, type SecretKeyRef } from './backup/engines.js';
+export { retentionSchema, s3TargetSchema, volumeTargetSchema, type Retention, type S3Target } from './backup/targets.js';
+export { cronSchedule, isTimeZone, longestInterval, timeZoneName } from './backup/schedule.js';
+export { MigrationJob, MigrationJobIds, MIGRATION_TTL_WAIVER_REASON } from './migration/migration-job.js';
+export { MigrationJobPropsSchema, versionSlug, type MigrationJobConfig, type MigrationJobProps } from './migration/migration-job-props.js';

@@ -9,7 +9,13 @@ cd "$(dirname "$0")/.."
 export CDK8S_CHECK_UPGRADE=false
 
 # Debian packages the test suite runs for real: "<command>:<package>".
-REQUIRED_TOOLS=("promtool:prometheus")
+# The backup tests name absolute paths: PostgreSQL's binaries are not on PATH
+# in Debian, and a pyenv or pip `aws` on PATH is not Debian's awscli.
+REQUIRED_TOOLS=("promtool:prometheus"
+  "/usr/bin/busybox:busybox"
+  "/usr/bin/redis-server:redis-server"
+  "/usr/lib/postgresql/15/bin/postgres:postgresql"
+  "/usr/bin/aws:awscli")
 
 missing=()
 for entry in "${REQUIRED_TOOLS[@]}"; do

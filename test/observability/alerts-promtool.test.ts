@@ -645,9 +645,11 @@ describe('the Skreaver chart rules under promtool', () => {
       ['skreaver-http', 6],
       ['skreaver-http-slo', 18],
       ['otel-collector', 2],
+      // The backup CronJob's staleness and failure alerts (BackupCronJob.addAlertsTo).
+      ['skreaver-db-backup', 2],
     ]);
     const r = checkRules(groups);
-    expect(r.output).toContain('SUCCESS: 26 rules found');
+    expect(r.output).toContain('SUCCESS: 28 rules found');
     expect(r.status).toBe(0);
   });
 

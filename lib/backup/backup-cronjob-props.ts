@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { checkImageForProfile } from '../core/image.js';
+import { profileSchema } from '../core/profile.js';
+import { parseQuantity } from '../core/quantity.js';
+import { bytesQuantity, dnsLabel, dnsSubdomain, labelMap } from '../core/schemas.js';
+import { problem } from '../internal/props.js';
+import { resolveResources, resourcesSchema } from '../workload/container.js';
+import { checkEngine, engineImage, engineSchema } from './engines.js';
+import { cronSchedule, timeZoneName } from './schedule.js';
+import { retentionSchema, s3TargetSchema, volumeTargetSchema } from './targets.js';
+
+/**
+ * Alerting on backups, through kube-state-metrics series. The alerts go to
+ * an {@link ObservabilityStack} (or any {@link AlertRules}) through
+ * `addAlertsTo`, or to a PrometheusRule of their own with `prometheusRule`;
+ * synth fails when they go nowhere.
+ */
+export const backupAlertingSchema = z.strictObject({
+  /** Severity of the "no recent backup" alert. @default 'critical' */
+  severity: z.enum(['critical', 'warning', 'info']).default('critical'),
+  /** Extra labels on every alert, for routing. @default {} */
+  labels: labelMap.default({}),
+  /**
+   * A PrometheusRule of the backup's own, `<name>-alerts`, built with
+   * {@link AlertRules}.
+   * @default - none; hand the alerts to a stack with `addAlertsTo`
+   */
+  prometheusRule: z
+    .strictObject({
+      /** Base URL of the runbooks; each alert links to `<runbookBaseUrl>/<AlertName>`. */
+      runbookBaseUrl: z.url({ error: problem('is not a URL', "give an absolute URL like 'https://runbooks.example.com/backups'") }),
+      /** The `release` label kube-prometheus-stack selects rules on, or false. @default 'kube-prometheus-stack' */
+      release: z.union([z.string().min(1), z.literal(false)]).default('kube-prometheus-stack'),
+    })
+    .optional(),
+});
+
+/** Props of {@link BackupCronJob}. */
+export const BackupCronJobPropsSchema = z
+  .strictObject({
+    /**
+     * Name of the CronJob, its ServiceAccount and NetworkPolicy. At most 52
+     * characters: the controller appends 11 to name each Job.
+     */
+    name: dnsLabel.refine((n) => n.length <= 52, {
+      error: problem('is longer than 52 characters', 'shorten it: Job names add 11 characters to the CronJob name and must stay within 63'),
+    }),
+    /** Namespace (use an {@link AgentNamespace}'s `name`). */
+    namespace: dnsLabel,
+    /** Deployment profile: outside `dev`, images must be pinned. @default 'production' */
+    profile: profileSchema.default('production'),
+    /** Five-field cron schedule (or `@daily`-style macro), read in `timeZone`. */
+    schedule: cronSchedule,
+    /**
+     * IANA time zone of the schedule (`spec.timeZone`, GA in 1.27). Always
+     * written, so "02:00" never silently means the controller's zone (D-SKR-03).
+     * @default 'Etc/UTC'
+     */
+    timeZone: timeZoneName.default('Etc/UTC'),
+    /** What is backed up: PostgreSQL, Redis/Valkey, or the files of a volume. */
+    engine: engineSchema,
+    /** Where backups go: a volume, object storage, or both; at least one. */
+    target: z.strictObject({
+      /** A PersistentVolumeClaim mounted at `/backup`. @default - none; then `s3` is required */
+      volume: volumeTargetSchema.optional(),
+      /** S3-compatible object storage. @default - none; then `volume` is required */
+      s3: s3TargetSchema.optional(),
+    }),
+    /** Retention of the backups on the volume (and in the bucket, unless `target.s3.retention` says otherwise). @default { days: 7, minKeep: 3 } */
+    retention: retentionSchema.prefault({}),
+    /** Backups are named `<filePrefix>-<YYYYMMDDTHHMMSSZ>.<ext>`. @default - `name` */
+    filePrefix: dnsLabel.optional(),
+    /**
+     * Seconds after its scheduled time that a missed run may still start;
+     * later, the run is skipped and counted as missed. At least 10 (the
+     * controller checks every 10 s).
+     * @default 3600
+     */
+    startingDeadlineSeconds: z
+      .number()
+      .int()
+      .min(10, { error: problem('must be at least 10', 'the controller checks schedules every 10 seconds; use 10 or more, like 3600') })
+      .default(3600),
+    /** Retries of a failed backup pod. @default 2 */
+    backoffLimit: z.number().int().min(0).max(10).default(2),
+    /** Longest run of a backup Job, retries included, before it is killed and failed. @default 3600 */
+    activeDeadlineSeconds: z
+      .number()
+      .int()
+      .min(1, { error: problem('must be greater than 0', 'give the longest acceptable run in seconds, like 3600') })
+      .default(3600),
+    /** Finished Jobs kept. @default 3 */
+    successfulJobsHistoryLimit: z.number().int().min(0).max(100).default(3),
+    /** Failed Jobs kept, with their pods and logs. @default 3 */
+    failedJobsHistoryLimit: z.number().int().min(1).max(100).default(3),
+    /** Suspends the schedule. @default false */
+    suspend: z.boolean().default(false),
+    /** Requests and limits of each container. @default 'small' */
+    resources: resourcesSchema.default('small'),
+    /**
+     * Size of the scratch emptyDir (`/scratch`, also `HOME`). With object
+     * storage and no volume, `/backup` is an emptyDir of this size too,
+     * which must hold one backup.
+     * @default '512Mi'
+     */
+    scratchSize: bytesQuantity.default('512Mi'),
+    /** UID of the containers. @default - 10001, or 65534 (nobody) for files */
+    runAsUser: z.number().int().min(1, { error: problem('must not be root (0)', 'use the non-zero UID of the image user') }).optional(),
+    /** GID and fsGroup (volumes become group-writable). @default - runAsUser */
+    runAsGroup: z.number().int().min(1, { error: problem('must not be root (0)', 'use a non-zero GID') }).optional(),
+    /** An existing ServiceAccount. @default - a dedicated one without an API token */
+    serviceAccountName: dnsSubdomain.optional(),
+    /** Secrets for pulling the images. @default [] */
+    imagePullSecrets: z.array(dnsSubdomain).default([]),
+    /** Extra labels on every object; they never replace the recommended ones. @default {} */
+    labels: labelMap.default({}),
+    /** `app.kubernetes.io/part-of`. @default - none */
+    partOf: dnsLabel.optional(),
+    /** Alerts on stale and failed backups, or false for none (say why in a comment). @default {} (on; they must be wired, see {@link backupAlertingSchema}) */
+    alerting: z.union([backupAlertingSchema, z.literal(false)]).prefault({}),
+  })
+  .superRefine((p, ctx) => {
+    if (!p.target.volume && !p.target.s3) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target'],
+        message: problem('names no place for the backups', 'give target.volume (a PersistentVolumeClaim), target.s3 (object storage), or both'),
+      });
+    }
+    checkEngine(p.engine, ctx, ['engine'], { mountsSource: true });
+    if (p.engine.type === 'files' && p.target.volume && p.engine.claimName === p.target.volume.claimName) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target', 'volume', 'claimName'],
+        message: problem('is the volume being backed up', 'write the backups to another volume or to object storage'),
+      });
+    }
+    checkImageForProfile(ctx, engineImage(p.engine), p.profile, ['engine', 'image']);
+    if (p.target.s3) checkImageForProfile(ctx, p.target.s3.image, p.profile, ['target', 's3', 'image']);
+    const limit = parseQuantity(resolveResources(p.resources).limits.ephemeralStorage) ?? 0;
+    const scratch = parseQuantity(p.scratchSize) ?? 0;
+    const needed = p.target.volume ? scratch : 2 * scratch;
+    if (needed > limit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scratchSize'],
+        message: problem(
+          `${p.target.volume ? 'is' : 'is, twice (scratch and staging),'} above the ephemeral-storage limit ${resolveResources(p.resources).limits.ephemeralStorage}`,
+          'lower scratchSize or raise resources.limits.ephemeralStorage',
+        ),
+        params: { value: p.scratchSize },
+      });
+    }
+  });
+
+/** Props of {@link BackupCronJob}. */
+export type BackupCronJobProps = Readonly<z.input<typeof BackupCronJobPropsSchema>>;
+
+/** Props of {@link BackupCronJob} with defaults applied. */
+export type BackupCronJobConfig = z.output<typeof BackupCronJobPropsSchema>;

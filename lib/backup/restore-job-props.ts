@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { checkImageForProfile } from '../core/image.js';
+import { profileSchema } from '../core/profile.js';
+import { bytesQuantity, dnsLabel, dnsSubdomain, labelMap } from '../core/schemas.js';
+import { problem } from '../internal/props.js';
+import { resourcesSchema } from '../workload/container.js';
+import { backupExtension, checkEngine, engineImage, engineSchema } from './engines.js';
+import { s3TargetSchema } from './targets.js';
+
+const STAMPED = /^(.+)-\d{8}T\d{6}Z\.(dump|sql\.gz|rdb|tar\.gz)$/;
+
+/** Props of {@link RestoreJob}. */
+export const RestoreJobPropsSchema = z
+  .strictObject({
+    /** Name of the Job (and its ServiceAccount and NetworkPolicy). */
+    name: dnsLabel,
+    /** Namespace. */
+    namespace: dnsLabel,
+    /** Deployment profile: outside `dev`, images must be pinned. @default 'production' */
+    profile: profileSchema.default('production'),
+    /**
+     * The data store restored into, described as for the backup. For
+     * PostgreSQL, `database` is the target database; for Redis, `host` and
+     * `port` are only used to make sure the server is stopped.
+     */
+    engine: engineSchema,
+    /** The `filePrefix` of the backups (the BackupCronJob's name unless it set one). */
+    filePrefix: dnsLabel,
+    /** The backup to restore: a file name like `skreaver-db-backup-20250101T020000Z.dump`, or `latest` (the newest good one). */
+    backup: z.union([
+      z.literal('latest'),
+      z.string().regex(STAMPED, { error: problem('is not a backup file name', "give '<prefix>-YYYYMMDDTHHMMSSZ.<ext>' as listed in the backup directory, or 'latest'") }),
+    ]),
+    /** Where the backup is read from; exactly one. */
+    source: z.strictObject({
+      /** The claim the BackupCronJob writes to, mounted read-only. @default - none; then `s3` is required */
+      volume: z.strictObject({ /** Claim name. */ claimName: dnsSubdomain }).optional(),
+      /** The bucket the BackupCronJob uploads to; the backup is downloaded to an emptyDir of `scratchSize` first. @default - none; then `volume` is required */
+      s3: s3TargetSchema.omit({ retention: true }).optional(),
+    }),
+    /** PostgreSQL: create `engine.database` first; the restore then fails rather than write into an existing database. @default false */
+    createDatabase: z.boolean().default(false),
+    /** PostgreSQL custom format: drop each object before re-creating it (`--clean --if-exists`). @default false */
+    clean: z.boolean().default(false),
+    /** PostgreSQL custom format: restore without ownership and privileges, as the restoring role (`--no-owner --no-privileges`). @default true */
+    noOwner: z.boolean().default(true),
+    /**
+     * Redis: the data volume of the stopped server (its `dir`); the RDB is
+     * written there as `rdbFileName`, and an existing AOF is moved aside.
+     * @default - none; required for Redis
+     */
+    redisData: z
+      .strictObject({
+        /** Claim of the server's data directory, like `redis-data-redis-0`. */
+        claimName: dnsSubdomain,
+        /** The server's `dbfilename`. @default 'dump.rdb' */
+        rdbFileName: z.string().regex(/^[^/\s]+$/).default('dump.rdb'),
+      })
+      .optional(),
+    /** Redis: refuse to run while the server answers on `engine.host`. @default true */
+    checkStopped: z.boolean().default(true),
+    /** Files: the claim the archive is extracted into; the directory must be empty. @default - none; required for files */
+    filesTarget: z
+      .strictObject({
+        /** Claim name. */
+        claimName: dnsSubdomain,
+        /** Directory inside the volume. @default - the volume's root */
+        subPath: z.string().regex(/^[^/].*$/).optional(),
+      })
+      .optional(),
+    /** Retries. A restore is not retried blindly. @default 0 */
+    backoffLimit: z.number().int().min(0).max(10).default(0),
+    /** Longest run before the Job is killed. @default 7200 */
+    activeDeadlineSeconds: z
+      .number()
+      .int()
+      .min(1, { error: problem('must be greater than 0', 'give the longest acceptable run in seconds, like 7200') })
+      .default(7200),
+    /** Seconds a finished Job (and its logs) is kept. @default 86400 */
+    ttlSecondsAfterFinished: z.number().int().min(0).default(86400),
+    /** Requests and limits of each container. @default 'small' */
+    resources: resourcesSchema.default('small'),
+    /** Size of the scratch emptyDir, and of the download emptyDir with `source.s3`. @default '512Mi' */
+    scratchSize: bytesQuantity.default('512Mi'),
+    /** UID of the containers. @default - 10001, or 65534 (nobody) for files */
+    runAsUser: z.number().int().min(1, { error: problem('must not be root (0)', 'use the non-zero UID of the image user') }).optional(),
+    /** GID and fsGroup. @default - runAsUser */
+    runAsGroup: z.number().int().min(1, { error: problem('must not be root (0)', 'use a non-zero GID') }).optional(),
+    /** An existing ServiceAccount. @default - a dedicated one without an API token */
+    serviceAccountName: dnsSubdomain.optional(),
+    /** Secrets for pulling the images. @default [] */
+    imagePullSecrets: z.array(dnsSubdomain).default([]),
+    /** Extra labels. @default {} */
+    labels: labelMap.default({}),
+    /** `app.kubernetes.io/part-of`. @default - none */
+    partOf: dnsLabel.optional(),
+  })
+  .superRefine((p, ctx) => {
+    checkEngine(p.engine, ctx, ['engine'], { mountsSource: false });
+    if ((p.source.volume === undefined) === (p.source.s3 === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source'],
+        message: problem(p.source.volume ? 'names both a volume and s3' : 'names no source', 'give exactly one of source.volume or source.s3'),
+      });
+    }
+    if (p.backup !== 'latest' && STAMPED.test(p.backup)) {
+      const ext = backupExtension(p.engine);
+      if (!p.backup.startsWith(`${p.filePrefix}-`) || !p.backup.endsWith(`.${ext}`)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backup'],
+          message: problem(`is not a ${p.engine.type} backup of prefix ${p.filePrefix}`, `give a name like '${p.filePrefix}-YYYYMMDDTHHMMSSZ.${ext}'`),
+        });
+      }
+    }
+    if (p.engine.type === 'redis' && !p.redisData) {
+      ctx.addIssue({ code: 'custom', path: ['redisData'], message: problem('is missing for a Redis restore', "give the claim of the stopped server's data directory"), params: { value: undefined } });
+    }
+    if (p.engine.type === 'files' && !p.filesTarget) {
+      ctx.addIssue({ code: 'custom', path: ['filesTarget'], message: problem('is missing for a files restore', 'give the claim the archive is extracted into'), params: { value: undefined } });
+    }
+    if (p.clean && !(p.engine.type === 'postgres' && p.engine.format === 'custom')) {
+      ctx.addIssue({ code: 'custom', path: ['clean'], message: problem('only applies to PostgreSQL custom-format backups', 'remove it, or restore into a fresh database') });
+    }
+    checkImageForProfile(ctx, engineImage(p.engine), p.profile, ['engine', 'image']);
+    if (p.source.s3) checkImageForProfile(ctx, p.source.s3.image, p.profile, ['source', 's3', 'image']);
+  });
+
+/** Props of {@link RestoreJob}. */
+export type RestoreJobProps = Readonly<z.input<typeof RestoreJobPropsSchema>>;
+
+/** Props of {@link RestoreJob} with defaults applied. */
+export type RestoreJobConfig = z.output<typeof RestoreJobPropsSchema>;

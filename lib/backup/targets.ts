@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { imageReference } from '../core/image.js';
+import { bytesQuantity, dnsSubdomain } from '../core/schemas.js';
+import { problem } from '../internal/props.js';
+import { egressRuleSchema, internetEgress } from '../network/peers.js';
+
+/**
+ * Where backups are kept: a PersistentVolumeClaim, S3-compatible object
+ * storage, or both, and how long they are kept.
+ */
+
+/**
+ * Retention. A backup older than `days` (by the UTC time in its name) is
+ * deleted, oldest first, but the newest `minKeep` good backups are never
+ * deleted, whatever their age: when backups keep failing, the last good ones
+ * stay (D-SKR-01).
+ */
+export const retentionSchema = z.strictObject({
+  /** Days a backup is kept. @default 7 */
+  days: z
+    .number()
+    .int()
+    .min(1, { error: problem('must be at least 1', 'keep backups for at least one day') })
+    .default(7),
+  /** Good backups always kept, whatever their age. @default 3 */
+  minKeep: z
+    .number()
+    .int()
+    .min(1, { error: problem('must be at least 1', 'keep at least the newest good backup, so retention can never delete it') })
+    .default(3),
+});
+
+/** See {@link retentionSchema}. */
+export type Retention = z.output<typeof retentionSchema>;
+
+/** A PersistentVolumeClaim the backups are written to, mounted at `/backup`. */
+export const volumeTargetSchema = z.strictObject({
+  /** Name of the claim. */
+  claimName: dnsSubdomain,
+  /**
+   * Creates the claim with the backups. Without it the claim must exist
+   * already (the Skreaver guide referenced a `skreaver-backup` claim that
+   * nothing created, so its pod stayed Pending, D-SKR-03).
+   * @default - the claim is not created
+   */
+  create: z
+    .strictObject({
+      /** Requested size, like `50Gi`. */
+      size: bytesQuantity,
+      /** Storage class. @default - the cluster's default class */
+      storageClassName: dnsSubdomain.optional(),
+      /** @default 'ReadWriteOnce' */
+      accessMode: z.enum(['ReadWriteOnce', 'ReadWriteMany']).default('ReadWriteOnce'),
+    })
+    .optional(),
+});
+
+const bucketName = z
+  .string({
+    error: (iss) =>
+      iss.input === undefined
+        ? problem('is required', "name the bucket the backups go to, like 'acme-db-backups'")
+        : problem('must be a string', "name the bucket, like 'acme-db-backups'"),
+  })
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    error: problem('is not an S3 bucket name', "use 3 to 63 lowercase letters, digits, '.' and '-'"),
+  });
+
+/**
+ * S3-compatible object storage. The upload runs in a second container with
+ * a well-known CLI image after the backup container has written and checked
+ * the backup; it uploads the backup, reads it back and compares checksums,
+ * uploads the checksum last, then applies retention to the bucket.
+ *
+ * Prefer a bucket with versioning or object lock, so that credentials that
+ * can delete old backups cannot destroy them for good.
+ */
+export const s3TargetSchema = z.strictObject({
+  /** Bucket name. */
+  bucket: bucketName,
+  /** Key prefix, empty or ending in `/`, like `skreaver/db/`. @default '' */
+  prefix: z
+    .string()
+    .regex(/^([^/\s][^\s]*\/)?$/, { error: problem('must be empty or end with "/"', "write it like 'skreaver/db/', without a leading '/'") })
+    .default(''),
+  /**
+   * Endpoint of an S3-compatible store, like `https://minio.storage.svc:9000`.
+   * @default - AWS S3 of the region
+   */
+  endpoint: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, { error: problem('is not an endpoint URL', "give scheme, host and optional port, like 'https://s3.example.com'") })
+    .optional(),
+  /** Region. @default 'us-east-1' */
+  region: z.string().regex(/^[a-z0-9-]+$/).default('us-east-1'),
+  /** Path-style addressing (`https://host/bucket/key`), which most S3-compatible stores need. @default false */
+  forcePathStyle: z.boolean().default(false),
+  /** The Secret holding the access key, read into `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`. */
+  credentials: z.strictObject({
+    /** Secret name. */
+    secretName: dnsSubdomain,
+    /** Key of the access key ID. @default 'AWS_ACCESS_KEY_ID' */
+    accessKeyIdKey: z.string().min(1).default('AWS_ACCESS_KEY_ID'),
+    /** Key of the secret access key. @default 'AWS_SECRET_ACCESS_KEY' */
+    secretAccessKeyKey: z.string().min(1).default('AWS_SECRET_ACCESS_KEY'),
+  }),
+  /**
+   * Image of the AWS CLI. The default is the version the tests run against
+   * an S3-compatible server; newer ones work too (the container sets
+   * `AWS_REQUEST_CHECKSUM_CALCULATION=when_required` for stores that do not
+   * support the newer default checksums).
+   * @default 'amazon/aws-cli:2.9.19'
+   */
+  image: imageReference.default('amazon/aws-cli:2.9.19'),
+  /**
+   * Egress rule to the store.
+   * @default - internet HTTPS (443) outside private and metadata ranges
+   */
+  egress: egressRuleSchema.prefault(internetEgress([443], 'object storage')),
+  /** Retention in the bucket. @default - the volume's retention */
+  retention: retentionSchema.optional(),
+});
+
+/** See {@link s3TargetSchema}. */
+export type S3Target = z.output<typeof s3TargetSchema>;

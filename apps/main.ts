@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import type { App } from 'cdk8s';
 import { AgentPlatformApp } from '../lib/index.js';
 import { addAgentsChart } from './agents.js';
@@ -11,6 +13,7 @@ export function buildApp(outdir?: string): App {
   return app;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run as a program (also through a symlink or a path with spaces), not when imported.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   buildApp().synth();
 }

@@ -10,7 +10,7 @@ export { AgentNamespace, AgentNamespaceIds, AgentNamespacePropsSchema, API_ACCES
 export { SecureAgentDeployment, SecureAgentDeploymentIds, type ExtraContainerOptions } from './workload/secure-agent-deployment.js';
 export { SecureAgentDeploymentPropsSchema, type SecureAgentDeploymentProps } from './workload/secure-agent-deployment-props.js';
 export { SIZING_PRESETS, type SizingPreset } from './workload/sizing.js';
-export { ExternalSecretRef, ExternalSecretRefPropsSchema, type ExternalSecretRefProps } from './secrets/external-secret-ref.js';
+export { ExternalSecretRef, ExternalSecretRefIds, ExternalSecretRefPropsSchema, type ExternalSecretRefProps } from './secrets/external-secret-ref.js';
 export {
   DEFAULT_MONITORING_SOURCE,
   INGRESS_SOURCE_PRESETS,

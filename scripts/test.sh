@@ -14,7 +14,7 @@ export CDK8S_CHECK_UPGRADE=false
 REQUIRED_TOOLS=("promtool:prometheus"
   "/usr/bin/busybox:busybox"
   "/usr/bin/redis-server:redis-server"
-  "/usr/lib/postgresql/15/bin/postgres:postgresql"
+  "/usr/lib/postgresql/15/bin/postgres:postgresql-15"
   "/usr/bin/aws:awscli")
 
 missing=()
@@ -27,6 +27,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "installing Debian packages: ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    for entry in "${REQUIRED_TOOLS[@]}"; do
+      cmd="${entry%%:*}"
+      command -v "$cmd" >/dev/null 2>&1 || { echo "still missing after the install: $cmd (package ${entry##*:})" >&2; exit 1; }
+    done
   else
     echo "the tests need Debian packages that are not installed; run:" >&2
     echo "  sudo apt-get install -y ${missing[*]}" >&2
@@ -39,6 +43,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 npm run --silent build
+# The tests are TypeScript too: type-check them with the library.
+npx tsc -p tsconfig.test.json
 
 report=.vitest-report.json
 rm -f "$report"

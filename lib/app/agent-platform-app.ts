@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Chart, Names, YamlOutputType, type AppProps } from 'cdk8s';
 import { dump } from 'js-yaml';
-import { verifiedCharts } from '../validation/synth.js';
+import { forgetVerification, verifiedCharts } from '../validation/synth.js';
 
 /**
  * A cdk8s `App` that synthesizes faster, with the same files and objects:
@@ -28,6 +28,9 @@ export class AgentPlatformApp extends App {
       super.synth();
       return;
     }
+    // Resolve and verify afresh: the objects may have changed (JSON patches,
+    // metadata edits) since an earlier synth of this app.
+    forgetVerification(this);
     const errors: string[] = [];
     for (const c of all) {
       for (const e of c.node.validate()) errors.push(`[${c.node.path}] ${e}`);

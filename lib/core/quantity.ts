@@ -11,13 +11,17 @@
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
 
-/** The full Kubernetes quantity grammar (sign, number, suffix). */
-export const QUANTITY_PATTERN = /^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
+/**
+ * The full Kubernetes quantity grammar: group 1 the signed number, group 2
+ * the suffix (binary SI, decimal SI or a decimal exponent). The one regex
+ * {@link parseQuantity} parses with.
+ */
+export const QUANTITY_PATTERN = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
 
 /** Parses a quantity; returns undefined when the text is not a quantity. */
 export function parseQuantity(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/.exec(value.trim() === value ? value : '');
+  const m = QUANTITY_PATTERN.exec(value.trim() === value ? value : '');
   if (!m) return undefined;
   const num = Number(m[1]);
   const suffix = m[2] ?? '';

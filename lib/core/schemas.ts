@@ -9,7 +9,13 @@ import { BYTES_PATTERN, CPU_PATTERN } from './quantity.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * A DNS-1123 subdomain's characters (the 253-character limit is checked
+ * apart): the names the API server accepts for most kinds. Shared with the
+ * schema layer of `validation/`.
+ */
+export const DNS1123_SUBDOMAIN_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** A DNS-1123 label (namespaces, most object names): lowercase, digits and `-`, at most 63 characters. */
 export const dnsLabel = z
@@ -34,7 +40,7 @@ export const workloadName = z
 export const dnsSubdomain = z
   .string()
   .max(253, { error: problem('is longer than 253 characters', 'shorten it') })
-  .regex(DNS1123_SUBDOMAIN, {
+  .regex(DNS1123_SUBDOMAIN_PATTERN, {
     error: problem('is not a DNS-1123 subdomain', "use lowercase letters, digits, '-' and '.'"),
   });
 
@@ -55,15 +61,30 @@ export const portNumber = z
   .min(1, { error: problem('is out of range', 'use an integer from 1 to 65535') })
   .max(65535, { error: problem('is out of range', 'use an integer from 1 to 65535') });
 
-/** An IANA_SVC_NAME: at most 15 characters, lowercase letters, digits and `-`, at least one letter. */
+/** The characters of an IANA_SVC_NAME: lowercase letters, digits and `-`, not first or last. */
+const IANA_SVC_NAME_CHARS = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/**
+ * Whether `s` is an IANA_SVC_NAME (RFC 6335), as the API server checks port
+ * names: at most 15 characters, lowercase letters, digits and `-` (not first
+ * or last), at least one letter, no `--`. The one definition behind the
+ * {@link portName} schema and the validation layer's Service port checks.
+ */
+export function isIanaServiceName(s: string): boolean {
+  return s.length <= 15 && IANA_SVC_NAME_CHARS.test(s) && /[a-z]/.test(s) && !s.includes('--');
+}
+
+/** An IANA_SVC_NAME ({@link isIanaServiceName}), with a message for each broken rule. */
 export const portName = z
   .string()
   .max(15, { error: problem('is longer than 15 characters', 'port names are IANA service names of at most 15 characters') })
-  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, {
+  .regex(IANA_SVC_NAME_CHARS, {
     error: problem('is not an IANA service name', "use lowercase letters, digits and '-', like 'http' or 'metrics'"),
   })
-  .refine((s) => /[a-z]/.test(s) && !s.includes('--'), {
+  // The remaining rules (a letter, no '--'), once length and characters pass.
+  .refine(isIanaServiceName, {
     error: problem('is not an IANA service name', "include a letter and no '--', like 'http' or 'metrics'"),
+    when: (payload) => payload.issues.length === 0,
   });
 
 /** An HTTP path starting with `/`. */
@@ -76,16 +97,27 @@ export const envVarName = z.string().regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, {
   error: problem('is not a valid environment variable name', "use letters, digits, '_', '-' and '.', not starting with a digit"),
 });
 
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/**
+ * A label value's characters (at most 63 characters, checked apart): empty,
+ * or alphanumeric at both ends with `-`, `_` and `.` between. Shared with the
+ * policy layer of `validation/` (WKL-05).
+ */
+export const LABEL_VALUE_PATTERN = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/**
+ * A label key: an optional DNS-1123 subdomain prefix and `/` (its 253-character
+ * limit checked apart), then a name of at most 63 characters. Shared with the
+ * policy layer of `validation/` (WKL-05).
+ */
+export const LABEL_KEY_PATTERN = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 /** A label map with valid keys and values. */
 export const labelMap = z.record(
-  z.string().regex(LABEL_KEY, { error: problem('is not a valid label key', "use an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_' or '.'") }),
+  z.string().regex(LABEL_KEY_PATTERN, { error: problem('is not a valid label key', "use an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_' or '.'") }),
   z
     .string()
     .max(63, { error: problem('is longer than 63 characters', 'label values are at most 63 characters') })
-    .regex(LABEL_VALUE, { error: problem('is not a valid label value', "use letters, digits, '-', '_' and '.', starting and ending alphanumeric") }),
+    .regex(LABEL_VALUE_PATTERN, { error: problem('is not a valid label value', "use letters, digits, '-', '_' and '.', starting and ending alphanumeric") }),
 );
 
 /** A positive integer count of seconds. */

@@ -5,31 +5,17 @@ import type { IHTTPRoute } from '@kubernetes-models/gateway-api/gateway.networki
 import { dnsLabel, dnsSubdomain, hostname, httpPath } from '../core/schemas.js';
 import { k8s } from '../internal/plus.js';
 import { problem } from '../internal/props.js';
+import { isSnippetAnnotation, KNOWN_NGINX_ANNOTATIONS, NGINX_ANNOTATION_PREFIX } from './nginx-annotations.js';
 
-/**
- * ingress-nginx annotations this library accepts in `extraAnnotations`
- * (a subset of the controller's documented annotations). Unknown keys are
- * rejected, since a misspelt annotation is silently ignored by the
- * controller (D-SKR-12: `rate-limit` does not exist), and `*-snippet`
- * annotations are never accepted (CVE-2021-25742, NET-08).
- * @see https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/
- */
-export const KNOWN_NGINX_ANNOTATIONS = new Set([
-  'app-root', 'affinity', 'affinity-mode', 'backend-protocol', 'client-body-buffer-size', 'cors-allow-credentials',
-  'cors-allow-headers', 'cors-allow-methods', 'cors-allow-origin', 'cors-expose-headers', 'cors-max-age', 'enable-cors',
-  'custom-http-errors', 'default-backend', 'denylist-source-range', 'whitelist-source-range', 'allowlist-source-range',
-  'enable-access-log', 'enable-opentelemetry', 'from-to-www-redirect', 'http2-push-preload', 'limit-burst-multiplier',
-  'limit-connections', 'limit-rpm', 'limit-rps', 'limit-whitelist', 'limit-allowlist', 'proxy-body-size', 'proxy-buffer-size',
-  'proxy-buffering', 'proxy-buffers-number', 'proxy-connect-timeout', 'proxy-http-version', 'proxy-next-upstream',
-  'proxy-next-upstream-timeout', 'proxy-next-upstream-tries', 'proxy-read-timeout', 'proxy-request-buffering',
-  'proxy-send-timeout', 'rewrite-target', 'service-upstream', 'ssl-redirect', 'force-ssl-redirect', 'ssl-passthrough',
-  'upstream-hash-by', 'upstream-vhost', 'use-regex', 'x-forwarded-prefix', 'auth-url', 'auth-signin', 'auth-response-headers',
-  'auth-method', 'auth-cache-key', 'auth-cache-duration', 'auth-tls-secret', 'auth-tls-verify-client', 'auth-tls-verify-depth',
-  'proxy-ssl-secret', 'proxy-ssl-verify', 'proxy-ssl-name', 'proxy-ssl-server-name', 'canary', 'canary-weight',
-  'canary-by-header', 'canary-by-header-value', 'canary-by-cookie', 'server-alias', 'load-balance',
-]);
+// ingress-nginx annotations this library accepts in `extraAnnotations` and
+// the snippet test: one list and one helper, shared with NET-08 of the
+// validation layer (nginx-annotations.ts). Unknown keys are rejected, since a
+// misspelt annotation is silently ignored by the controller (D-SKR-12:
+// `rate-limit` does not exist), and `*-snippet` annotations are never
+// accepted (CVE-2021-25742, NET-08).
+export { isSnippetAnnotation, KNOWN_NGINX_ANNOTATIONS } from './nginx-annotations.js';
 
-const NGINX = 'nginx.ingress.kubernetes.io/';
+const NGINX = NGINX_ANNOTATION_PREFIX;
 
 /** Exposure through an Ingress (ingress-nginx). */
 export const ingressExposureSchema = z.strictObject({
@@ -117,7 +103,7 @@ export function checkExposure(ctx: z.RefinementCtx, e: Exposure, requireTls: boo
     }
     for (const key of Object.keys(e.extraAnnotations)) {
       const short = key.startsWith(NGINX) ? key.slice(NGINX.length) : key;
-      if (short.includes('snippet')) {
+      if (isSnippetAnnotation(short)) {
         ctx.addIssue({ code: 'custom', path: [...path, 'extraAnnotations', key], message: problem('is a snippet annotation', 'snippets allow config injection (CVE-2021-25742); use a documented annotation') });
       } else if (key.includes('/') && !key.startsWith(NGINX)) {
         ctx.addIssue({ code: 'custom', path: [...path, 'extraAnnotations', key], message: problem('is not an ingress-nginx annotation', `use a key under ${NGINX}`) });
@@ -180,7 +166,9 @@ export function renderIngress(
   });
   if (blockedPaths.length === 0) return [main];
   // ingress-nginx has no path deny without snippets; a second Ingress for the
-  // exact paths with a deny-all source range answers them 403 at the edge.
+  // paths with a deny-all source range answers them 403 at the edge. Prefix,
+  // not Exact: frameworks serve `/metrics/` as `/metrics`, and the longest
+  // matching path wins across the host's Ingresses.
   const blocked = new k8s.KubeIngress(scope, `${id}Blocked`, {
     metadata: {
       name: `${meta.name}-blocked`,
@@ -191,7 +179,7 @@ export function renderIngress(
         ...(e.tls ? { [`${NGINX}ssl-redirect`]: 'true', [`${NGINX}force-ssl-redirect`]: 'true' } : {}),
       },
     },
-    spec: spec(blockedPaths, 'Exact'),
+    spec: spec(blockedPaths, 'Prefix'),
   });
   return [main, blocked];
 }
@@ -222,9 +210,9 @@ export function renderHttpRoute(
       hostnames: [...e.hostnames],
       rules: [
         // A rule without backends is rejected by the Gateway (HTTP 500 per the
-        // spec), and an Exact match wins over a prefix: blocked paths never
-        // reach the app.
-        ...(blockedPaths.length > 0 ? [{ matches: blockedPaths.map((value) => ({ path: { type: 'Exact' as const, value } })) }] : []),
+        // spec), and the longest matching prefix wins: blocked paths (and
+        // everything under them, `/metrics/` too) never reach the app.
+        ...(blockedPaths.length > 0 ? [{ matches: blockedPaths.map((value) => ({ path: { type: 'PathPrefix' as const, value } })) }] : []),
         {
           matches: e.paths.map((value) => ({ path: { type: e.pathType, value } })),
           backendRefs: [{ kind: 'Service', name: backend.service, port: backend.port }],

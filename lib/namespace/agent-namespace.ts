@@ -50,7 +50,7 @@ export const AgentNamespacePropsSchema = z
      * ResourceQuota. Sized so the default HPA maximum of a few agents fits,
      * including rollout surge and backup Jobs (D-SKR-05); the verification layer
      * checks that it does.
-     * @default - requests 8 CPU / 16Gi / 20Gi ephemeral, limits 16 CPU / 32Gi / 40Gi, 50 pods, 10 PVCs (`dev`: half)
+     * @default - production: requests 8 CPU / 16Gi / 20Gi ephemeral, limits 16 CPU / 32Gi / 40Gi, 50 pods, 10 PVCs; staging and dev: half the CPU, memory and storage, 30 and 20 pods, 5 PVCs
      */
     quota: z
       .strictObject({

@@ -94,6 +94,20 @@ export const agentAlertsSchema = z.strictObject({
     /** Status code of a rate-limit rejection. @default '429' */
     statusCode: z.string().regex(/^\d{3}$/).default('429'),
   }).default(false),
+  /**
+   * The label of cert-manager's certificate metrics (`certificateExpiry`)
+   * that holds the Certificate's namespace. cert-manager exports it as
+   * `namespace`, but scraped through a ServiceMonitor with `honorLabels:
+   * false` (the cert-manager Helm chart's) the target's own `namespace`
+   * label, cert-manager's namespace, wins and Prometheus renames the
+   * exported one `exported_namespace`; matching `namespace` then finds no
+   * series and the alert never fires. Set `'namespace'` when cert-manager is
+   * scraped with `honorLabels: true` or a relabeling that restores it.
+   * @default 'exported_namespace'
+   * @see https://github.com/giantswarm/prometheus-rules/pull/952
+   * @see https://github.com/imusmanmalik/cert-manager-mixin (`certManagerReplaceExportedNamespace`)
+   */
+  certificateNamespaceLabel: promLabelName.default('exported_namespace'),
   /** TLS certificate expiry (cert-manager metrics; D-X-04). @default false */
   certificateExpiry: toggle({
     ...common({ for: '1h', severity: 'warning' }),
@@ -275,16 +289,19 @@ export function agentAlerts(target: MetricsTarget, m: HttpMetricNames, c: AgentA
   if (c.certificateExpiry) {
     const a = c.certificateExpiry;
     const cert: Matcher[] = [
-      ['namespace', '=', ns],
+      [c.certificateNamespaceLabel, '=', ns],
       ['name', '=', a.certificate],
     ];
     out.push({
       name: a.name ?? `${prefix}CertificateExpiringSoon`,
-      expr: `min by (namespace, name) (${selector('certmanager_certificate_expiration_timestamp_seconds', cert)}) - time()\n< ${a.days * 86400}`,
+      // Aggregated by name only: the series' `namespace` may be cert-manager's
+      // (see certificateNamespaceLabel), so the Certificate's is set as a rule label.
+      expr: `min by (name) (${selector('certmanager_certificate_expiration_timestamp_seconds', cert)}) - time()\n< ${a.days * 86400}`,
       for: a.for,
       severity: a.severity,
+      labels: { namespace: ns },
       summary: `Certificate {{ $labels.name }} expires in less than ${a.days} days`,
-      description: `Certificate {{ $labels.name }} in {{ $labels.namespace }} expires in {{ $value | humanizeDuration }} and cert-manager has not renewed it.`,
+      description: `Certificate {{ $labels.name }} in ${ns} expires in {{ $value | humanizeDuration }} and cert-manager has not renewed it.`,
       requires: [{ metric: 'certmanager_certificate_expiration_timestamp_seconds', source: 'cert-manager', namespace: ns }],
     });
   }

@@ -15,7 +15,7 @@ import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, podPeerSchema, renderEgres
 import { WAIVER_ANNOTATION_PREFIX } from '../validation/internal/annotations.js';
 import { ensureVerification } from '../validation/synth.js';
 import { parseOptions } from './options.js';
-import { defaultPullPolicy, hardenedContainerSecurityContext, renderResources, resolveResources, resourcesSchema } from '../workload/container.js';
+import { defaultPullPolicy, hardenedContainerSecurityContext, renderResources, resolveResources, resourcesSchema, tolerationSchema } from '../workload/container.js';
 
 /** The reason recorded on the `logging` namespace and the DaemonSet waivers. */
 export const FLUENT_BIT_EXCEPTION_REASON =
@@ -89,7 +89,20 @@ export const FluentBitPropsSchema = z.strictObject({
    * Kubernetes API server endpoint CIDRs (`kubectl get endpoints kubernetes -n default`):
    * the Kubernetes filter reads pod metadata from it.
    */
-  apiServer: z.strictObject({ /** Endpoint CIDRs. */ cidrs: z.array(cidr).min(1), /** @default 443 */ port: portNumber.default(443) }),
+  apiServer: z.strictObject({
+    /** Endpoint CIDRs. */
+    cidrs: z.array(cidr).min(1),
+    /**
+     * The API server's endpoint port, which may differ from the
+     * `kubernetes` Service's 443 that Fluent Bit connects to: NetworkPolicy
+     * sees the connection after the Service's DNAT, so the egress rule must
+     * allow the port the endpoints list: 6443 on kubeadm clusters, 443 on
+     * most managed ones (`kubectl get endpoints kubernetes -n default` shows
+     * it). A wrong port leaves the Kubernetes filter without pod metadata.
+     * @default 443
+     */
+    port: portNumber.default(443),
+  }),
   /**
    * UID the shipper runs as, and the group that may read the log files:
    * containerd and CRI-O write them `0640 root:root`, so the shipper joins
@@ -112,20 +125,7 @@ export const FluentBitPropsSchema = z.strictObject({
   /** Most nodes the cluster runs: the namespace quota admits one shipper pod per node. @default 100 */
   maxNodes: z.number().int().min(1).default(100),
   /** Tolerations, so every node's logs are shipped. @default - tolerate every taint */
-  tolerations: z
-    .array(
-      z.strictObject({
-        /** Taint key. @default - every key (with `Exists`) */
-        key: z.string().optional(),
-        /** @default 'Equal' */
-        operator: z.enum(['Exists', 'Equal']).default('Equal'),
-        /** Taint value, with `Equal`. @default - none */
-        value: z.string().optional(),
-        /** Taint effect. @default - every effect */
-        effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
-      }),
-    )
-    .default([{ operator: 'Exists' }]),
+  tolerations: z.array(tolerationSchema).default([{ operator: 'Exists' }]),
   /** Prometheus pods that scrape Fluent Bit's metrics (port 2020). @default - Prometheus pods in `monitoring` */
   scrapedBy: podPeerSchema.default(DEFAULT_MONITORING_SOURCE),
   /** Why the namespace needs the `privileged` exception; recorded on the namespace and the DaemonSet. @default - {@link FLUENT_BIT_EXCEPTION_REASON} */

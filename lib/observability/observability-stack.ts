@@ -161,7 +161,8 @@ export class ObservabilityStack extends Construct {
       helmSafeAnnotations: p.helmSafeAnnotations,
     });
     // A TLS Ingress with a cert-manager issuer gets a Certificate named after
-    // its Secret (ingress-shim): alert before it expires unless told otherwise.
+    // its Secret (ingress-shim): alert before it expires unless told otherwise
+    // (on the label alerts.certificateNamespaceLabel names, kept by the spread).
     const exposure = agent.config.exposure;
     const rawAlerts = (props.alerts ?? {}) as { certificateExpiry?: unknown };
     const alertsConfig =

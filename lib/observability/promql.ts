@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LABEL_VALUE_PATTERN } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
 
 /**
@@ -40,7 +41,7 @@ export const metricName = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, {
   error: problem('is not a Prometheus metric name', "use letters, digits, '_' and ':', not starting with a digit"),
 });
 
-/** A Prometheus label name (not starting with the reserved `__`). */
+/** A Prometheus label name (not starting with the reserved `__`); not a Kubernetes label key (no `-`, `.`, `/`), hence not core's LABEL_KEY_PATTERN. */
 export const promLabelName = z.string().regex(/^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$/, {
   error: problem('is not a Prometheus label name', "use letters, digits and '_', not starting with a digit or '__'"),
 });
@@ -49,7 +50,7 @@ export const promLabelName = z.string().regex(/^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$/, 
 export const labelValue = z
   .string()
   .max(63, { error: problem('is longer than 63 characters', 'label values are at most 63 characters') })
-  .regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/, { error: problem('is not a valid label value', "use letters, digits, '-', '_' and '.', starting and ending alphanumeric") });
+  .regex(LABEL_VALUE_PATTERN, { error: problem('is not a valid label value', "use letters, digits, '-', '_' and '.', starting and ending alphanumeric") });
 
 /** A ratio strictly between 0 and 1, such as an SLO target or an alert threshold. */
 export const openRatio = z
@@ -81,6 +82,35 @@ export function regexEscape(text: string): string {
  */
 export function deploymentPodRegex(deploymentName: string): string {
   return `${regexEscape(deploymentName)}-[a-z0-9]+-[a-z0-9]{5}`;
+}
+
+/**
+ * The matcher of a histogram bucket boundary: `le` equal to `seconds`
+ * however the exposition wrote it. Prometheus 3 (and Prometheus 2 on
+ * protobuf scrapes) normalises `le` to float formatting, so a boundary the
+ * client exposes as `1` is stored as `1.0`; other clients write `1.0` or
+ * `0.50`, and Go's formatting switches to an exponent below 1e-4 and from
+ * 1e6 (`1e-05`, `1e+06`). `le="1"` then selects nothing and every rule built
+ * on it stays silent, so the boundary is matched by a regular expression:
+ * `1(\.0+)?` for 1, `0\.50*` for 0.5.
+ * @see https://prometheus.io/docs/prometheus/latest/migration/ ("le and quantile label values")
+ */
+export function leMatcher(seconds: number): Matcher {
+  if (!Number.isFinite(seconds)) throw new RangeError(`leMatcher: ${seconds} is not a finite bucket boundary`);
+  const sign = seconds < 0 ? '-' : '';
+  // The shortest digits that round-trip, and the decimal exponent: 0.005 → '5', -3.
+  const [mantissa, expText] = Math.abs(seconds).toExponential().split('e') as [string, string];
+  const digits = mantissa.replace('.', '');
+  const exp = Number(expText);
+  const whole = exp >= 0 ? digits.slice(0, exp + 1).padEnd(exp + 1, '0') : '0';
+  const fraction = exp >= 0 ? digits.slice(exp + 1) : '0'.repeat(-exp - 1) + digits;
+  const forms = [fraction === '' ? `${whole}(\\.0+)?` : `${whole}\\.${fraction}0*`];
+  // Go's shortest %g (what Prometheus and client_golang write) uses an exponent of at least two digits.
+  if (seconds !== 0 && (exp < -4 || exp >= 6)) {
+    const goMantissa = digits.length > 1 ? `${digits[0]}\\.${digits.slice(1)}` : digits;
+    forms.push(`${goMantissa}e${exp < 0 ? '-' : '\\+'}${String(Math.abs(exp)).padStart(2, '0')}`);
+  }
+  return ['le', '=~', forms.length === 1 ? `${sign}${forms[0]}` : `${sign}(${forms.join('|')})`];
 }
 
 /** Formats a number for PromQL and label values without exponent noise (`0.001`, not `1e-3`). */

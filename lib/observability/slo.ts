@@ -3,7 +3,7 @@ import { problem } from '../internal/props.js';
 import type { AlertOptions, RecordingRuleOptions } from './alert-rules.js';
 import type { HttpMetricNames } from './agent-alerts.js';
 import type { MetricsTarget } from './metrics-target.js';
-import { num, openRatio, selector, type Matcher } from './promql.js';
+import { leMatcher, num, openRatio, selector, type Matcher } from './promql.js';
 
 /**
  * Service level objectives and their multi-window, multi-burn-rate alerts,
@@ -112,7 +112,8 @@ export function sloRules(target: MetricsTarget, metrics: HttpMetricNames, slo: z
     );
   }
   if (slo.latency) {
-    const le: Matcher = ['le', '=', String(slo.latency.thresholdSeconds)];
+    // `le="1"` misses the `le="1.0"` Prometheus 3 stores: match the boundary in every spelling.
+    const le = leMatcher(slo.latency.thresholdSeconds);
     add(
       'latency',
       slo.latency.target,

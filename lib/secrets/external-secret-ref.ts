@@ -50,6 +50,9 @@ export const ExternalSecretRefPropsSchema = z
     });
   });
 
+/** Construct ids of the children: part of the API, since they name objects. */
+export const ExternalSecretRefIds = { ExternalSecret: 'ExternalSecret' } as const;
+
 /** Props of {@link ExternalSecretRef}. */
 export type ExternalSecretRefProps = Readonly<z.input<typeof ExternalSecretRefPropsSchema>>;
 
@@ -92,7 +95,7 @@ export class ExternalSecretRef extends Construct {
         })),
       },
     };
-    this.externalSecret = new ApiObject(this, 'ExternalSecret', body as ConstructorParameters<typeof ApiObject>[2]);
+    this.externalSecret = new ApiObject(this, ExternalSecretRefIds.ExternalSecret, body as ConstructorParameters<typeof ApiObject>[2]);
   }
 
   /** An env value referencing `key` of the produced Secret; throws when the key is not produced. */

@@ -13,6 +13,7 @@ import { delimiter, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { pointerToSegments, formatPath } from './schema/paths.js';
+import type { STATED_SEVERITIES } from './internal/checks.js';
 import { isBlocking, type Finding, type KubernetesVersion, type Manifest, type Severity } from './types.js';
 import { verify } from './verify.js';
 
@@ -326,7 +327,8 @@ interface KubeconformReport {
 
 /**
  * Runs `kubeconform -strict` over the same files when it is on PATH. Its
- * invalid resources become High WKL-06 findings unless this validator already
+ * invalid resources become High WKL-06 findings (an object the API server
+ * rejects; see STATED_SEVERITIES in internal/checks.ts) unless this validator already
  * reported the same object and path; its errors (a schema it could not fetch,
  * a file it could not parse) are reported as errors without failing the run,
  * since the validation here is the one that decides.
@@ -376,7 +378,7 @@ function runKubeconform(loaded: Loaded, version: KubernetesVersion, ours: readon
       if (seen.has(`${identity(subject.kind, namespace, subject.name)}\n${path}`)) continue;
       findings.push({
         checkId: 'WKL-06',
-        severity: 'High',
+        severity: 'High' satisfies (typeof STATED_SEVERITIES)['WKL-06'][number],
         ...subject,
         path,
         message: `kubeconform: ${(p.msg ?? 'invalid').replace(/\.$/, '')}`,

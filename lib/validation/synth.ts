@@ -22,7 +22,8 @@ export interface VerificationOptions {
 
 const registered = new WeakMap<IConstruct, VerificationOptions>();
 interface Memo {
-  readonly fingerprint: number;
+  /** The resolved objects and options the result is for. */
+  readonly key: string;
   readonly errors: string[];
   /** The objects of every chart as resolved for the run, reused for writing. */
   readonly charts: ReadonlyMap<Chart, readonly Manifest[]>;
@@ -57,12 +58,12 @@ export function enableVerification(scope: IConstruct, options: VerificationOptio
     validate: () => {
       const opts = registered.get(root) ?? {};
       // Chart.toJson() validates the whole app again (cdk8s does so for every
-      // chart it writes), so a run inside a run answers nothing, and a tree
-      // that has not changed since the last run reuses its result.
+      // chart it writes), so a run inside a run answers nothing, and the
+      // same resolved objects under the same options reuse the last result.
+      // The key is the objects themselves: a JSON patch or a metadata edit
+      // changes them without adding a construct.
       if (opts.mode === 'off' || running.has(root)) return [];
       const constructs = root.node.findAll();
-      const cached = memo.get(root);
-      if (cached && cached.fingerprint === constructs.length) return cached.errors;
       const manifests: Manifest[] = [];
       const charts = new Map<Chart, readonly Manifest[]>();
       running.add(root);
@@ -76,27 +77,40 @@ export function enableVerification(scope: IConstruct, options: VerificationOptio
       } finally {
         running.delete(root);
       }
-      const report = verify(manifests, { kubernetesVersion: opts.kubernetesVersion ?? '1.28', external: opts.external ?? [] });
+      const verifyOptions = { kubernetesVersion: opts.kubernetesVersion ?? '1.28', external: opts.external ?? [] } as const;
+      const key = JSON.stringify([verifyOptions, manifests]);
+      const cached = memo.get(root);
+      if (cached && cached.key === key) {
+        memo.set(root, { key, errors: cached.errors, charts });
+        return cached.errors;
+      }
+      const report = verify(manifests, verifyOptions);
       const warn = opts.warn ?? ((line: string) => process.stderr.write(`warning: ${line}\n`));
       for (const f of report.findings) {
         if (!report.blocking.includes(f)) warn(formatFinding(f));
       }
       const errors = report.blocking.map(formatFinding);
-      memo.set(root, { fingerprint: constructs.length, errors, charts });
+      memo.set(root, { key, errors, charts });
       return errors;
     },
   });
 }
 
 /**
- * The objects each chart resolved to in the last verification of the app,
- * when the construct tree has not changed since; lets a writer skip resolving
- * every object a second time.
+ * Forgets the last verification of the app, so that the next validation
+ * resolves and verifies afresh and {@link verifiedCharts} answers only for it.
+ */
+export function forgetVerification(scope: IConstruct): void {
+  memo.delete(scope.node.root);
+}
+
+/**
+ * The objects each chart resolved to in the app's last verification (since
+ * {@link forgetVerification}); lets a writer that has just validated skip
+ * resolving every object a second time. Undefined when none ran.
  */
 export function verifiedCharts(scope: IConstruct): ReadonlyMap<Chart, readonly Manifest[]> | undefined {
-  const root = scope.node.root;
-  const cached = memo.get(root);
-  return cached && cached.fingerprint === root.node.findAll().length ? cached.charts : undefined;
+  return memo.get(scope.node.root)?.charts;
 }
 
 /** Enables verification with default options unless already enabled; called by every construct. */

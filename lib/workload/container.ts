@@ -117,13 +117,13 @@ export const containerPortSchema = z.strictObject({
  */
 export const probeSchema = z
   .strictObject({
-    /** HTTP GET path. */
+    /** HTTP GET path. @default - none; give exactly one of path, tcpPort, command */
     path: httpPath.optional(),
     /** Port (name or number) of the HTTP GET. @default - the container's main port */
     port: z.union([portName, portNumber]).optional(),
-    /** Port (name or number) of a TCP check. */
+    /** Port (name or number) of a TCP check. @default - none */
     tcpPort: z.union([portName, portNumber]).optional(),
-    /** Command of an exec check. */
+    /** Command of an exec check. @default - none */
     command: z.array(z.string()).min(1).optional(),
     /** @default 0 */
     initialDelaySeconds: z.number().int().min(0).default(0),
@@ -182,9 +182,13 @@ export const extraContainerSchema = z.strictObject({
   ports: z.array(containerPortSchema).default([]),
   /** Requests and limits. @default 'small' */
   resources: resourcesSchema.default('small'),
-  /** Liveness probe. @default - none */
+  /**
+   * Liveness probe. Required for sidecars (PRB-01); not allowed on init
+   * containers unless `restartAlways` makes them native sidecars.
+   * @default - none
+   */
   livenessProbe: probeSchema.optional(),
-  /** Readiness probe. @default - none */
+  /** Readiness probe. Required for sidecars (PRB-02), same rules as liveness. @default - none */
   readinessProbe: probeSchema.optional(),
   /** Mounts of pod volumes. @default [] */
   volumeMounts: z.array(volumeMountSchema).default([]),
@@ -196,6 +200,37 @@ export const extraContainerSchema = z.strictObject({
    */
   restartAlways: z.boolean().default(false),
 });
+
+/**
+ * A toleration, with the API server's rules: `Exists` needs no value and is
+ * the only operator for an empty key (which tolerates every taint);
+ * `tolerationSeconds` applies only to `NoExecute`.
+ * @see https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/
+ */
+export const tolerationSchema = z
+  .strictObject({
+    /** Taint key. @default - every key (operator must be `Exists`) */
+    key: z.string().min(1).optional(),
+    /** @default 'Equal' */
+    operator: z.enum(['Exists', 'Equal']).default('Equal'),
+    /** Taint value, for `Equal`. @default - empty */
+    value: z.string().optional(),
+    /** Taint effect. @default - every effect */
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+    /** How long a pod stays bound after a `NoExecute` taint appears. @default - forever */
+    tolerationSeconds: z.number().int().min(0).optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.key === undefined && t.operator !== 'Exists') {
+      ctx.addIssue({ code: 'custom', path: ['operator'], params: { value: t.operator }, message: problem('must be Exists when no key is given', "set operator: 'Exists' (tolerates every taint) or give a key") });
+    }
+    if (t.operator === 'Exists' && t.value !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: problem('must be empty with operator Exists', "remove the value, or use operator: 'Equal'") });
+    }
+    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') {
+      ctx.addIssue({ code: 'custom', path: ['tolerationSeconds'], message: problem('only applies to the NoExecute effect', "set effect: 'NoExecute' or remove tolerationSeconds") });
+    }
+  });
 
 /** Options of an extra container. */
 export type ExtraContainerOptions = z.input<typeof extraContainerSchema>;

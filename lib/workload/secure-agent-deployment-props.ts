@@ -10,14 +10,24 @@ import {
   envFromSchema,
   envSchema,
   extraContainerSchema,
+  tolerationSchema,
   probeSchema,
   resourcesSchema,
 } from './container.js';
 
 const percentOrInt = z.union([
   z.number().int().min(0),
-  z.string().regex(/^\d{1,3}%$/, { error: problem('is not a percentage', "use an integer or a percentage like '25%'") }),
+  z
+    .string()
+    .regex(/^\d{1,3}%$/, { error: problem('is not a percentage', "use an integer or a percentage like '25%'") })
+    .refine((v) => Number(v.slice(0, -1)) <= 100, { error: problem('is above 100%', 'use a percentage from 0% to 100%') }),
 ]);
+
+/** Whether an int-or-percent is zero. */
+const isZero = (v: number | string) => v === 0 || (typeof v === 'string' && Number(v.slice(0, -1)) === 0);
+
+/** Pod annotations that change the pod's security profile; they are set by the construct or not at all. */
+const SECURITY_ANNOTATION = /(^|\.)(apparmor\.security\.beta\.kubernetes\.io|seccomp\.security\.alpha\.kubernetes\.io)\/|^container\.apparmor\.|^container\.seccomp\./;
 
 const hpaPolicy = z.strictObject({
   /** `Percent` or `Pods`. */
@@ -29,7 +39,7 @@ const hpaPolicy = z.strictObject({
 });
 
 const hpaRules = z.strictObject({
-  /** @default - 60 s up, 300 s down */
+  /** Seconds of history the scaling decision considers (the whole behavior has a default). */
   stabilizationWindowSeconds: z.number().int().min(0).max(3600),
   /** Scaling policies. */
   policies: z.array(hpaPolicy).min(1),
@@ -108,7 +118,14 @@ export const SecureAgentDeploymentPropsSchema = z
     /** Extra labels on every object; they can never replace the recommended or selector labels. @default {} */
     labels: labelMap.default({}),
     /** Extra pod annotations. @default {} */
-    podAnnotations: z.record(z.string(), z.string()).default({}),
+    podAnnotations: z
+      .record(
+        z.string().refine((k) => !SECURITY_ANNOTATION.test(k), {
+          error: problem('sets an AppArmor or seccomp profile', 'remove it: the pod runs with RuntimeDefault, and a weaker profile would fail Pod Security'),
+        }),
+        z.string(),
+      )
+      .default({}),
     /** Entrypoint override. @default - the image's */
     command: z.array(z.string()).optional(),
     /** Arguments. @default - the image's */
@@ -134,9 +151,9 @@ export const SecureAgentDeploymentPropsSchema = z
     pdb: z
       .union([
         z.strictObject({
-          /** Pods that must stay available. */
+          /** Pods that must stay available (below the minimum replica count). @default - unset; give this or maxUnavailable */
           minAvailable: percentOrInt.optional(),
-          /** Pods that may be down at once. */
+          /** Pods that may be down at once (1 or more). @default - unset; give this or minAvailable */
           maxUnavailable: percentOrInt.optional(),
         }),
         z.literal(false),
@@ -291,17 +308,7 @@ export const SecureAgentDeploymentPropsSchema = z
     /** Node selector. @default {} */
     nodeSelector: z.record(z.string(), z.string()).default({}),
     /** Tolerations. @default [] */
-    tolerations: z
-      .array(
-        z.strictObject({
-          key: z.string().optional(),
-          operator: z.enum(['Exists', 'Equal']).default('Equal'),
-          value: z.string().optional(),
-          effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
-          tolerationSeconds: z.number().int().optional(),
-        }),
-      )
-      .default([]),
+    tolerations: z.array(tolerationSchema).default([]),
     /** PriorityClass. @default - none (the cluster default) */
     priorityClassName: dnsSubdomain.optional(),
     /** Init containers, hardened like the main container. @default [] */
@@ -388,6 +395,63 @@ export const SecureAgentDeploymentPropsSchema = z
           });
         }
       }
+    }
+
+    if (isZero(p.rollingUpdate.maxSurge) && isZero(p.rollingUpdate.maxUnavailable)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollingUpdate', 'maxUnavailable'],
+        params: { value: p.rollingUpdate.maxUnavailable },
+        message: problem('is 0 while maxSurge is 0 too, so a rollout can never progress', 'allow a surge (maxSurge: 1) or an unavailable pod'),
+      });
+    }
+
+    // Service ports: http, metrics (when separate) and the additional ports.
+    const servicePorts: { port: number; path: (string | number)[] }[] = [{ port: p.service.port, path: ['service', 'port'] }];
+    if (p.metrics && p.metrics.port !== p.port) servicePorts.push({ port: p.metrics.port, path: ['metrics', 'port'] });
+    p.additionalPorts.forEach((ap, i) => servicePorts.push({ port: ap.containerPort, path: ['additionalPorts', i, 'containerPort'] }));
+    const seenServicePorts = new Set<number>();
+    for (const sp of servicePorts) {
+      if (seenServicePorts.has(sp.port)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: sp.path,
+          params: { value: sp.port },
+          message: problem(`duplicates Service port ${sp.port}`, 'give every Service port its own number (service.port is the http port of the Service)'),
+        });
+      }
+      seenServicePorts.add(sp.port);
+    }
+
+    // Extra containers: probes on their own ports; sidecars are probed, init
+    // containers (not native sidecars) cannot be.
+    for (const key of ['initContainers', 'sidecars'] as const) {
+      p[key].forEach((c, i) => {
+        const own = new Set<string | number>(c.ports.flatMap((pt) => [pt.name, pt.containerPort]));
+        for (const probe of ['livenessProbe', 'readinessProbe'] as const) {
+          const pr = c[probe];
+          const probed = key === 'sidecars' || c.restartAlways;
+          if (!pr) {
+            if (key === 'sidecars') {
+              ctx.addIssue({ code: 'custom', path: [key, i, probe], message: problem('is missing on a sidecar', `give the sidecar a ${probe} (PRB-01/PRB-02 fail synth without one)`) });
+            }
+            continue;
+          }
+          if (!probed) {
+            ctx.addIssue({ code: 'custom', path: [key, i, probe], message: problem('is not allowed on an init container', 'remove it, or set restartAlways: true to run the container as a native sidecar') });
+            continue;
+          }
+          const ref = pr.path !== undefined ? (pr.port ?? c.ports[0]?.name) : pr.tcpPort;
+          if (pr.command === undefined && (ref === undefined || !own.has(ref))) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [key, i, probe, pr.path !== undefined ? 'port' : 'tcpPort'],
+              params: { value: ref },
+              message: problem(`names no port of container "${c.name}"`, c.ports.length > 0 ? `use one of ${c.ports.map((pt) => pt.name).join(', ')}` : 'declare the port in ports, or probe with a command'),
+            });
+          }
+        }
+      });
     }
 
     // Port names and numbers must be unique across the container.

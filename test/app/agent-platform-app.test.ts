@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
+import { ApiObject, App, Chart, JsonPatch, YamlOutputType } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { addAgentsChart } from '../../apps/agents.js';
@@ -58,5 +58,42 @@ describe('AgentPlatformApp', () => {
     addAgentsChart(app);
     app.synth();
     expect(readdirSync(app.outdir)).toEqual(['app.k8s.yaml']);
+  });
+});
+
+describe('verification after the app changes', () => {
+  function agentApp(Cls: typeof AgentPlatformApp | typeof App): { app: App; patch: () => void } {
+    const app = new Cls({ outdir: outdir() });
+    addAgentsChart(app);
+    const deployment = app.node.findAll().find((c) => (c as ApiObject).kind === 'Deployment') as ApiObject;
+    return { app, patch: () => deployment.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/securityContext/privileged', true)) };
+  }
+
+  it.each([
+    ['AgentPlatformApp', AgentPlatformApp],
+    ['a plain cdk8s App', App],
+  ] as const)('%s: a second synth sees a JSON patch made after the first', (_label, Cls) => {
+    const { app, patch } = agentApp(Cls);
+    app.synth();
+    patch();
+    expect(() => app.synth()).toThrow(/PSS-03 Critical Deployment agents\/agent-runtime spec\.template\.spec\.containers\[0\]\.securityContext\.privileged/);
+  });
+
+  it('writes the objects as they are at the second synth', () => {
+    const { app } = agentApp(AgentPlatformApp);
+    app.synth();
+    const deployment = app.node.findAll().find((c) => (c as ApiObject).kind === 'Deployment') as ApiObject;
+    deployment.metadata.addAnnotation('example.com/changed', 'yes');
+    app.synth();
+    const docs = read(app.outdir)['agents.k8s.yaml'] as { kind: string; metadata: { annotations?: Record<string, string> } }[];
+    expect(docs.find((d) => d.kind === 'Deployment')?.metadata.annotations?.['example.com/changed']).toBe('yes');
+  });
+
+  it('verifies objects added after the first synth', () => {
+    const { app } = agentApp(AgentPlatformApp);
+    app.synth();
+    const chart = new Chart(app, 'more');
+    new ApiObject(chart, 'Cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } });
+    expect(() => app.synth()).toThrow(/NS-01 High ConfigMap x metadata\.namespace/);
   });
 });

@@ -1,5 +1,7 @@
-import { BackupCronJob, type BackupCronJobProps } from '../../lib/backup/backup-cronjob.js';
-import { RestoreJob, type RestoreJobProps } from '../../lib/backup/restore-job.js';
+import { BackupCronJob } from '../../lib/backup/backup-cronjob.js';
+import type { BackupCronJobProps } from '../../lib/backup/backup-cronjob-props.js';
+import { RestoreJob } from '../../lib/backup/restore-job.js';
+import type { RestoreJobProps } from '../../lib/backup/restore-job-props.js';
 import { one, synth, type Obj } from '../util.js';
 
 /** Props of a PostgreSQL backup like Skreaver's, to spread and override. */

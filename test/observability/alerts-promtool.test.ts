@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../apps/main.js';
-import { AlertRules, ObservabilityStack, SecureAgentDeployment, type RenderedGroup } from '../../lib/index.js';
+import { AlertRules, ObservabilityStack, SecureAgentDeployment, type ObservabilityStackProps, type RenderedGroup } from '../../lib/index.js';
 import { synth, type Obj } from '../util.js';
 import { checkRules, requirePromtool, testRules, type PromtoolTest } from './promtool.js';
 
@@ -11,9 +11,16 @@ const RUNBOOKS = 'https://runbooks.example.com/agents';
 const POD = 'agent-7d9f8b6c5d-abcde';
 const APP = 'job="agent", namespace="agents"';
 const OTHER_NS = 'job="agent", namespace="other"';
+/** The target labels of cert-manager scraped through its own ServiceMonitor. */
+const CERT_MANAGER = 'job="cert-manager", namespace="cert-manager"';
 
 /** The stack with every library alert turned on, for a production agent `agent` in `agents`. */
 function libraryStack(): ObservabilityStack {
+  return stackWith({}, { availability: { target: 0.999 }, latency: { target: 0.99, thresholdSeconds: 0.5 } });
+}
+
+/** The stack of {@link libraryStack} with `alerts` merged in and `slo` as given. */
+function stackWith(alerts: NonNullable<ObservabilityStackProps['alerts']>, slo: ObservabilityStackProps['slo']): ObservabilityStack {
   let stack: ObservabilityStack | undefined;
   synth((chart) => {
     const agent = new SecureAgentDeployment(chart, 'Agent', {
@@ -29,8 +36,9 @@ function libraryStack(): ObservabilityStack {
         rateLimitRejections: {},
         redis: { job: 'redis-exporter', namespace: 'data' },
         postgres: { job: 'postgres-exporter', namespace: 'data' },
+        ...alerts,
       },
-      slo: { availability: { target: 0.999 }, latency: { target: 0.99, thresholdSeconds: 0.5 } },
+      ...(slo ? { slo } : {}),
       tracing: {
         collector: {
           traces: { endpoint: 'tempo.observability.svc:4317', egress: { pods: { namespace: 'observability', podLabels: { 'app.kubernetes.io/name': 'tempo' } }, ports: [{ port: 4317 }] } },
@@ -230,8 +238,9 @@ const TESTS: PromtoolTest[] = [
     alert_rule_test: [{ eval_time: '20m', alertname: 'AgentHighRateLimitRejections', exp_alerts: [] }],
   },
   {
-    name: 'certificate: expiring in 10 days fires',
-    input_series: [s('certmanager_certificate_expiration_timestamp_seconds{namespace="agents", name="agent-tls"}', '864000+0x130')],
+    // Scraped through cert-manager's ServiceMonitor (honorLabels: false), `namespace` is cert-manager's own.
+    name: 'certificate: expiring in 10 days fires, matched on exported_namespace',
+    input_series: [s(`certmanager_certificate_expiration_timestamp_seconds{${CERT_MANAGER}, exported_namespace="agents", name="agent-tls"}`, '864000+0x130')],
     alert_rule_test: [
       {
         eval_time: '2h',
@@ -250,8 +259,11 @@ const TESTS: PromtoolTest[] = [
     ],
   },
   {
-    name: 'certificate: expiring in 30 days stays silent',
-    input_series: [s('certmanager_certificate_expiration_timestamp_seconds{namespace="agents", name="agent-tls"}', '2592000+0x130')],
+    name: 'certificate: expiring in 30 days, and a same-named certificate of another namespace expiring in 10, stay silent',
+    input_series: [
+      s(`certmanager_certificate_expiration_timestamp_seconds{${CERT_MANAGER}, exported_namespace="agents", name="agent-tls"}`, '2592000+0x130'),
+      s(`certmanager_certificate_expiration_timestamp_seconds{${CERT_MANAGER}, exported_namespace="other", name="agent-tls"}`, '864000+0x130'),
+    ],
     alert_rule_test: [{ eval_time: '2h', alertname: 'AgentCertificateExpiringSoon', exp_alerts: [] }],
   },
   {
@@ -579,6 +591,130 @@ describe('alert library under promtool', () => {
     const r = testRules(groups, [wrong]);
     expect(r.status).not.toBe(0);
     expect(r.output).toContain('FAILED');
+  });
+});
+
+/** Latency-SLO cases for a 1 s threshold on buckets written `le` (`1` or `1.0`): half the requests slower fires. */
+function latencySloFires(le: string): PromtoolTest {
+  return {
+    name: `latency SLO (1 s): half the requests slower than 1 s, bucket le="${le}", pages`,
+    input_series: [
+      s(`http_request_duration_seconds_bucket{${APP}, le="0.5"}`, '0+10x60'),
+      s(`http_request_duration_seconds_bucket{${APP}, le="${le}"}`, '0+50x60'),
+      s(`http_request_duration_seconds_bucket{${APP}, le="+Inf"}`, '0+100x60'),
+      s(`http_request_duration_seconds_count{${APP}}`, '0+100x60'),
+    ],
+    alert_rule_test: [
+      {
+        eval_time: '10m',
+        alertname: 'AgentLatencyBudgetBurnFast',
+        exp_alerts: [
+          {
+            exp_labels: { severity: 'critical', namespace: 'agents', job: 'agent', slo: 'latency' },
+            exp_annotations: ann(
+              'AgentLatencyBudgetBurnFast',
+              'agent in agents burns its latency error budget fast',
+              'The ratio of requests slower than 1s is 50% over the long window against a 99% latency SLO; at this rate the 30-day error budget is spent within 5 days.',
+            ),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+const certificateFires = (series: string): PromtoolTest => ({
+  name: `certificate: expiring in 10 days fires on ${series}`,
+  input_series: [s(`certmanager_certificate_expiration_timestamp_seconds{${series}, name="agent-tls"}`, '864000+0x130')],
+  alert_rule_test: [
+    {
+      eval_time: '2h',
+      alertname: 'AgentCertificateExpiringSoon',
+      exp_alerts: [
+        {
+          exp_labels: { severity: 'warning', namespace: 'agents', name: 'agent-tls' },
+          exp_annotations: ann(
+            'AgentCertificateExpiringSoon',
+            'Certificate agent-tls expires in less than 14 days',
+            'Certificate agent-tls in agents expires in 9d 22h 0m 0s and cert-manager has not renewed it.',
+          ),
+        },
+      ],
+    },
+  ],
+});
+
+describe('the Prometheus 3 bucket spelling and the certificate namespace label under promtool', () => {
+  it('selects the SLO bucket as le="1" (Prometheus 2 text scrapes) and le="1.0" (Prometheus 3, protobuf scrapes)', () => {
+    requirePromtool();
+    const groups = stackWith({}, { latency: { target: 0.99, thresholdSeconds: 1 } }).rules.renderGroups();
+    const slo = groups.find((g) => g.name === 'agent-slo')!;
+    expect(slo.rules[0]!.expr).toContain('http_request_duration_seconds_bucket{job="agent", namespace="agents", le=~"1(\\\\.0+)?"}');
+    expect(checkRules(groups).status).toBe(0);
+    const r = testRules(groups, [
+      latencySloFires('1'),
+      latencySloFires('1.0'),
+      {
+        // The `le="1"` equality matcher selected nothing here: the numerator was empty and the SLO silent.
+        name: 'latency SLO (1 s): 0.1% slow requests on le="1.0" buckets stay silent',
+        input_series: [
+          s(`http_request_duration_seconds_bucket{${APP}, le="1.0"}`, '0+999x60'),
+          s(`http_request_duration_seconds_bucket{${APP}, le="10.0"}`, '0+1000x60'),
+          s(`http_request_duration_seconds_bucket{${APP}, le="+Inf"}`, '0+1000x60'),
+          s(`http_request_duration_seconds_count{${APP}}`, '0+1000x60'),
+        ],
+        alert_rule_test: [
+          { eval_time: '30m', alertname: 'AgentLatencyBudgetBurnFast', exp_alerts: [] },
+          { eval_time: '30m', alertname: 'AgentLatencyBudgetBurnSlow', exp_alerts: [] },
+        ],
+      },
+    ]);
+    expect(r.output).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+
+  it('fails promtool on le="1.0" buckets with the old le="1" equality matcher, so the cases above catch the defect', () => {
+    const groups = stackWith({}, { latency: { target: 0.99, thresholdSeconds: 1 } }).rules.renderGroups();
+    const old = groups.map((g) => ({ ...g, rules: g.rules.map((rule) => ({ ...rule, expr: rule.expr.replaceAll('le=~"1(\\\\.0+)?"', 'le="1"') })) }));
+    expect(JSON.stringify(old)).not.toContain('le=~');
+    const r = testRules(old, [latencySloFires('1.0')]);
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain('FAILED');
+    expect(testRules(old, [latencySloFires('1')]).status).toBe(0);
+  });
+
+  it("matches the Certificate's namespace on exported_namespace by default, never on cert-manager's own namespace", () => {
+    const groups = stackWith({}, undefined).rules.renderGroups();
+    const r = testRules(groups, [
+      certificateFires(`${CERT_MANAGER}, exported_namespace="agents"`),
+      {
+        name: 'certificate: the namespace label alone (cert-manager in agents) stays silent by default',
+        input_series: [s('certmanager_certificate_expiration_timestamp_seconds{job="cert-manager", namespace="agents", name="agent-tls"}', '864000+0x130')],
+        alert_rule_test: [{ eval_time: '2h', alertname: 'AgentCertificateExpiringSoon', exp_alerts: [] }],
+      },
+    ]);
+    expect(r.output).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+
+  it("matches it on namespace with certificateNamespaceLabel: 'namespace' (honorLabels: true)", () => {
+    const groups = stackWith({ certificateNamespaceLabel: 'namespace' }, undefined).rules.renderGroups();
+    expect(checkRules(groups).status).toBe(0);
+    const r = testRules(groups, [
+      certificateFires('job="cert-manager", namespace="agents"'),
+      {
+        name: 'certificate: exported_namespace is ignored with the namespace label',
+        input_series: [s(`certmanager_certificate_expiration_timestamp_seconds{${CERT_MANAGER}, exported_namespace="agents", name="agent-tls"}`, '864000+0x130')],
+        alert_rule_test: [{ eval_time: '2h', alertname: 'AgentCertificateExpiringSoon', exp_alerts: [] }],
+      },
+      {
+        name: 'certificate: expiring in 30 days stays silent with the namespace label',
+        input_series: [s('certmanager_certificate_expiration_timestamp_seconds{job="cert-manager", namespace="agents", name="agent-tls"}', '2592000+0x130')],
+        alert_rule_test: [{ eval_time: '2h', alertname: 'AgentCertificateExpiringSoon', exp_alerts: [] }],
+      },
+    ]);
+    expect(r.output).toContain('SUCCESS');
+    expect(r.status).toBe(0);
   });
 });
 

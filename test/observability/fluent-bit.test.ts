@@ -143,6 +143,16 @@ describe('FluentBit', () => {
     expect(np.ingress[0].ports).toEqual([{ port: 2020, protocol: 'TCP' }]);
   });
 
+  it('tolerates every taint by default, and renders the tolerations given', () => {
+    const ds = (objs: Obj[]) => one(objs, 'DaemonSet').spec.template.spec;
+    expect(ds(build()).tolerations).toEqual([{ operator: 'Exists' }]);
+    const tolerations = [
+      { key: 'dedicated', operator: 'Equal' as const, value: 'gpu', effect: 'NoSchedule' as const },
+      { key: 'node.kubernetes.io/unreachable', operator: 'Exists' as const, effect: 'NoExecute' as const, tolerationSeconds: 300 },
+    ];
+    expect(ds(build({ tolerations })).tolerations).toEqual(tolerations);
+  });
+
   describe('rejects', () => {
     it('a host with a scheme and an index with capitals', () => {
       expect(errorOf(() => build({ output: { ...base.output, host: 'https://es', index: 'Logs' } as FluentBitProps['output'] }))).toBe(
@@ -164,6 +174,14 @@ describe('FluentBit', () => {
       expect(errorOf(() => build({}, (f) => f.shipNamespace('Agents')))).toBe(
         "invalid props for test/Logging:\n  test/Logging shipNamespace(): is not a DNS-1123 label, got \"Agents\"; use lowercase letters, digits and '-', starting and ending with a letter or digit",
       );
+    });
+
+    it.each([
+      ['a toleration without key that is not Exists', [{ effect: 'NoSchedule' as const }], `test/Logging props.tolerations[0].operator: must be Exists when no key is given, got "Equal"; set operator: 'Exists' (tolerates every taint) or give a key`],
+      ['a value with operator Exists', [{ key: 'k', operator: 'Exists' as const, value: 'v' }], `test/Logging props.tolerations[0].value: must be empty with operator Exists, got "v"; remove the value, or use operator: 'Equal'`],
+      ['tolerationSeconds without NoExecute', [{ key: 'k', value: 'v', effect: 'NoSchedule' as const, tolerationSeconds: 60 }], `test/Logging props.tolerations[0].tolerationSeconds: only applies to the NoExecute effect, got 60; set effect: 'NoExecute' or remove tolerationSeconds`],
+    ])('%s (the shared toleration schema)', (_, tolerations, message) => {
+      expect(errorOf(() => build({ tolerations }))).toBe(`invalid props for test/Logging:\n  ${message}`);
     });
 
     it('shipping no namespace at all, at synth', () => {

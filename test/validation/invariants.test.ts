@@ -7,6 +7,7 @@ import {
   INGRESS_FROM_ANNOTATION,
   type InvariantOptions,
 } from '../../lib/validation/invariants/index.js';
+import { isIanaServiceName, portName } from '../../lib/core/schemas.js';
 import { checkPolicies } from '../../lib/validation/policy/index.js';
 import { at, found, get, goodBundle, goodDeployment, manifests, NS, type M } from './fixtures.js';
 
@@ -224,6 +225,24 @@ describe('checkInvariants', () => {
         at('NET-04', 'High', 'Service', 'api', 'spec.ports[0].targetPort', 'Service port "web" targets port name "web"/TCP, which no selected pod declares (Deployment "api")'),
         at('NET-04', 'High', 'Service', 'api', 'spec.ports[1].targetPort', 'Service port "Admin_Port" targets port 9000/TCP, which no selected pod declares (Deployment "api")'),
       ]);
+    });
+
+    it('NET-04 and the portName props schema share one IANA service name rule', () => {
+      const names = ['http', 'h2c', 'metrics-8080', 'a', '8080', 'http--alt', '-http', 'http-', 'Http', 'web_ui', 'abcdefghijklmno', 'abcdefghijklmnop', ''];
+      const valid = names.filter((n) => isIanaServiceName(n));
+      expect(valid).toEqual(['http', 'h2c', 'metrics-8080', 'a', 'abcdefghijklmno']);
+      for (const n of names) expect([n, portName.safeParse(n).success]).toEqual([n, isIanaServiceName(n)]);
+      const bad = found(
+        invariants(
+          (() => {
+            const b = goodBundle();
+            svc(b).spec.ports = names.map((name, i) => ({ name, port: 1000 + i, targetPort: 'http', protocol: 'TCP' }));
+            return b;
+          })(),
+        ),
+        'NET-04',
+      ).filter((f) => f.path.endsWith('.name'));
+      expect(bad.map((f) => f.path)).toEqual(names.flatMap((n, i) => (valid.includes(n) ? [] : [`spec.ports[${i}].name`])));
     });
 
     it('places objects without a namespace in default (NS-01), where they select nothing', () => {
@@ -468,6 +487,38 @@ describe('checkInvariants', () => {
       ]);
       // Any policy selecting every pod isolates them: allow-dns ({} and Egress) is the egress default-deny here.
       expect(check('NET-02', (b) => (netpol(b, 'default-deny').spec.policyTypes = ['Ingress']))).toEqual([]);
+    });
+
+    it('NET-01/NET-02: without policyTypes, `egress: []` does not isolate egress (the API defaults to Egress only for non-empty egress)', () => {
+      // default-deny written as {podSelector: {}, ingress: [], egress: []} with no policyTypes; no
+      // other policy isolates egress (allow-dns removed, api's own policy left to the defaulting too).
+      const implicit = (b: M[]) => {
+        remove(b, 'NetworkPolicy', 'allow-dns');
+        netpol(b, 'default-deny').spec = { podSelector: {}, ingress: [], egress: [] };
+        delete netpol(b, 'api').spec.policyTypes;
+      };
+      const bundle = goodBundle();
+      implicit(bundle);
+      const findings = found(invariants(bundle));
+      expect(findings.filter((f) => f.checkId === 'NET-01' || f.checkId === 'NET-02')).toEqual([
+        at('NET-02', 'High', 'Namespace', NS, 'metadata.name', 'namespace agents has pods but no default-deny NetworkPolicy for egress, so pods no policy selects are open', null),
+        at('NET-01', 'High', 'Deployment', 'api', 'spec.template.metadata.labels', 'pods are not isolated for egress: no NetworkPolicy with that policy type selects them, so they can open any connection'),
+      ]);
+      // The same policy with policyTypes [Ingress, Egress] is the egress default-deny: NET-01 and the
+      // namespace default-deny are satisfied, and it is now egress-isolating, so it needs DNS.
+      const explicit = goodBundle();
+      implicit(explicit);
+      netpol(explicit, 'default-deny').spec.policyTypes = ['Ingress', 'Egress'];
+      expect(found(invariants(explicit)).filter((f) => f.checkId === 'NET-01' || f.checkId === 'NET-02')).toEqual([
+        at('NET-02', 'High', 'NetworkPolicy', 'default-deny', 'spec.egress', 'NetworkPolicy isolates egress but no policy allows DNS to kube-dns in kube-system on UDP or TCP 53, so name lookups fail'),
+      ]);
+      // A non-empty egress list without policyTypes does isolate egress.
+      expect(
+        check('NET-01', (b) => {
+          implicit(b);
+          netpol(b, 'default-deny').spec.egress = [{ to: [{ ipBlock: { cidr: '169.254.20.10/32' } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] }];
+        }),
+      ).toEqual([]);
     });
 
     it('NET-02 wants DNS egress on UDP and TCP 53 to kube-dns, with the selectors ANDed (D-BSS-01)', () => {

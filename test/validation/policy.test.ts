@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CHECK_SEVERITY } from '../../lib/validation/internal/checks.js';
+import type { z } from 'zod';
+import { parseQuantity, QUANTITY_PATTERN } from '../../lib/core/quantity.js';
+import { LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN, labelMap } from '../../lib/core/schemas.js';
+import { checkExposure, exposureSchema, isSnippetAnnotation, KNOWN_NGINX_ANNOTATIONS } from '../../lib/exposure/exposure.js';
+import { CHECK_SEVERITY, isCheckId, severitiesOf, STATED_SEVERITIES } from '../../lib/validation/internal/checks.js';
+import { verify } from '../../lib/validation/verify.js';
+import { loadSeed, seedStems } from './seed-loader.js';
 import {
   checkPolicies,
   DRAIN_SECONDS_ANNOTATION,
@@ -45,6 +51,41 @@ describe('checkPolicies', () => {
     }
   });
 
+  it('gives every finding its check\'s severity, or one the check documents stating (WKL-06: High rejections, Medium deprecations)', () => {
+    // Only WKL-06 states its severity, and the recorded one (CHECKS.md's M) is among those it may state.
+    expect(Object.keys(STATED_SEVERITIES)).toEqual(['WKL-06']);
+    expect(CHECK_SEVERITY['WKL-06']).toBe('Medium');
+    expect(severitiesOf('WKL-06')).toEqual(['Medium', 'High']);
+    expect(severitiesOf('NET-02')).toEqual(['High']);
+    const bundles = [
+      ...seedStems().map((stem) => loadSeed(stem).manifests),
+      manifests([
+        { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate', namespace: NS } },
+        { apiVersion: 'policy/v1beta1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: NS }, spec: { maxUnavailable: 1 } },
+        { apiVersion: 'flowcontrol.apiserver.k8s.io/v1beta3', kind: 'FlowSchema', metadata: { name: 'f' }, spec: { priorityLevelConfiguration: { name: 'p' } } },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name', namespace: NS }, data: { a: 1 } },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: NS } },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: NS } },
+      ]),
+    ];
+    const wkl06: { severity: string; message: string }[] = [];
+    for (const bundle of bundles) {
+      for (const f of verify(bundle, { kubernetesVersion: '1.28' }).findings) {
+        expect(isCheckId(f.checkId), f.checkId).toBe(true);
+        if (!isCheckId(f.checkId)) continue;
+        expect(severitiesOf(f.checkId), `${f.checkId} ${f.message}`).toContain(f.severity);
+        if (f.checkId === 'WKL-06') wkl06.push({ severity: f.severity, message: f.message });
+      }
+    }
+    // Medium: deprecated but served, or defined twice; High: what the API server rejects.
+    const medium = wkl06.filter((f) => f.severity === 'Medium').map((f) => f.message);
+    const high = wkl06.filter((f) => f.severity === 'High').map((f) => f.message);
+    expect(medium.length).toBeGreaterThan(1);
+    for (const m of medium) expect(m).toMatch(/is deprecated|is defined twice/);
+    expect(high).toEqual(expect.arrayContaining(['missing required field "spec"', expect.stringMatching(/^apiVersion "policy\/v1beta1" of PodDisruptionBudget is not served by kubernetes 1.28/), expect.stringMatching(/^invalid name "Bad_Name"/)]));
+    for (const m of high) expect(m).not.toMatch(/is deprecated|is defined twice/);
+  });
+
   it('gives every finding a fix', () => {
     const b = goodBundle();
     delete pod(b).securityContext;
@@ -80,10 +121,34 @@ describe('checkPolicies', () => {
       expect(check('PSS-03', (b) => (sc(b).privileged = true))).toEqual([onApi('PSS-03', 'Critical', `${C}.securityContext.privileged`, 'container "api" is privileged, got privileged true')]);
     });
 
-    it('PSS-04 rejects capabilities outside the baseline set (CAP_ prefix and case ignored)', () => {
+    it('PSS-04 rejects capabilities outside the baseline set', () => {
       expect(check('PSS-04', (b) => (sc(b).capabilities.add = ['cap_sys_admin', 'NET_BIND_SERVICE', 'NET_ADMIN']))).toEqual([
         onApi('PSS-04', 'High', `${C}.securityContext.capabilities.add`, 'container "api" adds capabilities outside the baseline set, got cap_sys_admin, NET_ADMIN'),
       ]);
+    });
+
+    it('PSS-04 compares capability names exactly, as Pod Security Admission does (no CAP_ prefix or case folding)', () => {
+      // PSA: capabilities_allowed_1_0.Has(string(c)) and c != "NET_BIND_SERVICE", both case-sensitive.
+      for (const alias of ['cap_net_bind_service', 'CAP_NET_BIND_SERVICE', 'net_bind_service']) {
+        const b = goodBundle();
+        sc(b).capabilities.add = [alias];
+        const pss = found(policy(b)).filter((f) => f.checkId.startsWith('PSS'));
+        expect(pss, alias).toEqual([
+          onApi(
+            'PSS-04',
+            'High',
+            `${C}.securityContext.capabilities.add`,
+            `container "api" adds capabilities outside the baseline set, got ${alias} (pod security compares names exactly: ${alias} is not NET_BIND_SERVICE)`,
+          ),
+        ]);
+      }
+      expect(check('PSS-04', (b) => (sc(b).capabilities.add = ['CAP_CHOWN']))).toEqual([
+        onApi('PSS-04', 'High', `${C}.securityContext.capabilities.add`, 'container "api" adds capabilities outside the baseline set, got CAP_CHOWN (pod security compares names exactly: CAP_CHOWN is not CHOWN)'),
+      ]);
+      // The exact name passes both levels.
+      const exact = goodBundle();
+      sc(exact).capabilities.add = ['NET_BIND_SERVICE'];
+      expect(found(policy(exact)).filter((f) => f.checkId.startsWith('PSS'))).toEqual([]);
     });
 
     it('PSS-05 rejects hostPath volumes, and reports them only once', () => {
@@ -185,6 +250,25 @@ describe('checkPolicies', () => {
       expect(check('PSS-14', (b) => (sc(b).runAsNonRoot = false))).toEqual([onApi('PSS-14', 'Critical', `${C}.securityContext.runAsNonRoot`, 'container "api" may run as root, got runAsNonRoot false')]);
     });
 
+    it('PSS-14 rejects a pod-level runAsNonRoot false even when every container sets true, as Pod Security Admission does', () => {
+      const findings = check('PSS-14', (b) => {
+        pod(b).securityContext.runAsNonRoot = false;
+        pod(b).initContainers = [{ ...ctr(b), name: 'migrate' }];
+        expect(ctr(b).securityContext.runAsNonRoot).toBe(true);
+        expect(pod(b).initContainers[0].securityContext.runAsNonRoot).toBe(true);
+      });
+      expect(findings).toEqual([
+        onApi('PSS-14', 'Critical', `${P}.securityContext.runAsNonRoot`, 'pod sets runAsNonRoot false, which pod security rejects even though every container sets runAsNonRoot true'),
+      ]);
+      // A container inheriting the pod's false is reported on the pod as before.
+      expect(
+        check('PSS-14', (b) => {
+          pod(b).securityContext.runAsNonRoot = false;
+          delete sc(b).runAsNonRoot;
+        }),
+      ).toEqual([onApi('PSS-14', 'Critical', `${P}.securityContext.runAsNonRoot`, 'pod may run as root, got runAsNonRoot false')]);
+    });
+
     it('PSS-15 rejects runAsUser 0', () => {
       expect(check('PSS-15', (b) => (pod(b).securityContext.runAsUser = 0))).toEqual([onApi('PSS-15', 'Critical', `${P}.securityContext.runAsUser`, 'pod runs as root, got runAsUser 0')]);
     });
@@ -204,6 +288,18 @@ describe('checkPolicies', () => {
         onApi('PSS-17', 'High', `${C}.securityContext.capabilities.add`, 'container "api" adds capabilities restricted forbids, got CHOWN'),
         onApi('PSS-17', 'High', `${C}.securityContext.capabilities.drop`, "container \"api\" keeps the runtime's default capabilities (NET_RAW among them), got capabilities.drop NET_RAW"),
       ]);
+    });
+
+    it('PSS-17 compares drop ALL exactly, as Pod Security Admission does', () => {
+      // PSA: c == "ALL", case-sensitive; "all" and "CAP_ALL" do not satisfy restricted.
+      for (const alias of ['all', 'All', 'CAP_ALL']) {
+        expect(check('PSS-17', (b) => (sc(b).capabilities.drop = [alias])), alias).toEqual([
+          onApi('PSS-17', 'High', `${C}.securityContext.capabilities.drop`, `container "api" does not drop ALL as pod security reads it (names compare exactly), got capabilities.drop ${alias}`),
+        ]);
+      }
+      expect(check('PSS-17', (b) => (sc(b).capabilities.drop = ['all', 'ALL']))).toEqual([]);
+      // A lower-case NET_BIND_SERVICE is outside the baseline set: PSS-04, not also PSS-17.
+      expect(check('PSS-17', (b) => (sc(b).capabilities.add = ['cap_net_bind_service']))).toEqual([]);
     });
 
     it('reports pod template paths of CronJobs and bare Pods', () => {
@@ -742,6 +838,32 @@ describe('checkPolicies', () => {
       ]);
     });
 
+    it('WKL-05 and the labelMap props schema use the same label grammar', () => {
+      const keys = ['app', 'app.kubernetes.io/name', 'example.com/a_b.c', 'Example.com/x', '/x', 'a/', `x/${'a'.repeat(64)}`, '-a', 'a-'];
+      const values = ['', 'v1.2.3', 'v1.2.3+build', 'a_b-c.d', '-a', 'a'.repeat(63)];
+      for (const key of keys) {
+        const schemaOk = labelMap.safeParse({ [key]: 'v' }).success;
+        expect([key, schemaOk], key).toEqual([key, LABEL_KEY_PATTERN.test(key)]);
+        expect(check('WKL-05', (b) => (dep(b).metadata.labels[key] = 'v')).length === 0, key).toBe(schemaOk);
+      }
+      for (const value of values) {
+        const schemaOk = labelMap.safeParse({ k: value }).success;
+        expect([value, schemaOk], value).toEqual([value, LABEL_VALUE_PATTERN.test(value)]);
+        expect(check('WKL-05', (b) => (dep(b).metadata.labels.k = value)).length === 0, value).toBe(schemaOk);
+      }
+    });
+
+    it('parses quantities with the one exported grammar', () => {
+      for (const [text, value] of [['500m', 0.5], ['2Gi', 2 ** 31], ['1e3', 1000], ['.5', 0.5], ['+1.', 1], ['-2k', -2000], ['1.5E-1', 0.15]] as const) {
+        expect(QUANTITY_PATTERN.test(text), text).toBe(true);
+        expect(parseQuantity(text), text).toBeCloseTo(value, 12);
+      }
+      for (const text of ['', '1 Gi', ' 1', 'Gi', '1gi', '1..2', '1KiB']) {
+        expect(QUANTITY_PATTERN.test(text), text).toBe(false);
+        expect(parseQuantity(text), text).toBeUndefined();
+      }
+    });
+
     describe('WKL-07 pipelines without pipefail (D-SKR-01)', () => {
       const script = (text: string, shell: readonly string[] = ['/bin/sh', '-c']) =>
         check('WKL-07', (b) => {
@@ -819,6 +941,34 @@ describe('checkPolicies', () => {
         at('NET-08', 'High', 'Ingress', 'web', 'metadata.annotations["nginx.ingress.kubernetes.io/rate-limit"]', 'nginx.ingress.kubernetes.io/rate-limit is not an ingress-nginx annotation, so the controller ignores it'),
       ]);
       expect(findings[1]!.fix).toBe('use limit-rps or limit-rpm (with limit-burst-multiplier)');
+    });
+
+    it('NET-08 and the Ingress exposure share one annotation list and one snippet test', () => {
+      const net08 = (annotations: Record<string, string>) =>
+        found(policy([ingress(annotations, { ingressClassName: 'nginx', tls: [{ hosts: ['a.example.com'], secretName: 'tls' }], rules: [rule('a.example.com')] })]), 'NET-08');
+      const exposureIssues = (extraAnnotations: Record<string, string>) => {
+        const issues: string[] = [];
+        const ctx = { addIssue: (i: { message?: string }) => issues.push(String(i.message).split('\u001f')[0]) } as unknown as z.RefinementCtx;
+        checkExposure(ctx, exposureSchema.parse({ type: 'ingress', host: 'a.example.com', tls: { secretName: 't' }, extraAnnotations }), true, ['exposure']);
+        return issues;
+      };
+      // Every annotation the library accepts is one NET-08 knows, and the other way round.
+      expect(KNOWN_NGINX_ANNOTATIONS.size).toBeGreaterThan(100);
+      const all = Object.fromEntries([...KNOWN_NGINX_ANNOTATIONS].map((a) => [`nginx.ingress.kubernetes.io/${a}`, 'x']));
+      expect(net08(all)).toEqual([]);
+      expect(exposureIssues(all)).toEqual([]);
+      expect(exposureIssues(Object.fromEntries([...KNOWN_NGINX_ANNOTATIONS].map((a) => [a, 'x'])))).toEqual([]);
+      // Snippets: flagged by NET-08 and rejected by the exposure, through the one helper.
+      for (const key of ['nginx.ingress.kubernetes.io/configuration-snippet', 'nginx.ingress.kubernetes.io/server-snippet', 'nginx.ingress.kubernetes.io/auth-snippet', 'nginx.org/server-snippets']) {
+        expect(isSnippetAnnotation(key), key).toBe(true);
+        expect(net08({ [key]: 'x' }).map((f) => f.message), key).toEqual([`Ingress injects raw nginx configuration through ${key}, which can read the controller's secrets (CVE-2021-25742)`]);
+        expect(exposureIssues({ [key]: 'x' }), key).toEqual(['is a snippet annotation']);
+      }
+      expect(isSnippetAnnotation('stream-snippet')).toBe(true);
+      expect([...KNOWN_NGINX_ANNOTATIONS].filter(isSnippetAnnotation)).toEqual([]);
+      // A name the controller does not read: NET-08 and the exposure both refuse it.
+      expect(net08({ 'nginx.ingress.kubernetes.io/rate-limit': '1' })).toHaveLength(1);
+      expect(exposureIssues({ 'rate-limit': '1' })).toEqual(['is not a documented ingress-nginx annotation']);
     });
 
     it('NET-09 rejects ssh and privileged container ports', () => {

@@ -21,12 +21,6 @@ const BSS = '002_448dce060d74ed9e';
 const WEAVER = '003_308e2d0d1bf5ce29';
 const SARK = '004_25c5136919ac48a3';
 
-function seed(stem: string) {
-  const s = SEEDS.get(stem);
-  if (!s) throw new Error(`no seed ${stem}`);
-  return s;
-}
-
 const FINDINGS = new Map<string, Finding[]>(
   [...SEEDS].map(([stem, s]) => [stem, [...checkPolicies(s.manifests, { kubernetesVersion: VERSION }), ...checkInvariants(s.manifests, {})]]),
 );

@@ -35,7 +35,15 @@ describe('SecureAgentDeployment', () => {
           { pods: { namespace: 'cache', podLabels: { 'app.kubernetes.io/name': 'redis' } }, ports: [{ port: 6379 }] },
         ],
         allowFrom: [{ namespace: 'tools', podLabels: { 'app.kubernetes.io/name': 'caller' } }],
-        sidecars: [{ name: 'proxy', image: 'registry.example.com/proxy:2.0.0', ports: [{ name: 'proxy', containerPort: 15000 }] }],
+        sidecars: [
+          {
+            name: 'proxy',
+            image: 'registry.example.com/proxy:2.0.0',
+            ports: [{ name: 'proxy', containerPort: 15000 }],
+            livenessProbe: { tcpPort: 'proxy' },
+            readinessProbe: { path: '/ready' },
+          },
+        ],
         initContainers: [{ name: 'init', image: 'registry.example.com/init:1.0.0', command: ['/init'] }],
         imagePullSecrets: ['regcred'],
         nodeSelector: { 'kubernetes.io/arch': 'amd64' },
@@ -50,7 +58,7 @@ describe('SecureAgentDeployment', () => {
     it('meets Pod Security restricted on the pod and every container', () => {
       const dep = one(
         build({
-          sidecars: [{ name: 'side', image: 'registry.example.com/side:1.0.0' }],
+          sidecars: [{ name: 'side', image: 'registry.example.com/side:1.0.0', livenessProbe: { command: ['/bin/true'] }, readinessProbe: { command: ['/bin/true'] } }],
           initContainers: [{ name: 'init', image: 'registry.example.com/init:1.0.0' }],
         }),
         'Deployment',
@@ -248,7 +256,7 @@ describe('SecureAgentDeployment', () => {
 
     it('hardens sidecars and init containers and gives them resources', () => {
       const spec = one(
-        build({ sidecars: [{ name: 'exporter', image: 'registry.example.com/exporter:1.0.0', runAsUser: 65534, ports: [{ name: 'exp', containerPort: 9121 }], livenessProbe: { tcpPort: 'exp' } }] }),
+        build({ sidecars: [{ name: 'exporter', image: 'registry.example.com/exporter:1.0.0', runAsUser: 65534, ports: [{ name: 'exp', containerPort: 9121 }], livenessProbe: { tcpPort: 'exp' }, readinessProbe: { path: '/metrics' } }] }),
         'Deployment',
       ).spec.template.spec;
       const side = spec.containers[1];
@@ -397,9 +405,9 @@ describe('SecureAgentDeployment', () => {
       const objs = build({ metrics: { port: 8080 }, exposure: { type: 'ingress', host: 'a.example.com', tls: { secretName: 't' } } });
       const blocked = one(objs, 'Ingress', 'agent-blocked');
       expect(blocked.metadata.annotations['nginx.ingress.kubernetes.io/denylist-source-range']).toBe('0.0.0.0/0,::/0');
-      expect(blocked.spec.rules[0].http.paths).toEqual([{ path: '/metrics', pathType: 'Exact', backend: { service: { name: 'agent', port: { name: 'http' } } } }]);
+      expect(blocked.spec.rules[0].http.paths).toEqual([{ path: '/metrics', pathType: 'Prefix', backend: { service: { name: 'agent', port: { name: 'http' } } } }]);
       const route = one(build({ metrics: { port: 8080 }, exposure: { type: 'httpRoute', gateway: { name: 'g', sectionName: 'https' }, hostnames: ['a.example.com'] } }), 'HTTPRoute');
-      expect(route.spec.rules[0]).toEqual({ matches: [{ path: { type: 'Exact', value: '/metrics' } }] });
+      expect(route.spec.rules[0]).toEqual({ matches: [{ path: { type: 'PathPrefix', value: '/metrics' } }] });
     });
 
     it('never routes or exposes the metrics port on the Service as the app port', () => {
@@ -464,6 +472,16 @@ describe('SecureAgentDeployment', () => {
       ['a snippet annotation', { exposure: { type: 'ingress', host: 'a.example.com', tls: { secretName: 't' }, extraAnnotations: { 'configuration-snippet': 'x' } } }, 'test/Agent props.exposure.extraAnnotations.configuration-snippet: is a snippet annotation, got "x"; snippets allow config injection (CVE-2021-25742); use a documented annotation'],
       ['the non-existent rate-limit annotation', { exposure: { type: 'ingress', host: 'a.example.com', tls: { secretName: 't' }, extraAnnotations: { 'rate-limit': '100' } } }, `test/Agent props.exposure.extraAnnotations.rate-limit: is not a documented ingress-nginx annotation, got "100"; check the name (rate limits are 'limit-rps', 'limit-rpm', 'limit-connections')`],
       ['a single replica in production', { replicas: 1 }, `test/Agent props.replicas: is below 2, the production minimum, got 1; use at least 2, or profile 'dev'`],
+      ['a toleration without key that is not Exists', { tolerations: [{ effect: 'NoSchedule' }] }, `test/Agent props.tolerations[0].operator: must be Exists when no key is given, got "Equal"; set operator: 'Exists' (tolerates every taint) or give a key`],
+      ['tolerationSeconds without NoExecute', { tolerations: [{ key: 'k', value: 'v', effect: 'NoSchedule', tolerationSeconds: 60 }] }, `test/Agent props.tolerations[0].tolerationSeconds: only applies to the NoExecute effect, got 60; set effect: 'NoExecute' or remove tolerationSeconds`],
+      ['a value with operator Exists', { tolerations: [{ key: 'k', operator: 'Exists', value: 'v' }] }, `test/Agent props.tolerations[0].value: must be empty with operator Exists, got "v"; remove the value, or use operator: 'Equal'`],
+      ['a Service port used twice', { service: { port: 9090 } }, 'test/Agent props.metrics.port: duplicates Service port 9090, got 9090; give every Service port its own number (service.port is the http port of the Service)'],
+      ['a rollout that can never progress', { rollingUpdate: { maxSurge: 0, maxUnavailable: '0%' } }, 'test/Agent props.rollingUpdate.maxUnavailable: is 0 while maxSurge is 0 too, so a rollout can never progress, got "0%"; allow a surge (maxSurge: 1) or an unavailable pod'],
+      ['a percentage above 100%', { pdb: { maxUnavailable: '500%' } }, 'test/Agent props.pdb.maxUnavailable: is above 100%, got "500%"; use a percentage from 0% to 100%'],
+      ['a probe on an init container', { initContainers: [{ name: 'init', image: 'registry.example.com/init:1.0.0', livenessProbe: { command: ['/bin/true'] } }] }, 'test/Agent props.initContainers[0].livenessProbe: is not allowed on an init container, got {"command":["/bin/true"]}; remove it, or set restartAlways: true to run the container as a native sidecar'],
+      ['a sidecar without probes', { sidecars: [{ name: 'side', image: 'registry.example.com/side:1.0.0', readinessProbe: { command: ['/bin/true'] } }] }, 'test/Agent props.sidecars[0].livenessProbe: is missing on a sidecar, got undefined; give the sidecar a livenessProbe (PRB-01/PRB-02 fail synth without one)'],
+      ['a sidecar probe on the main container\'s port', { sidecars: [{ name: 'side', image: 'registry.example.com/side:1.0.0', livenessProbe: { path: '/healthz', port: 'http' }, readinessProbe: { command: ['/bin/true'] } }] }, 'test/Agent props.sidecars[0].livenessProbe.port: names no port of container "side", got "http"; declare the port in ports, or probe with a command'],
+      ['an AppArmor annotation', { podAnnotations: { 'container.apparmor.security.beta.kubernetes.io/agent': 'unconfined' } }, 'test/Agent props.podAnnotations.container.apparmor.security.beta.kubernetes.io/agent: sets an AppArmor or seccomp profile, got key "container.apparmor.security.beta.kubernetes.io/agent"; remove it: the pod runs with RuntimeDefault, and a weaker profile would fail Pod Security'],
       ['a request above its limit', { resources: { requests: { cpu: '2', memory: '1Gi', ephemeralStorage: '1Gi' }, limits: { cpu: '1', memory: '1Gi', ephemeralStorage: '1Gi' } } }, 'test/Agent props.resources.requests.cpu: is above the limit 1, got "2"; lower the request or raise limits.cpu'],
     ];
     it.each(cases)('%s', (_label, props, message) => {

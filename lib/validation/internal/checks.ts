@@ -2,9 +2,10 @@ import type { Severity } from '../types.js';
 
 /**
  * Severity of every check ID: CHECKS.md's normalised severity for its 70
- * IDs, plus the IDs this project adds. A finding never picks its own
- * severity; it takes the one recorded here, so one ID always means one
- * severity.
+ * IDs, plus the IDs this project adds. A finding takes the severity recorded
+ * here (FindingSink gives nothing else), so one ID means one severity, except
+ * for the IDs in {@link STATED_SEVERITIES}, whose findings state one of the
+ * severities documented there.
  *
  * Added IDs:
  * - `WKL-07` (next free number in group G): a shell script in a container
@@ -93,6 +94,31 @@ export const CHECK_SEVERITY = {
 
 /** A check ID this project knows. */
 export type CheckId = keyof typeof CHECK_SEVERITY;
+
+/**
+ * Checks whose findings state their own severity, and the severities they may
+ * state. Every other ID always carries its {@link CHECK_SEVERITY}.
+ *
+ * - `WKL-06`: CHECKS.md puts two things under this one ID and records M: an
+ *   apiVersion that is deprecated but still served (Medium, the recorded
+ *   severity, also that of a duplicate object), and a "schema-valid objects"
+ *   clause whose violations (D-TAL-03, a Job without spec) the API server
+ *   rejects: an unknown or unserved apiVersion or kind, a schema violation,
+ *   an unknown field, an invalid name, or a field a disabled feature gate
+ *   silently drops. Those are High, so they block like the failed apply they
+ *   predict (the schema layer and the CLI's kubeconform pass). They stay
+ *   under WKL-06 rather than a new ID so that IDs remain as CHECKS.md assigns
+ *   them; CHECK_SEVERITY keeps the recorded M.
+ */
+export const STATED_SEVERITIES = {
+  'WKL-06': ['Medium', 'High'],
+} as const satisfies { readonly [K in CheckId]?: readonly Severity[] };
+
+/** The severities a finding of `id` may carry: its stated ones, or else the one of {@link CHECK_SEVERITY}. */
+export function severitiesOf(id: CheckId): readonly Severity[] {
+  const stated: Partial<Record<CheckId, readonly Severity[]>> = STATED_SEVERITIES;
+  return stated[id] ?? [CHECK_SEVERITY[id]];
+}
 
 /** Whether `id` is a known check ID. */
 export function isCheckId(id: string): id is CheckId {

@@ -101,9 +101,11 @@ function parseRules(raw: unknown, base: string, peerKey: 'from' | 'to'): Rule[] 
 export function parsePolicy(obj: ObjectInfo): Policy {
   const spec = rec(obj.manifest.spec) ?? {};
   const types = arr(spec.policyTypes).filter((t): t is string => typeof t === 'string');
-  // Without policyTypes the API infers Ingress always, Egress when egress rules exist.
+  // Without policyTypes the API defaults to Ingress, plus Egress only when
+  // spec.egress is non-empty (`len(spec.Egress) != 0` in the defaulting of
+  // networking/v1): `egress: []` alone does not isolate egress.
   const ingress = types.length > 0 ? types.includes('Ingress') : true;
-  const egress = types.length > 0 ? types.includes('Egress') : spec.egress !== undefined;
+  const egress = types.length > 0 ? types.includes('Egress') : arr(spec.egress).length > 0;
   const podSelector = parseLabelSelector(spec.podSelector);
   return {
     obj,

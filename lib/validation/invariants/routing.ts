@@ -1,3 +1,4 @@
+import { isIanaServiceName } from '../../core/schemas.js';
 import type { CheckId } from '../internal/checks.js';
 import { groupOf, refKey, type ObjectInfo } from '../internal/objects.js';
 import { join } from '../internal/paths.js';
@@ -49,26 +50,15 @@ export function declares(w: Workload, target: number | string, protocol: string)
   return w.ports.some((p) => p.protocol === protocol && (typeof target === 'number' ? p.containerPort === target : p.name === target));
 }
 
-/** Resolves `targetPort` on a workload to a number. */
-export function resolvePort(w: Workload, target: number | string, protocol: string): number | undefined {
-  if (typeof target === 'number') return target;
-  return w.ports.find((p) => p.name === target && p.protocol === protocol)?.containerPort;
-}
-
-/** Whether a port name is an IANA_SVC_NAME (RFC 6335). */
-function isIanaName(name: string): boolean {
-  return name.length <= 15 && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name) && /[a-z]/.test(name) && !name.includes('--');
-}
-
 /** NET-04 on every Service. */
 export function checkServices(b: Bundle): void {
   for (const svc of b.byKind.get('Service') ?? []) {
     const ports = servicePorts(svc);
     for (const p of ports) {
-      if (p.name !== undefined && !isIanaName(p.name)) {
+      if (p.name !== undefined && !isIanaServiceName(p.name)) {
         b.sink.add(svc, 'NET-04', join('spec.ports', p.index, 'name'), `Service port name ${fmt(p.name)} is not a valid IANA service name`, "use at most 15 lowercase letters, digits and '-', with a letter, like 'http'");
       }
-      if (typeof p.targetPort === 'string' && !isIanaName(p.targetPort)) {
+      if (typeof p.targetPort === 'string' && !isIanaServiceName(p.targetPort)) {
         b.sink.add(svc, 'NET-04', join('spec.ports', p.index, 'targetPort'), `targetPort ${fmt(p.targetPort)} is not a valid port name`, 'name the container port with an IANA service name and target that');
       }
     }

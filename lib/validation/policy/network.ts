@@ -1,3 +1,4 @@
+import { isSnippetAnnotation, KNOWN_NGINX_ANNOTATIONS, NGINX_ANNOTATION_PREFIX } from '../../exposure/nginx-annotations.js';
 import type { ObjectInfo } from '../internal/objects.js';
 import { join } from '../internal/paths.js';
 import { arr, fmt, rec, str } from '../internal/values.js';
@@ -8,43 +9,12 @@ import type { PolicyContext } from './context.js';
  * redirect and class (NET-07), ingress-nginx annotations (NET-08).
  */
 
-const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
-
-/**
- * Annotations ingress-nginx reads (docs/user-guide/nginx-configuration/annotations.md,
- * controller v1.10-v1.12). Anything else under its prefix is ignored by the
- * controller, so a typo silently drops a protection (D-SKR-12, D-WVR-08).
- */
-const INGRESS_NGINX_ANNOTATIONS = new Set(
-  [
-    'app-root', 'affinity', 'affinity-mode', 'affinity-canary-behavior', 'auth-realm', 'auth-secret', 'auth-secret-type', 'auth-type',
-    'auth-tls-secret', 'auth-tls-verify-depth', 'auth-tls-verify-client', 'auth-tls-error-page', 'auth-tls-pass-certificate-to-upstream',
-    'auth-tls-match-cn', 'auth-url', 'auth-cache-key', 'auth-cache-duration', 'auth-keepalive', 'auth-keepalive-share-vars',
-    'auth-keepalive-requests', 'auth-keepalive-timeout', 'auth-proxy-set-headers', 'auth-snippet', 'auth-method', 'auth-signin',
-    'auth-signin-redirect-param', 'auth-response-headers', 'auth-request-redirect', 'auth-always-set-cookie', 'enable-global-auth',
-    'backend-protocol', 'canary', 'canary-by-header', 'canary-by-header-value', 'canary-by-header-pattern', 'canary-by-cookie',
-    'canary-weight', 'canary-weight-total', 'client-body-buffer-size', 'configuration-snippet', 'custom-http-errors', 'custom-headers',
-    'default-backend', 'enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers',
-    'cors-allow-credentials', 'cors-max-age', 'force-ssl-redirect', 'from-to-www-redirect', 'http2-push-preload', 'limit-connections',
-    'limit-rps', 'limit-rpm', 'limit-burst-multiplier', 'limit-rate', 'limit-rate-after', 'limit-whitelist', 'limit-allowlist',
-    'global-rate-limit', 'global-rate-limit-window', 'global-rate-limit-key', 'global-rate-limit-ignored-cidrs', 'permanent-redirect',
-    'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'preserve-trailing-slash', 'proxy-body-size',
-    'proxy-cookie-domain', 'proxy-cookie-path', 'proxy-connect-timeout', 'proxy-send-timeout', 'proxy-read-timeout',
-    'proxy-next-upstream', 'proxy-next-upstream-timeout', 'proxy-next-upstream-tries', 'proxy-request-buffering',
-    'proxy-redirect-from', 'proxy-redirect-to', 'proxy-http-version', 'proxy-ssl-secret', 'proxy-ssl-ciphers', 'proxy-ssl-name',
-    'proxy-ssl-protocols', 'proxy-ssl-verify', 'proxy-ssl-verify-depth', 'proxy-ssl-server-name', 'enable-rewrite-log',
-    'rewrite-target', 'satisfy', 'server-alias', 'server-snippet', 'service-upstream', 'session-cookie-name', 'session-cookie-path',
-    'session-cookie-domain', 'session-cookie-change-on-failure', 'session-cookie-samesite', 'session-cookie-conditional-samesite-none',
-    'session-cookie-expires', 'session-cookie-max-age', 'session-cookie-secure', 'ssl-redirect', 'ssl-passthrough', 'stream-snippet',
-    'upstream-hash-by', 'upstream-hash-by-subset', 'upstream-hash-by-subset-size', 'x-forwarded-prefix', 'load-balance',
-    'upstream-vhost', 'whitelist-source-range', 'allowlist-source-range', 'denylist-source-range', 'proxy-buffering',
-    'proxy-buffers-number', 'proxy-buffer-size', 'proxy-max-temp-file-size', 'ssl-ciphers', 'ssl-prefer-server-ciphers',
-    'connection-proxy-header', 'enable-access-log', 'enable-opentracing', 'opentracing-trust-incoming-span', 'enable-opentelemetry',
-    'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'use-regex', 'enable-modsecurity', 'enable-owasp-core-rules',
-    'modsecurity-transaction-id', 'modsecurity-snippet', 'mirror-request-body', 'mirror-target', 'mirror-host',
-    'server-tokens', 'ssl-protocols',
-  ].map((a) => NGINX_PREFIX + a),
-);
+// The annotations ingress-nginx reads and the snippet test are the ones the
+// Ingress exposure uses (lib/exposure/nginx-annotations.ts, re-exported by
+// exposure.ts; imported from the import-free module so the CLI does not load
+// cdk8s). Anything else under the prefix is ignored by the controller, so a
+// typo silently drops a protection (D-SKR-12, D-WVR-08).
+const NGINX_PREFIX = NGINX_ANNOTATION_PREFIX;
 
 /** What people meant by annotations ingress-nginx does not have. */
 const NGINX_HINTS: Readonly<Record<string, string>> = {
@@ -109,14 +79,14 @@ export function checkIngress(o: ObjectInfo, ctx: PolicyContext): void {
   for (const key of Object.keys(o.annotations)) {
     const nginx = key.startsWith(NGINX_PREFIX) || key.startsWith('nginx.org/');
     if (!nginx) continue;
-    if (/-snippets?$/.test(key)) {
+    if (isSnippetAnnotation(key)) {
       report(
         'NET-08',
         join('metadata.annotations', key),
         `Ingress injects raw nginx configuration through ${key}, which can read the controller's secrets (CVE-2021-25742)`,
         'remove the snippet; use the dedicated annotations or a controller-level setting',
       );
-    } else if (key.startsWith(NGINX_PREFIX) && !INGRESS_NGINX_ANNOTATIONS.has(key)) {
+    } else if (key.startsWith(NGINX_PREFIX) && !KNOWN_NGINX_ANNOTATIONS.has(key.slice(NGINX_PREFIX.length))) {
       const hint = NGINX_HINTS[key.slice(NGINX_PREFIX.length)];
       report('NET-08', join('metadata.annotations', key), `${key} is not an ingress-nginx annotation, so the controller ignores it`, hint ?? 'remove it or use the documented annotation');
     }

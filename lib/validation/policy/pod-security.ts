@@ -14,7 +14,12 @@ import { atLeast, type PolicyContext } from './context.js';
  * @see https://kubernetes.io/docs/concepts/security/pod-security-standards/
  */
 
-/** Capabilities Baseline allows in `capabilities.add`. */
+/**
+ * Capabilities Baseline allows in `capabilities.add`. Pod Security Admission
+ * compares capability names as exact, case-sensitive strings (no `CAP_`
+ * prefix stripping, no case folding), and so does this module: `cap_chown`
+ * or `CAP_CHOWN` is not `CHOWN`, and `drop: ["all"]` is not `drop: ["ALL"]`.
+ */
 const BASELINE_CAPABILITIES = new Set([
   'AUDIT_WRITE',
   'CHOWN',
@@ -64,9 +69,21 @@ const SELINUX_TYPES = new Set(['', 'container_t', 'container_init_t', 'container
 
 const APPARMOR_ANNOTATION = 'container.apparmor.security.beta.kubernetes.io/';
 
-function normalizeCap(cap: string): string {
+/** Restricted: the one capability a container may add, and the drop entry it must carry. */
+const RESTRICTED_ADD = 'NET_BIND_SERVICE';
+const DROP_ALL = 'ALL';
+
+/** The name a runtime may read `cap` as (upper case, without `CAP_`), which pod security does not. */
+function runtimeName(cap: string): string {
   const upper = cap.toUpperCase();
   return upper.startsWith('CAP_') ? upper.slice(4) : upper;
+}
+
+/** A note for names that a runtime accepts as an allowed capability but pod security does not. */
+function exactNameNote(caps: readonly string[]): string {
+  const aliases = caps.filter((c) => BASELINE_CAPABILITIES.has(runtimeName(c)));
+  if (aliases.length === 0) return '';
+  return ` (pod security compares names exactly: ${aliases.map((c) => `${c} is not ${runtimeName(c)}`).join(', ')})`;
 }
 
 function sc(c: Rec): Rec | undefined {
@@ -89,8 +106,14 @@ export function checkInherited<T>(
     readonly read: (securityContext: Rec | undefined) => T | undefined;
     /** Whether a set value passes. */
     readonly ok: (value: T) => boolean;
-    /** Reports a bad set value. */
-    readonly bad: (path: string, subject: string, value: T) => void;
+    /**
+     * Reports a bad pod value even when every container overrides it, as Pod
+     * Security Admission does for runAsNonRoot and seccompProfile (a pod-level
+     * `runAsNonRoot: false` is a violation whatever the containers set).
+     */
+    readonly podAlways?: boolean;
+    /** Reports a bad set value; `overridden` when it is the pod's and every container overrides it. */
+    readonly bad: (path: string, subject: string, value: T, overridden: boolean) => void;
     /** Reports an unset value; `where` reads "on the pod and every container" or "on the container and the pod". */
     readonly unset: (path: string, subject: string, where: string) => void;
   },
@@ -99,10 +122,12 @@ export function checkInherited<T>(
   const podValue = options.read(podSc);
   const podPath = join(t.specPath, 'securityContext', ...options.field.split('.'));
   const inheriting = options.containers.filter((ci) => options.read(sc(ci.c)) === undefined);
-  if (podValue !== undefined && !options.ok(podValue) && inheriting.length > 0) options.bad(podPath, 'pod', podValue);
+  if (podValue !== undefined && !options.ok(podValue) && (inheriting.length > 0 || options.podAlways === true)) {
+    options.bad(podPath, 'pod', podValue, inheriting.length === 0);
+  }
   for (const ci of options.containers) {
     const v = options.read(sc(ci.c));
-    if (v !== undefined && !options.ok(v)) options.bad(join(ci.path, 'securityContext', ...options.field.split('.')), ci.label, v);
+    if (v !== undefined && !options.ok(v)) options.bad(join(ci.path, 'securityContext', ...options.field.split('.')), ci.label, v, false);
   }
   if (podValue !== undefined || inheriting.length === 0) return;
   if (inheriting.length === options.containers.length) {
@@ -212,14 +237,25 @@ export function checkPodSecurity(t: PodTemplate, ctx: PolicyContext): void {
     }
   });
 
-  // PSS-14 runAsNonRoot, PSS-16 seccomp profile (pod or every container).
+  // PSS-14 runAsNonRoot, PSS-16 seccomp profile (pod or every container). As
+  // in Pod Security Admission, a bad pod value is a violation even when every
+  // container overrides it.
   const psaContainers = t.containers;
   checkInherited<unknown>(t, {
     containers: psaContainers,
     field: 'runAsNonRoot',
     read: (s) => s?.runAsNonRoot,
     ok: (v) => v === true,
-    bad: (path, subject, v) => report('PSS-14', path, `${subject} may run as root, got runAsNonRoot ${fmt(v)}`, 'set securityContext.runAsNonRoot: true on the pod'),
+    podAlways: true,
+    bad: (path, subject, v, overridden) =>
+      report(
+        'PSS-14',
+        path,
+        overridden
+          ? `${subject} sets runAsNonRoot ${fmt(v)}, which pod security rejects even though every container sets runAsNonRoot true`
+          : `${subject} may run as root, got runAsNonRoot ${fmt(v)}`,
+        'set securityContext.runAsNonRoot: true on the pod',
+      ),
     unset: (path, subject, where) => report('PSS-14', path, `${subject} may run as root, got runAsNonRoot unset ${where}`, 'set securityContext.runAsNonRoot: true on the pod'),
   });
   checkInherited<unknown>(t, {
@@ -228,6 +264,7 @@ export function checkPodSecurity(t: PodTemplate, ctx: PolicyContext): void {
     read: (s) => rec(s?.seccompProfile)?.type,
     // Unconfined is PSS-10's; this control asks for a profile to be set.
     ok: (v) => v === 'RuntimeDefault' || v === 'Localhost' || v === 'Unconfined',
+    podAlways: true,
     bad: (path, subject, v) => report('PSS-16', path, `${subject} has an invalid seccomp profile, got seccompProfile.type ${fmt(v)}`, 'set securityContext.seccompProfile.type: RuntimeDefault on the pod'),
     unset: (path, subject, where) => report('PSS-16', path, `${subject} runs without a seccomp profile, got seccompProfile.type unset ${where}`, 'set securityContext.seccompProfile.type: RuntimeDefault on the pod'),
   });
@@ -240,23 +277,32 @@ export function checkPodSecurity(t: PodTemplate, ctx: PolicyContext): void {
     // PSS-03 Privileged.
     if (s?.privileged === true) report('PSS-03', cPath(ci, 'privileged'), `${ci.label} is privileged, got privileged true`, 'remove privileged or set it to false');
 
-    // PSS-04 baseline capabilities, PSS-17 restricted capabilities.
+    // PSS-04 baseline capabilities, PSS-17 restricted capabilities; names
+    // compared exactly, as Pod Security Admission does.
     const caps = rec(s?.capabilities);
     const added = arr(caps?.add).filter((c): c is string => typeof c === 'string');
-    const outsideBaseline = added.filter((c) => !BASELINE_CAPABILITIES.has(normalizeCap(c)));
-    const beyondRestricted = added.filter((c) => BASELINE_CAPABILITIES.has(normalizeCap(c)) && normalizeCap(c) !== 'NET_BIND_SERVICE');
+    const outsideBaseline = added.filter((c) => !BASELINE_CAPABILITIES.has(c));
+    const beyondRestricted = added.filter((c) => BASELINE_CAPABILITIES.has(c) && c !== RESTRICTED_ADD);
     if (outsideBaseline.length > 0) {
-      report('PSS-04', cPath(ci, 'capabilities', 'add'), `${ci.label} adds capabilities outside the baseline set, got ${outsideBaseline.join(', ')}`, 'remove them; restricted allows adding only NET_BIND_SERVICE');
+      report(
+        'PSS-04',
+        cPath(ci, 'capabilities', 'add'),
+        `${ci.label} adds capabilities outside the baseline set, got ${outsideBaseline.join(', ')}${exactNameNote(outsideBaseline)}`,
+        'remove them; restricted allows adding only NET_BIND_SERVICE, written exactly so (upper case, no CAP_ prefix)',
+      );
     }
     if (beyondRestricted.length > 0) {
       report('PSS-17', cPath(ci, 'capabilities', 'add'), `${ci.label} adds capabilities restricted forbids, got ${beyondRestricted.join(', ')}`, 'remove them; restricted allows adding only NET_BIND_SERVICE');
     }
     const drop = arr(caps?.drop).filter((c): c is string => typeof c === 'string');
-    if (!drop.some((c) => c.toUpperCase() === 'ALL')) {
+    if (!drop.includes(DROP_ALL)) {
+      const near = drop.filter((c) => runtimeName(c) === DROP_ALL);
       report(
         'PSS-17',
         cPath(ci, 'capabilities', 'drop'),
-        `${ci.label} keeps the runtime's default capabilities (NET_RAW among them), got capabilities.drop ${drop.length > 0 ? drop.join(', ') : 'unset'}`,
+        near.length > 0
+          ? `${ci.label} does not drop ALL as pod security reads it (names compare exactly), got capabilities.drop ${drop.join(', ')}`
+          : `${ci.label} keeps the runtime's default capabilities (NET_RAW among them), got capabilities.drop ${drop.length > 0 ? drop.join(', ') : 'unset'}`,
         'set securityContext.capabilities.drop: ["ALL"]',
       );
     }

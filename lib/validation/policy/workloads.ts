@@ -1,3 +1,4 @@
+import { LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN } from '../../core/schemas.js';
 import type { CheckId } from '../internal/checks.js';
 import type { ObjectInfo } from '../internal/objects.js';
 import { join } from '../internal/paths.js';
@@ -86,17 +87,14 @@ export function checkJobBounds(o: ObjectInfo, t: PodTemplate | undefined, ctx: P
   }
 }
 
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-
-/** Label keys and values the API accepts (the grammar `labelMap` in lib/core/schemas.ts checks on props). */
+/** Label keys and values the API accepts (the grammar `labelMap` in lib/core/schemas.ts checks on props, from the same patterns). */
 function checkLabelMap(o: ObjectInfo, labels: StringMap, path: string, ctx: PolicyContext): void {
   for (const [key, value] of Object.entries(labels)) {
     const prefix = key.includes('/') ? key.slice(0, key.indexOf('/')) : '';
-    if (!LABEL_KEY.test(key) || prefix.length > 253) {
+    if (!LABEL_KEY_PATTERN.test(key) || prefix.length > 253) {
       ctx.sink.add(o, 'WKL-05', join(path, key), `label key ${fmt(key)} is not a valid label key`, "use an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_' or '.'");
     }
-    if (value.length > 63 || !LABEL_VALUE.test(value)) {
+    if (value.length > 63 || !LABEL_VALUE_PATTERN.test(value)) {
       ctx.sink.add(o, 'WKL-05', join(path, key), `label ${key} has an invalid value, got ${fmt(value)}`, "use at most 63 letters, digits, '-', '_' and '.', starting and ending alphanumeric");
     }
   }

@@ -14,8 +14,12 @@
  *
  * Findings use check WKL-06 (CHECKS.md): High for anything the API server
  * rejects (or, for fields behind a disabled feature gate, silently drops),
- * Medium for apiVersions that are deprecated but still served.
+ * Medium for apiVersions that are deprecated but still served. WKL-06 is the
+ * one check whose findings state their severity; `STATED_SEVERITIES`
+ * (internal/checks.ts) documents why, and types what `report` accepts.
  */
+import { DNS1123_SUBDOMAIN_PATTERN } from '../../core/schemas.js';
+import type { STATED_SEVERITIES } from '../internal/checks.js';
 import { type Finding, type KubernetesVersion, type Manifest } from '../types.js';
 import { describeErrors } from './errors.js';
 import { describeValue, formatPath, type Segment, valueAt } from './paths.js';
@@ -24,6 +28,9 @@ import { FieldTracker } from './strict.js';
 import { gatedFields, lifecycleOf, minorOf, SUPPORTED_MINORS } from './versions.js';
 
 const CHECK_ID = 'WKL-06';
+
+/** What a WKL-06 finding may state: High for a rejection, Medium for a deprecation. */
+type Wkl06Severity = (typeof STATED_SEVERITIES)[typeof CHECK_ID][number];
 
 /**
  * Validates each manifest against the schema of its apiVersion/kind for the
@@ -46,7 +53,7 @@ interface Subject {
 
 function validateOne(manifest: Manifest, minor: number, out: Finding[]): void {
   const subject = subjectOf(manifest);
-  const report = (severity: Finding['severity'], path: readonly Segment[], message: string, fix: string): void => {
+  const report = (severity: Wkl06Severity, path: readonly Segment[], message: string, fix: string): void => {
     out.push({ checkId: CHECK_ID, severity, ...subject, path: formatPath(path), message, fix });
   };
   if (manifest === null || typeof manifest !== 'object' || Array.isArray(manifest)) {
@@ -116,7 +123,7 @@ function subjectOf(manifest: Manifest): Subject {
   return typeof namespace === 'string' ? { kind, namespace, name } : { kind, name };
 }
 
-type Report = (severity: Finding['severity'], path: readonly Segment[], message: string, fix: string) => void;
+type Report = (severity: Wkl06Severity, path: readonly Segment[], message: string, fix: string) => void;
 
 function reportUnresolved(r: Unresolved, apiVersion: string, kind: string, report: Report): void {
   switch (r.reason) {
@@ -181,9 +188,9 @@ const SPEC_REQUIRED: ReadonlySet<string> = new Set([
   'Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Service', 'HorizontalPodAutoscaler', 'PersistentVolumeClaim',
 ]);
 
-// Names the API server accepts for most kinds (RFC 1123 subdomain); the
-// compiled schemas do not check names.
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// Names the API server accepts for most kinds (RFC 1123 subdomain,
+// DNS1123_SUBDOMAIN_PATTERN of lib/core/schemas.ts); the compiled schemas do
+// not check names.
 
 function checkName(manifest: Manifest, report: Report): void {
   const meta = manifest.metadata;
@@ -196,7 +203,7 @@ function checkName(manifest: Manifest, report: Report): void {
     if (meta['generateName'] === undefined) report('High', ['metadata', 'name'], 'missing required field "name"', 'set metadata.name');
     return;
   }
-  if (typeof name === 'string' && (name.length > 253 || !DNS_SUBDOMAIN.test(name))) {
+  if (typeof name === 'string' && (name.length > 253 || !DNS1123_SUBDOMAIN_PATTERN.test(name))) {
     report('High', ['metadata', 'name'], `invalid name ${JSON.stringify(name)}: must be lowercase letters, digits, "-" and "." (RFC 1123), at most 253 characters`, 'rename the object, e.g. lowercase it and replace other characters with "-"');
   }
 }

@@ -42,9 +42,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+# Compiles and type-checks the library, the apps and the tests together.
 npm run --silent build
-# The tests are TypeScript too: type-check them with the library.
-npx tsc -p tsconfig.test.json
 
 report=.vitest-report.json
 rm -f "$report"

@@ -5,6 +5,7 @@
 // kind (hundreds of small files to resolve); the bundle loads every listed
 // kind in about 25 ms. Kinds not listed still load from the packages.
 import { build } from 'esbuild';
+import { lazyRe2 } from './esbuild-lazy-re2.mjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -52,27 +53,6 @@ const lines = KINDS.map(([pkg, apiVersion, kind], i) => {
 });
 const entry = `${lines.map((l) => l.imp).join('\n')}\nexport const models = {\n${lines.map((l) => l.entry).join('\n')}\n};\n`;
 
-/**
- * Two prometheus-operator schemas build an RE2 pattern at module load, which
- * compiles re2-wasm's WebAssembly (about 50 ms) for every synth. This shim
- * builds it on the first test() instead; ajv only ever calls test() on a
- * pattern. re2-wasm stays a package import, since it loads its .wasm file
- * from beside its own module.
- */
-const lazyRe2 = {
-  name: 'lazy-re2',
-  setup(b) {
-    b.onResolve({ filter: /^@kubernetes-models\/validate\/runtime\/re2$/ }, () => ({ path: 'lazy-re2', namespace: 'lazy-re2' }));
-    b.onLoad({ filter: /.*/, namespace: 'lazy-re2' }, () => ({
-      loader: 'js',
-      contents: `export default class LazyRE2 {
-  constructor(source, flags) { this.source = source; this.flags = flags; this.re = undefined; }
-  test(s) { if (this.re === undefined) { const { RE2 } = require('re2-wasm'); this.re = new RE2(this.source, this.flags); } return this.re.test(s); }
-}`,
-    }));
-  },
-};
-
 const outfile = join(process.cwd(), 'build/lib/validation/schema/prebuilt.cjs');
 mkdirSync(dirname(outfile), { recursive: true });
 const result = await build({
@@ -97,8 +77,9 @@ console.log(`bundled the validators of ${KINDS.length} kinds into build/lib/vali
 // a minimal object of every kind), so it holds those functions compiled too.
 // V8 rejects a cache made by another V8 version, and the registry then
 // compiles the source as usual.
-const { loadPrebuilt } = await import('../build/lib/validation/schema/prebuilt-loader.js');
-const loaded = loadPrebuilt(outfile, undefined);
+const { loadCommonJs } = await import('../build/lib/internal/cached-script.js');
+const loaded = loadCommonJs(outfile, undefined);
+const { models } = loaded.exports;
 const samples = KINDS.map(([, apiVersion, kind]) => ({ apiVersion, kind, metadata: { name: 'sample', namespace: 'sample' } }));
 try {
   const { buildApp } = await import('../build/apps/main.js');
@@ -110,7 +91,7 @@ try {
   console.warn(`code cache made from minimal objects only: ${e.message}`);
 }
 for (const o of samples) {
-  const Model = loaded.models[`${o.apiVersion}\n${o.kind}`];
+  const Model = models[`${o.apiVersion}\n${o.kind}`];
   try {
     Model?.prototype.validate.call(o);
   } catch {

@@ -347,5 +347,9 @@ describe('schedule helpers', () => {
     expect(longestInterval('@weekly', 'Etc/UTC')).toBe(7 * 86400);
     expect(longestInterval('0 0 31 * *', 'Etc/UTC')).toBe(61 * 86400);
     expect(longestInterval('0 0 29 2 *', 'Etc/UTC')).toBe((366 + 365 * 3) * 86400);
+    // An upper bound: the wall-clock gap plus the zone's daylight-saving shift.
+    expect(longestInterval('*/15 * * * *', 'Europe/Berlin')).toBe(900 + 3600);
+    expect(longestInterval('0 2 * * *', 'Australia/Lord_Howe')).toBe(86400 + 1800);
+    expect(longestInterval('0 2 * * *', 'Asia/Tokyo')).toBe(86400);
   });
 });

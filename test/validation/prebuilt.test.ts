@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 // The bundle is made by `npm run build` (scripts/build-validators.mjs), which
@@ -23,7 +24,7 @@ describe('prebuilt validator bundle', () => {
     expect(existsSync(BUNDLE)).toBe(true);
   });
 
-  const models = (existsSync(BUNDLE) ? require(BUNDLE.pathname).models : {}) as Record<string, Model>;
+  const models = (existsSync(BUNDLE) ? require(fileURLToPath(BUNDLE)).models : {}) as Record<string, Model>;
 
   it('bundles the common kinds and the supported custom resources', () => {
     expect(Object.keys(models)).toHaveLength(37);
@@ -47,12 +48,12 @@ describe('prebuilt validator bundle', () => {
   });
 
   it('loads with the V8 code cache made at build time', async () => {
-    const { loadPrebuilt } = await import('../../lib/validation/schema/prebuilt-loader.js');
-    const file = BUNDLE.pathname;
-    const withCache = loadPrebuilt(file, file.replace(/\.cjs$/, '.cache'));
+    const { loadCommonJs } = await import('../../lib/internal/cached-script.js');
+    const file = fileURLToPath(BUNDLE);
+    const withCache = loadCommonJs<{ models: Record<string, Model> }>(file, file.replace(/\.cjs$/, '.cache'));
     expect(withCache.cacheAccepted).toBe(true);
-    expect(Object.keys(withCache.models)).toEqual(Object.keys(models));
-    expect(loadPrebuilt(file, undefined).cacheAccepted).toBe(false);
+    expect(Object.keys(withCache.exports.models)).toEqual(Object.keys(models));
+    expect(loadCommonJs(file, undefined).cacheAccepted).toBe(false);
   });
 
   it('checks RE2 patterns lazily but still checks them', () => {

@@ -19,7 +19,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPrebuilt } from './prebuilt-loader.js';
+import { loadCommonJs } from '../../internal/cached-script.js';
 
 const require = createRequire(import.meta.url);
 
@@ -87,6 +87,12 @@ interface ModelClass {
 let groups: Map<string, GroupEntry> | undefined;
 let prebuilt: Readonly<Record<string, ModelClass>> | null | undefined;
 
+function loadModels(file: string): Record<string, ModelClass> {
+  const { models } = loadCommonJs<{ models?: Record<string, ModelClass> }>(file, file.replace(/\.cjs$/, '.cache')).exports;
+  if (!models) throw new Error(`${file} holds no validator models; rebuild with npm run build`);
+  return models;
+}
+
 /**
  * The validators bundled at build time by scripts/build-validators.mjs (one
  * file instead of hundreds of small ES modules), keyed `apiVersion\nkind`;
@@ -104,7 +110,7 @@ function prebuiltModels(): Readonly<Record<string, ModelClass>> | null {
         file = undefined;
       }
     }
-    prebuilt = file && existsSync(file) ? (loadPrebuilt(file, file.replace(/\.cjs$/, '.cache')).models as Record<string, ModelClass>) : null;
+    prebuilt = file && existsSync(file) ? loadModels(file) : null;
   }
   return prebuilt;
 }

@@ -95,6 +95,9 @@ const split = spawnSync(
 const { buildApp } = await import('./build/apps/main.js');
 const { verify } = await import('./build/lib/validation/verify.js');
 const { enableVerification } = await import('./build/lib/index.js');
+// Loading the validator bundle is module loading too: do it before the clock.
+const { resolveKind } = await import('./build/lib/validation/schema/registry.js');
+resolveKind('v1', 'Namespace');
 const load = performance.now() - t0;
 const times = [];
 for (let i = 0; i < ${RUNS + 1}; i++) {
@@ -143,8 +146,14 @@ console.log(
 const targets = [];
 const target = (label, value, ok) => targets.push({ label, value, met: ok });
 target('whole app under 2.5x the bare-import floor', `${fmt(results.app.wallMs / floor, 2)}x`, results.app.wallMs / floor < 2.5);
-const verifyShare = part('verify') / (part('construct') + part('resolve') + part('verify'));
-target("validation at most 25% of the default app's synth (module load excluded, warm)", `${fmt(verifyShare * 100, 1)}%`, verifyShare <= 0.25);
+const first = s.first;
+const verifyShare = first.verify / (first.construct + first.resolve + first.verify);
+const warmShare = part('verify') / (part('construct') + part('resolve') + part('verify'));
+target(
+  "validation at most 25% of the default app's synth (module load, validator bundle included, excluded; first synth)",
+  `${fmt(verifyShare * 100, 1)}% (warm, repeated in one process: ${fmt(warmShare * 100, 1)}%)`,
+  verifyShare <= 0.25,
+);
 target('npx cdk8s synth at most 0.5 s above the trivial app through the CLI', `+${fmt(results.cli.wallMs - results.trivialCli.wallMs)} ms`, results.cli.wallMs - results.trivialCli.wallMs <= 500);
 if (NS.includes(1000) && NS.includes(1)) {
   const a = results.agents;

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { checkImageForProfile } from '../core/image.js';
 import { profileSchema } from '../core/profile.js';
 import { parseQuantity } from '../core/quantity.js';
-import { bytesQuantity, dnsLabel, dnsSubdomain, labelMap } from '../core/schemas.js';
+import { bytesQuantity, dnsLabel, labelMap } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
-import { resolveResources, resourcesSchema } from '../workload/container.js';
+import { resolveResources } from '../workload/container.js';
 import { checkEngine, engineImage, engineSchema } from './engines.js';
+import { jobPodProps } from './job-props.js';
 import { cronSchedule, timeZoneName } from './schedule.js';
 import { retentionSchema, s3TargetSchema, volumeTargetSchema } from './targets.js';
 
@@ -95,8 +96,7 @@ export const BackupCronJobPropsSchema = z
     failedJobsHistoryLimit: z.number().int().min(1).max(100).default(3),
     /** Suspends the schedule. @default false */
     suspend: z.boolean().default(false),
-    /** Requests and limits of each container. @default 'small' */
-    resources: resourcesSchema.default('small'),
+    ...jobPodProps,
     /**
      * Size of the scratch emptyDir (`/scratch`, also `HOME`). With object
      * storage and no volume, `/backup` is an emptyDir of this size too,
@@ -104,18 +104,6 @@ export const BackupCronJobPropsSchema = z
      * @default '512Mi'
      */
     scratchSize: bytesQuantity.default('512Mi'),
-    /** UID of the containers. @default - 10001, or 65534 (nobody) for files */
-    runAsUser: z.number().int().min(1, { error: problem('must not be root (0)', 'use the non-zero UID of the image user') }).optional(),
-    /** GID and fsGroup (volumes become group-writable). @default - runAsUser */
-    runAsGroup: z.number().int().min(1, { error: problem('must not be root (0)', 'use a non-zero GID') }).optional(),
-    /** An existing ServiceAccount. @default - a dedicated one without an API token */
-    serviceAccountName: dnsSubdomain.optional(),
-    /** Secrets for pulling the images. @default [] */
-    imagePullSecrets: z.array(dnsSubdomain).default([]),
-    /** Extra labels on every object; they never replace the recommended ones. @default {} */
-    labels: labelMap.default({}),
-    /** `app.kubernetes.io/part-of`. @default - none */
-    partOf: dnsLabel.optional(),
     /** Alerts on stale and failed backups, or false for none (say why in a comment). @default {} (on; they must be wired, see {@link backupAlertingSchema}) */
     alerting: z.union([backupAlertingSchema, z.literal(false)]).prefault({}),
   })

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { checkImageForProfile } from '../core/image.js';
 import { profileSchema } from '../core/profile.js';
-import { bytesQuantity, dnsLabel, dnsSubdomain, labelMap } from '../core/schemas.js';
+import { bytesQuantity, dnsLabel, dnsSubdomain } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
-import { resourcesSchema } from '../workload/container.js';
 import { backupExtension, checkEngine, engineImage, engineSchema } from './engines.js';
+import { jobPodProps } from './job-props.js';
 import { s3TargetSchema } from './targets.js';
 
 const STAMPED = /^(.+)-\d{8}T\d{6}Z\.(dump|sql\.gz|rdb|tar\.gz)$/;
@@ -78,22 +78,9 @@ export const RestoreJobPropsSchema = z
       .default(7200),
     /** Seconds a finished Job (and its logs) is kept. @default 86400 */
     ttlSecondsAfterFinished: z.number().int().min(0).default(86400),
-    /** Requests and limits of each container. @default 'small' */
-    resources: resourcesSchema.default('small'),
+    ...jobPodProps,
     /** Size of the scratch emptyDir, and of the download emptyDir with `source.s3`. @default '512Mi' */
     scratchSize: bytesQuantity.default('512Mi'),
-    /** UID of the containers. @default - 10001, or 65534 (nobody) for files */
-    runAsUser: z.number().int().min(1, { error: problem('must not be root (0)', 'use the non-zero UID of the image user') }).optional(),
-    /** GID and fsGroup. @default - runAsUser */
-    runAsGroup: z.number().int().min(1, { error: problem('must not be root (0)', 'use a non-zero GID') }).optional(),
-    /** An existing ServiceAccount. @default - a dedicated one without an API token */
-    serviceAccountName: dnsSubdomain.optional(),
-    /** Secrets for pulling the images. @default [] */
-    imagePullSecrets: z.array(dnsSubdomain).default([]),
-    /** Extra labels. @default {} */
-    labels: labelMap.default({}),
-    /** `app.kubernetes.io/part-of`. @default - none */
-    partOf: dnsLabel.optional(),
   })
   .superRefine((p, ctx) => {
     checkEngine(p.engine, ctx, ['engine'], { mountsSource: false });

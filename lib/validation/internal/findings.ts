@@ -25,7 +25,15 @@ export class FindingSink {
 
   /** Reports one problem. `message` says what is wrong (lowercase, with the value); `fix` how to fix it. */
   public add(subject: Subject | ObjectInfo, checkId: CheckId, path: string, message: string, fix: string): void {
-    const reason = subject.waivers?.get(checkId);
+    this.push(subject, checkId, path, message, fix, subject.waivers?.get(checkId));
+  }
+
+  /** Reports a finding that is waived by a documented exception other than a waiver annotation. */
+  public addWaived(subject: Subject | ObjectInfo, checkId: CheckId, path: string, message: string, fix: string, reason: string): void {
+    this.push(subject, checkId, path, message, fix, reason);
+  }
+
+  private push(subject: Subject | ObjectInfo, checkId: CheckId, path: string, message: string, fix: string, reason: string | undefined): void {
     this.findings.push({
       checkId,
       severity: CHECK_SEVERITY[checkId],
@@ -36,21 +44,6 @@ export class FindingSink {
       message,
       fix,
       ...(reason ? { waived: { reason } } : {}),
-    });
-  }
-
-  /** Reports a finding that is waived by a documented exception other than a waiver annotation. */
-  public addWaived(subject: Subject | ObjectInfo, checkId: CheckId, path: string, message: string, fix: string, reason: string): void {
-    this.findings.push({
-      checkId,
-      severity: CHECK_SEVERITY[checkId],
-      kind: subject.kind,
-      ...(subject.namespace !== undefined ? { namespace: subject.namespace } : {}),
-      name: subject.name,
-      path,
-      message,
-      fix,
-      waived: { reason },
     });
   }
 }

@@ -543,3 +543,107 @@ describe('SecureAgentDeployment wiring after construction', () => {
     });
   });
 });
+
+describe('SecureAgentDeployment props, one by one', () => {
+  const dep = (props: Partial<SecureAgentDeploymentProps>) => one(build(props), 'Deployment');
+
+  it('pins in-cluster clients with ClientIP affinity and its timeout', () => {
+    expect(one(build({ service: { port: 8000, sessionAffinity: 'ClientIP', sessionAffinityTimeoutSeconds: 600 } }), 'Service').spec).toMatchObject({
+      sessionAffinity: 'ClientIP',
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } },
+      ports: [{ name: 'http', port: 8000, targetPort: 'http', protocol: 'TCP' }, expect.objectContaining({ name: 'metrics' })],
+    });
+  });
+
+  it('drops the startup probe with startupProbe: false', () => {
+    expect(dep({ startupProbe: false }).spec.template.spec.containers[0].startupProbe).toBeUndefined();
+  });
+
+  it('has no metrics port, scrape annotations or Prometheus rule with metrics: false', () => {
+    const objs = build({ metrics: false });
+    const d = one(objs, 'Deployment');
+    expect(d.spec.template.spec.containers[0].ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(d.spec.template.metadata.annotations['prometheus.io/scrape']).toBeUndefined();
+    expect(one(objs, 'NetworkPolicy').spec.ingress).toEqual([]);
+    expect(one(objs, 'Service').spec.ports).toHaveLength(1);
+  });
+
+  it('lets a custom scraper reach the metrics port', () => {
+    const np = one(build({ metrics: { scrapeFrom: { namespace: 'observability', podLabels: { app: 'vmagent' } } } }), 'NetworkPolicy');
+    expect(np.spec.ingress).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } }, podSelector: { matchLabels: { app: 'vmagent' } } }],
+        ports: [{ protocol: 'TCP', port: 9090 }],
+      },
+    ]);
+  });
+
+  it('mounts a memory-backed scratch volume', () => {
+    expect(dep({ scratchVolumes: [{ name: 'shm', mountPath: '/dev/shm', sizeLimit: '64Mi', medium: 'Memory' }] }).spec.template.spec.volumes).toEqual([
+      { name: 'shm', emptyDir: { sizeLimit: '64Mi', medium: 'Memory' } },
+    ]);
+  });
+
+  it('mounts Secrets as read-only files with mode 0400 by default', () => {
+    const spec = dep({ secretVolumes: [{ name: 'tls', secretName: 'agent-tls', mountPath: '/tls' }] }).spec.template.spec;
+    expect(spec.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'agent-tls', defaultMode: 0o400 } });
+    expect(spec.containers[0].volumeMounts).toContainEqual({ name: 'tls', mountPath: '/tls', readOnly: true });
+  });
+
+  it('exposes a container resource as env', () => {
+    expect(dep({ env: { MEM_LIMIT: { fromResource: { resource: 'limits.memory', divisor: '1Mi' } } } }).spec.template.spec.containers[0].env).toEqual([
+      { name: 'MEM_LIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+    ]);
+  });
+
+  it('runs an init container as a native sidecar with restartAlways', () => {
+    const init = dep({
+      initContainers: [{ name: 'proxy', image: 'registry.example.com/proxy:1.0.0', restartAlways: true, ports: [{ name: 'proxy', containerPort: 15001 }], livenessProbe: { tcpPort: 'proxy' }, readinessProbe: { tcpPort: 'proxy' } }],
+    }).spec.template.spec.initContainers[0];
+    expect(init.restartPolicy).toBe('Always');
+    expect(init.livenessProbe.tcpSocket).toEqual({ port: 'proxy' });
+  });
+
+  it('takes custom rolling update bounds', () => {
+    expect(dep({ rollingUpdate: { maxSurge: '25%', maxUnavailable: 1 } }).spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 1 } });
+  });
+
+  it('labels with the given app name and version while selecting on them', () => {
+    const d = dep({ appName: 'agent-runtime', version: 'v1.2.3+build.7' });
+    expect(d.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'agent-runtime', 'app.kubernetes.io/instance': 'agent', 'app.kubernetes.io/version': 'v1.2.3-build.7' });
+    expect(d.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'agent-runtime', 'app.kubernetes.io/instance': 'agent' });
+  });
+
+  it('admits in-cluster callers and a custom ingress source on the app port', () => {
+    const np = one(
+      build({
+        ingressFrom: { namespace: 'edge', podLabels: { 'app.kubernetes.io/name': 'traefik' } },
+        allowFrom: [{ podLabels: { 'app.kubernetes.io/name': 'scheduler' } }],
+      }),
+      'NetworkPolicy',
+    );
+    expect(np.spec.ingress[0]).toEqual({
+      from: [
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'edge' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'traefik' } } },
+        { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'scheduler' } } },
+      ],
+      ports: [{ protocol: 'TCP', port: 8080 }],
+    });
+  });
+
+  it('sets pull secrets, node selector, tolerations and priority class', () => {
+    const spec = dep({
+      imagePullSecrets: ['regcred'],
+      nodeSelector: { 'kubernetes.io/arch': 'arm64' },
+      tolerations: [{ key: 'dedicated', value: 'agents', effect: 'NoExecute', tolerationSeconds: 30 }, { operator: 'Exists' }],
+      priorityClassName: 'agents-high',
+    }).spec.template.spec;
+    expect(spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    expect(spec.nodeSelector).toEqual({ 'kubernetes.io/arch': 'arm64' });
+    expect(spec.tolerations).toEqual([
+      { key: 'dedicated', operator: 'Equal', value: 'agents', effect: 'NoExecute', tolerationSeconds: 30 },
+      { operator: 'Exists' },
+    ]);
+    expect(spec.priorityClassName).toBe('agents-high');
+  });
+});

@@ -5,7 +5,7 @@ import { claimName } from '../internal/names.js';
 import { k8s } from '../internal/plus.js';
 import { parseProps } from '../internal/props.js';
 import { ensureVerification } from '../validation/synth.js';
-import { resolveResources } from '../workload/container.js';
+import { resolveResources, restrictedPodSecurityContext } from '../workload/container.js';
 import { AlertRules, type AlertOptions } from '../observability/alert-rules.js';
 import { backupAlerts, staleAfterSeconds, type AlertSink } from './alerts.js';
 import { BackupCronJobPropsSchema, type BackupCronJobConfig, type BackupCronJobProps } from './backup-cronjob-props.js';
@@ -18,7 +18,6 @@ import {
   engineEnv,
   passFileVolume,
   PATHS,
-  podSecurityContext,
   retentionEnv,
   s3Egress,
   s3Env,
@@ -217,7 +216,7 @@ export class BackupCronJob extends Construct {
                 serviceAccountName,
                 automountServiceAccountToken: false,
                 enableServiceLinks: false,
-                securityContext: podSecurityContext(runAsUser, runAsGroup),
+                securityContext: restrictedPodSecurityContext(runAsUser, runAsGroup),
                 ...(p.imagePullSecrets.length > 0 ? { imagePullSecrets: p.imagePullSecrets.map((s) => ({ name: s })) } : {}),
                 ...(upload ? { initContainers: [backup], containers: [upload] } : { containers: [backup] }),
                 volumes,

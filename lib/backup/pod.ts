@@ -121,18 +121,6 @@ export function scriptContainer(opts: {
   };
 }
 
-/** The restricted pod security context; `fsGroup` makes volumes writable for the UID. */
-export function podSecurityContext(runAsUser: number, runAsGroup: number): k8s.PodSecurityContext {
-  return {
-    runAsNonRoot: true,
-    runAsUser,
-    runAsGroup,
-    fsGroup: runAsGroup,
-    fsGroupChangePolicy: 'OnRootMismatch',
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
-}
-
 /** The egress rule to the engine's server, when it has one. */
 export function engineEgress(e: Engine, namespace: string): k8s.NetworkPolicyEgressRule | undefined {
   const port = enginePort(e);

@@ -5,9 +5,9 @@ import { claimName } from '../internal/names.js';
 import { k8s } from '../internal/plus.js';
 import { parseProps } from '../internal/props.js';
 import { ensureVerification } from '../validation/synth.js';
-import { resolveResources } from '../workload/container.js';
+import { resolveResources, restrictedPodSecurityContext } from '../workload/container.js';
 import { engineImage, engineUid } from './engines.js';
-import { commonEnv, dependsOn, emptyDir, engineEgress, engineEnv, passFileVolume, PATHS, podSecurityContext, s3Egress, s3Env, scriptContainer } from './pod.js';
+import { commonEnv, dependsOn, emptyDir, engineEgress, engineEnv, passFileVolume, PATHS, s3Egress, s3Env, scriptContainer } from './pod.js';
 import { RestoreJobPropsSchema, type RestoreJobConfig, type RestoreJobProps } from './restore-job-props.js';
 import { fetchScript, restoreScript } from './scripts.js';
 
@@ -131,7 +131,7 @@ export class RestoreJob extends Construct {
             serviceAccountName: p.serviceAccountName ?? name,
             automountServiceAccountToken: false,
             enableServiceLinks: false,
-            securityContext: podSecurityContext(runAsUser, runAsGroup),
+            securityContext: restrictedPodSecurityContext(runAsUser, runAsGroup),
             ...(p.imagePullSecrets.length > 0 ? { imagePullSecrets: p.imagePullSecrets.map((s) => ({ name: s })) } : {}),
             ...(fetch ? { initContainers: [fetch] } : {}),
             containers: [restore],

@@ -6,7 +6,7 @@ import { parseProps } from '../internal/props.js';
 import { renderEgressRule } from '../network/peers.js';
 import { WAIVER_ANNOTATION_PREFIX } from '../validation/internal/annotations.js';
 import { ensureVerification } from '../validation/synth.js';
-import { defaultPullPolicy, hardenedContainerSecurityContext, renderEnv, renderEnvFrom, renderResources, resolveResources } from '../workload/container.js';
+import { defaultPullPolicy, hardenedContainerSecurityContext, renderEnv, renderEnvFrom, renderResources, resolveResources, restrictedPodSecurityContext } from '../workload/container.js';
 import { MigrationJobPropsSchema, resolveVersion, versionSlug, type MigrationJobConfig, type MigrationJobProps } from './migration-job-props.js';
 
 /** Construct ids of the children: part of the API, since they name objects. */
@@ -112,14 +112,7 @@ export class MigrationJob extends Construct {
             serviceAccountName,
             automountServiceAccountToken: false,
             enableServiceLinks: false,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser,
-              runAsGroup,
-              fsGroup: runAsGroup,
-              fsGroupChangePolicy: 'OnRootMismatch',
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
+            securityContext: restrictedPodSecurityContext(runAsUser, runAsGroup),
             ...(p.imagePullSecrets.length > 0 ? { imagePullSecrets: p.imagePullSecrets.map((s) => ({ name: s })) } : {}),
             containers: [container],
             volumes: [{ name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString(p.scratch.sizeLimit) } }],

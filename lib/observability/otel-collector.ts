@@ -12,7 +12,7 @@ import { k8s } from '../internal/plus.js';
 import { parseProps, problem } from '../internal/props.js';
 import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, podPeerSchema, renderEgressRule, renderPodPeer, renderPorts, type PodPeer } from '../network/peers.js';
 import { ensureVerification } from '../validation/synth.js';
-import { defaultPullPolicy, hardenedContainerSecurityContext, renderResources, resolveResources, resourcesSchema } from '../workload/container.js';
+import { defaultPullPolicy, hardenedContainerSecurityContext, renderResources, resolveResources, resourcesSchema, restrictedPodSecurityContext } from '../workload/container.js';
 import type { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
 import type { MetricsTarget } from './metrics-target.js';
 import type { AlertOptions } from './alert-rules.js';
@@ -322,14 +322,7 @@ export class OtelCollector extends Construct implements MetricsTarget {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
             terminationGracePeriodSeconds: 30,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: 10001,
-              runAsGroup: 10001,
-              fsGroup: 10001,
-              fsGroupChangePolicy: 'OnRootMismatch',
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
+            securityContext: restrictedPodSecurityContext(10001, 10001),
             containers: [
               {
                 name: this.container,

@@ -249,6 +249,22 @@ export function hardenedContainerSecurityContext(runAsUser?: number, runAsGroup?
   };
 }
 
+/**
+ * The restricted pod security context every pod gets: non-root UID and GID,
+ * `fsGroup` (default: the GID) so mounted volumes are writable for them, and
+ * the RuntimeDefault seccomp profile.
+ */
+export function restrictedPodSecurityContext(runAsUser: number, runAsGroup: number, fsGroup: number = runAsGroup): k8s.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser,
+    runAsGroup,
+    fsGroup,
+    fsGroupChangePolicy: 'OnRootMismatch',
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
 /** Renders env vars in the order given. */
 export function renderEnv(env: z.output<typeof envSchema>): k8s.EnvVar[] {
   return Object.entries(env).map(([name, v]): k8s.EnvVar => {

@@ -1,21 +1,34 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Obj } from '../util.js';
 
 /**
- * Real servers and a real shell for the backup tests: PostgreSQL 15 and
+ * Real servers and real shells for the backup tests: PostgreSQL 15 and
  * Redis 7 from Debian started on loopback in temporary directories, and the
- * scripts of the synthesized manifests run as they are with `busybox sh`,
- * with busybox's applets first on PATH (as in the alpine images) and the
- * Debian `pg_dump`, `redis-cli` and `aws` after them. A server that cannot
- * start fails the test with its log; nothing is skipped.
+ * scripts of the synthesized manifests run as they are, as the pod's UID and
+ * GID with its fsGroup as a supplementary group (the kubelet's ownership of
+ * the volumes emulated), under each shell an image may have as `/bin/sh`:
+ *
+ * - `busybox`: busybox ash with busybox's applets first on PATH, as in the
+ *   alpine images;
+ * - `dash`: Debian's `/bin/sh` with GNU tools, as in `postgres:15` or
+ *   `redis:7.2`;
+ * - `bash`: bash started as `sh` (POSIX mode) with GNU tools, as in the
+ *   `amazon/aws-cli` image.
+ *
+ * A server that cannot start fails the test with its log; nothing is skipped.
  */
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
 const BUSYBOX = '/usr/bin/busybox';
+const SETPRIV = '/usr/bin/setpriv';
+
+/** The shells every script is run under. */
+export const SHELLS = ['busybox', 'dash', 'bash'] as const;
+export type Shell = (typeof SHELLS)[number];
 
 /** Runs a command; throws with its output when it fails. */
 export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): string {
@@ -47,6 +60,7 @@ export function cleanup(): void {
   for (const m of mounted.splice(0).reverse()) spawnSync('umount', ['-l', m]);
   for (const d of temps.splice(0).reverse()) rmSync(d, { recursive: true, force: true });
   busyboxBin = undefined;
+  shellBins = undefined;
 }
 
 const isRoot = process.getuid?.() === 0;
@@ -57,23 +71,53 @@ function busyboxPath(): string {
   if (!busyboxBin) {
     if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: install the Debian package busybox (scripts/test.sh does)`);
     busyboxBin = tempDir('busybox');
+    chmodSync(busyboxBin, 0o755);
     for (const applet of run(BUSYBOX, ['--list']).split('\n').filter(Boolean)) symlinkSync(BUSYBOX, join(busyboxBin, applet));
   }
   return busyboxBin;
 }
 
-/** The PATH scripts run with: busybox applets, then PostgreSQL's client binaries, then Debian's (redis-cli, aws). */
-export function scriptPath(): string {
-  return [busyboxPath(), PG_BIN, '/usr/bin', '/bin'].join(':');
+/** Directories holding an `sh` link to dash and to bash, so each starts as `sh` (bash then runs in POSIX mode). */
+let shellBins: Record<'dash' | 'bash', string> | undefined;
+function shellBin(shell: 'dash' | 'bash'): string {
+  if (!shellBins) {
+    const base = tempDir('shells');
+    chmodSync(base, 0o755);
+    shellBins = { dash: join(base, 'dash'), bash: join(base, 'bash') };
+    for (const [name, bin] of [['dash', '/usr/bin/dash'], ['bash', '/bin/bash']] as const) {
+      if (!existsSync(bin)) throw new Error(`${bin} is missing: install the Debian package ${name} (scripts/test.sh does)`);
+      mkdirSync(shellBins[name], { mode: 0o755 });
+      symlinkSync(bin, join(shellBins[name], 'sh'));
+    }
+  }
+  return join(shellBins[shell], 'sh');
 }
 
-/** A container's script and its environment, with Secret references resolved from `secrets` (`<name>/<key>`). */
+/**
+ * The PATH scripts run with. busybox: its applets, then PostgreSQL's client
+ * binaries, then Debian's (redis-cli, aws, and flock, which Debian's busybox
+ * lacks and alpine's has). dash and bash: GNU tools, as in Debian images.
+ */
+export function scriptPath(shell: Shell = 'busybox'): string {
+  return [...(shell === 'busybox' ? [busyboxPath()] : []), PG_BIN, '/usr/bin', '/bin'].join(':');
+}
+
+/** The user a pod's containers run as: runAsUser, runAsGroup and fsGroup from its security context. */
+export interface PodUser {
+  readonly uid: number;
+  readonly gid: number;
+  readonly fsGroup?: number;
+}
+
+/** A container's script, its environment with Secret references resolved, and the pod's user. */
 export interface Script {
   readonly script: string;
   readonly env: Record<string, string>;
+  /** The user to run as; the test's own (root) when absent, like a pod without runAsUser in an image whose user is root. */
+  readonly user?: PodUser;
 }
 
-/** Takes `/bin/sh -c <script>` and the env of a synthesized container. */
+/** Takes `/bin/sh -c <script>` and the env of a synthesized container, with Secret references resolved from `secrets` (`<name>/<key>`). */
 export function scriptOf(container: Obj, secrets: Readonly<Record<string, string>>): Script {
   const cmd = container.command as string[];
   if (cmd.length !== 3 || cmd[0] !== '/bin/sh' || cmd[1] !== '-c') throw new Error(`container ${container.name} does not run /bin/sh -c <script>: ${JSON.stringify(cmd)}`);
@@ -89,35 +133,121 @@ export function scriptOf(container: Obj, secrets: Readonly<Record<string, string
   return { script: cmd[2]!, env };
 }
 
+/** The script of container `name` of a synthesized pod spec, to run as the pod's user. */
+export function podScript(pod: Obj, name: string, secrets: Readonly<Record<string, string>>): Script {
+  const found = [...(pod.initContainers ?? []), ...pod.containers].filter((c: Obj) => c.name === name);
+  if (found.length !== 1) throw new Error(`expected one container ${name}, found ${found.length}`);
+  const c = found[0] as Obj;
+  const sc = { ...(pod.securityContext ?? {}), ...(c.securityContext ?? {}) };
+  if (typeof sc.runAsUser !== 'number' || sc.runAsUser === 0) throw new Error(`container ${name} has no non-root runAsUser: ${JSON.stringify(sc)}`);
+  return { ...scriptOf(c, secrets), user: { uid: sc.runAsUser, gid: sc.runAsGroup ?? sc.runAsUser, ...(sc.fsGroup !== undefined ? { fsGroup: sc.fsGroup } : {}) } };
+}
+
 /** Result of running a script. */
 export interface RunResult {
   readonly status: number | null;
+  readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
   readonly ms: number;
 }
 
+/** Variables naming directories the pod mounts as volumes, which the kubelet gives the pod's fsGroup. */
+const VOLUME_VARS = ['BACKUP_DIR', 'SCRATCH_DIR', 'HOME', 'REDIS_DATA_DIR', 'TARGET_DIR'];
+
 /**
- * Runs a script with `busybox sh -c`, with exactly the manifest's env plus
- * `overrides` (paths and hosts pointed at the test's directories and
- * servers) and PATH; nothing else from the test's environment leaks in.
+ * What the kubelet does to a volume of a pod with an fsGroup (with
+ * `fsGroupChangePolicy: OnRootMismatch`, when the root does not match yet):
+ * every file gets the group and `g+rw`, every directory also `g+x` and
+ * set-group-ID. A read-only filesystem is left as it is.
  */
-export async function runScript(s: Script, overrides: Readonly<Record<string, string>>): Promise<RunResult> {
-  const env = { ...s.env, ...overrides, PATH: scriptPath() };
+export function applyFsGroup(dir: string, fsGroup: number): void {
+  const st = statSync(dir);
+  if (st.gid === fsGroup && (st.mode & 0o2070) === 0o2070) return;
+  const walk = (p: string): void => {
+    const s = lstatSync(p);
+    if (s.isSymbolicLink()) return;
+    chownSync(p, s.uid, fsGroup);
+    chmodSync(p, (s.mode & 0o7777) | (s.isDirectory() ? 0o2070 : 0o060));
+    if (s.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
+  };
+  try {
+    walk(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EROFS') throw e;
+  }
+}
+
+/** Options of a script run. */
+export interface RunOptions {
+  /** The shell that runs it. @default 'busybox' */
+  readonly shell?: Shell;
+}
+
+/** A script started in the background: its process (the shell, in a process group of its own) and its result. */
+export interface Started {
+  readonly pid: number;
+  readonly done: Promise<RunResult>;
+  /** The output so far. */
+  output(): string;
+}
+
+/**
+ * Starts a script with `sh -c` under the chosen shell, as the script's user,
+ * with exactly the manifest's env plus `overrides` (paths and hosts pointed
+ * at the test's directories and servers) and PATH; nothing else from the
+ * test's environment leaks in. The shell leads a process group of its own,
+ * as a container's init does, so a test can kill the whole "container".
+ */
+export function startScript(s: Script, overrides: Readonly<Record<string, string>>, opts: RunOptions = {}): Started {
+  const shell = opts.shell ?? 'busybox';
+  const env = { ...s.env, ...overrides, PATH: scriptPath(shell) };
+  if (s.user?.fsGroup !== undefined) {
+    for (const v of VOLUME_VARS) if (overrides[v] && existsSync(overrides[v])) applyFsGroup(overrides[v], s.user.fsGroup);
+  }
+  const sh = shell === 'busybox' ? [BUSYBOX, 'sh'] : [shellBin(shell)];
+  const argv = [...sh, '-c', s.script];
+  const [cmd, args] = s.user
+    ? [SETPRIV, [`--reuid=${s.user.uid}`, `--regid=${s.user.gid}`, `--groups=${[s.user.gid, s.user.fsGroup ?? s.user.gid].join(',')}`, '--no-new-privs', '--', ...argv]]
+    : [argv[0]!, argv.slice(1)];
   const start = Date.now();
-  return await new Promise((resolve, reject) => {
-    const child = spawn(BUSYBOX, ['sh', '-c', s.script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<RunResult>((resolve, reject) => {
+    const timer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), 120_000);
     child.on('error', reject);
-    child.on('close', (status) => {
+    child.on('close', (status, signal) => {
       clearTimeout(timer);
-      resolve({ status, stdout, stderr, ms: Date.now() - start });
+      resolve({ status, signal, stdout, stderr, ms: Date.now() - start });
     });
   });
+  return { pid: child.pid!, done, output: () => `${stdout}${stderr}` };
+}
+
+/** Sends a signal to a started script's whole process group (the container's processes). */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+/** Runs a script to its end; see {@link startScript}. */
+export async function runScript(s: Script, overrides: Readonly<Record<string, string>>, opts: RunOptions = {}): Promise<RunResult> {
+  return await startScript(s, overrides, opts).done;
+}
+
+/** Polls `check` every 50 ms until it returns true; throws after `ms`. */
+export async function waitFor(what: string, check: () => boolean, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Files in a directory, sorted, hidden ones included. */
@@ -223,14 +353,21 @@ export interface Redis {
   stop(): Promise<void>;
 }
 
-/** Starts redis-server in a temporary directory. */
-export async function startRedis(opts: { dir?: string; password?: string; extra?: string[] } = {}): Promise<Redis> {
+/**
+ * Starts redis-server in a temporary directory, as root or as `user` (its
+ * UID, GID and the supplementary groups given, like a pod with an fsGroup).
+ */
+export async function startRedis(opts: { dir?: string; password?: string; extra?: string[]; user?: { uid: number; gid: number; groups?: number[] } } = {}): Promise<Redis> {
   if (!existsSync('/usr/bin/redis-server')) throw new Error('/usr/bin/redis-server is missing: install the Debian package redis-server (scripts/test.sh does)');
   const dir = opts.dir ?? tempDir('redis');
   const password = opts.password ?? 'redis-test-secret';
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--requirepass', password, '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...(opts.extra ?? [])];
-  const child: ChildProcess = spawn('/usr/bin/redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const u = opts.user;
+  const [cmd, argv] = u
+    ? [SETPRIV, [`--reuid=${u.uid}`, `--regid=${u.gid}`, `--groups=${[u.gid, ...(u.groups ?? [])].join(',')}`, '--', '/usr/bin/redis-server', ...args]]
+    : ['/usr/bin/redis-server', args];
+  const child: ChildProcess = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));

@@ -35,8 +35,11 @@ describe('RestoreJob', () => {
     const c = container(pod, 'restore');
     expect(c.env).toContainEqual({ name: 'RESTORE_BACKUP', value: 'skreaver-db-backup-20250101T020000Z.dump' });
     expect(c.env).toContainEqual({ name: 'PGDATABASE', value: 'skreaver_restored' });
-    expect(c.command[2]).toContain('pg_restore --no-password --exit-on-error --single-transaction --no-owner --no-privileges --dbname="$PGDATABASE" "$file"');
-    expect(c.command[2]).toContain('createdb --no-password --maintenance-db=postgres "$PGDATABASE"');
+    expect(c.command[2]).toContain(`pg_restore --no-password --exit-on-error --single-transaction --no-owner --no-privileges --dbname="dbname='$1'" "$file" &`);
+    // createDatabase: built under a temporary name, renamed to the target when complete.
+    expect(c.command[2]).toContain("scratch='skreaver_restored_restoring'");
+    expect(c.command[2]).toContain('createdb --no-password --maintenance-db=postgres "$scratch"');
+    expect(c.command[2]).toContain('ALTER DATABASE :"scratch" RENAME TO :"target";');
     expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
   });
 

@@ -11,8 +11,13 @@ export CDK8S_CHECK_UPGRADE=false
 # Debian packages the test suite runs for real: "<command>:<package>".
 # The backup tests name absolute paths: PostgreSQL's binaries are not on PATH
 # in Debian, and a pyenv or pip `aws` on PATH is not Debian's awscli.
+# The backup scripts run under busybox ash, dash and bash, as the pods' users
+# (setpriv), and take locks with flock.
 REQUIRED_TOOLS=("promtool:prometheus"
   "/usr/bin/busybox:busybox"
+  "/usr/bin/dash:dash"
+  "/usr/bin/setpriv:util-linux"
+  "/usr/bin/flock:util-linux"
   "/usr/bin/redis-server:redis-server"
   "/usr/lib/postgresql/15/bin/postgres:postgresql-15"
   "/usr/bin/aws:awscli")

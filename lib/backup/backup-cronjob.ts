@@ -39,9 +39,11 @@ export const BackupCronJobIds = {
  * A scheduled backup that cannot pass for a success when it failed, and
  * whose retention cannot delete the last good backup (D-SKR-01):
  *
- * - the dump runs under `set -euo pipefail`, is written to a `.partial`
- *   name, checked (`pg_restore` reads every block; a plain dump must end with
- *   pg_dump's completion marker; `redis-check-rdb`; `gzip -t` and `tar -t`),
+ * - the script has no pipeline whose failure could go unseen (it runs the
+ *   same under dash, busybox ash and bash); a lock keeps overlapping runs
+ *   apart; the dump is written to a `.partial` file of its own, checked
+ *   (`pg_restore` reads every block; a plain dump must end with pg_dump's
+ *   completion marker; `redis-check-rdb`; `gzip -t` and `tar -t`),
  *   checksummed, and only then renamed into place;
  * - retention runs only after a good backup, checks every existing backup
  *   against its checksum first (a damaged one is renamed to `.corrupt`, the

@@ -38,7 +38,12 @@ export const RestoreJobPropsSchema = z
       /** The bucket the BackupCronJob uploads to; the backup is downloaded to an emptyDir of `scratchSize` first. @default - none; then `volume` is required */
       s3: s3TargetSchema.omit({ retention: true }).optional(),
     }),
-    /** PostgreSQL: create `engine.database` first; the restore then fails rather than write into an existing database. @default false */
+    /**
+     * PostgreSQL: restore into a new database `engine.database`, built under a
+     * temporary name and renamed when complete; the restore fails rather than
+     * write into an existing database. The role needs `CREATEDB`.
+     * @default false
+     */
     createDatabase: z.boolean().default(false),
     /** PostgreSQL custom format: drop each object before re-creating it (`--clean --if-exists`). @default false */
     clean: z.boolean().default(false),

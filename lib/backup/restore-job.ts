@@ -21,19 +21,24 @@ export const RestoreJobIds = {
 /**
  * A one-off Job that restores a backup written by {@link BackupCronJob}.
  * It checks the backup against its checksum and its engine's check before
- * touching anything, then:
+ * touching anything. A restore is all or nothing: the target ends up fully
+ * restored or exactly as it was, and the last lines of the log say which.
  *
- * - PostgreSQL: restores into `engine.database` in one transaction
- *   (`pg_restore --single-transaction --exit-on-error`, or `psql
- *   --single-transaction -v ON_ERROR_STOP=1` for plain dumps), optionally
- *   creating the database first so an existing one is never overwritten;
+ * - PostgreSQL with `createDatabase`: restores into a new database under a
+ *   temporary name (`<database>_restoring`) and renames it to
+ *   `engine.database` in one transaction when complete, so the target never
+ *   exists half-restored; into an existing database, in one transaction
+ *   (`pg_restore --single-transaction`, or psql for plain dumps; a plain dump
+ *   with large objects, whose own BEGIN/COMMIT would split it, is refused);
  * - Redis/Valkey: an RDB can only be loaded at start-up, so a restore is
  *   stop, restore, start. Scale the server to 0, run this Job (it refuses
- *   while the server answers, moves any AOF aside and writes the RDB into
- *   the data volume), then start the server with `appendonly no`; if it
- *   uses AOF, `CONFIG SET appendonly yes` rewrites the AOF from the loaded
- *   data, after which the usual configuration applies again;
- * - files: extracts the archive into an empty directory of a volume.
+ *   while the server answers, copies and checks the RDB beside the live one,
+ *   then swaps it in with one rename, moving any AOF aside), then start the
+ *   server with `appendonly no`; if it uses AOF, `CONFIG SET appendonly yes`
+ *   rewrites the AOF from the loaded data, after which the usual
+ *   configuration applies again;
+ * - files: extracts the archive, with its modes and times, into an empty
+ *   directory of a volume.
  *
  * Apply it once, on purpose, from a chart of its own (see
  * docs/backup-and-restore.md): it is not part of an app's steady state.

@@ -45,7 +45,7 @@ on_exit() {
   status=$?
   trap - EXIT
   trap '' TERM INT
-  set +e
+  set +eu
   [ -z "$children" ] || stop_children
   last_first=
   for c in $cleanups; do last_first="$c $last_first"; done

@@ -56,6 +56,12 @@ export function filesRestoreScript(props: Partial<RestoreJobProps> = {}, secrets
   return podScript(one(synthRestore({ ...FILES_RESTORE, ...props }), 'Job').spec.template.spec, 'restore', secrets);
 }
 
+/** Env overrides pointing a script at `dir`, a scratch directory (fresh unless given) and the source `source`. */
+export function filesPointAt(dir: string, source: string, extra: Record<string, string> = {}): Record<string, string> {
+  const scratch = extra.SCRATCH_DIR ?? tempDir('scratch');
+  return { BACKUP_DIR: dir, SCRATCH_DIR: scratch, HOME: scratch, SOURCE_DIR: source, ...extra };
+}
+
 /** An empty directory as a fresh volume's root: root-owned; the kubelet gives it the pod's fsGroup. */
 export function emptyTarget(): string {
   return tempDir('files-restore');

@@ -2,8 +2,8 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, utimesSync, wr
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { container, cronPod, synthBackup } from './fixtures.js';
-import { emptyTarget, expectOk, FILES_BACKUP, filesRestoreScript as restoreScript, makeAuditSource, tree } from './files-helpers.js';
-import { cleanup, listDir, podScript, remountReadOnly, run, runScript, SHELLS, tempDir, tmpfs, type Script, type Shell } from './harness.js';
+import { emptyTarget, expectOk, FILES_BACKUP, filesRestoreScript as restoreScript, filesPointAt, makeAuditSource, tree } from './files-helpers.js';
+import { cleanup, listDir, podScript, remountReadOnly, run, runScript, SHELLS, tempDir, timingLog, tmpfs, type Script, type Shell } from './harness.js';
 
 /**
  * The files engine (the Weaver audit logs): archives made and extracted with
@@ -76,14 +76,10 @@ beforeAll(() => {
 afterAll(() => cleanup());
 
 function pointAt(dir: string, extra: Record<string, string> = {}): Record<string, string> {
-  const scratch = extra.SCRATCH_DIR ?? tempDir('scratch');
-  return { BACKUP_DIR: dir, SCRATCH_DIR: scratch, HOME: scratch, SOURCE_DIR: source, ...extra };
+  return filesPointAt(dir, source, extra);
 }
 
-const timings: string[] = [];
-afterAll(() => {
-  process.stdout.write(`files script timings:\n  ${timings.join('\n  ')}\n`);
-});
+const timings = timingLog('files');
 
 describe('files backup and restore', () => {
   it('archives the volume read-only and restores it into an empty directory; a second restore is refused', async () => {

@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import type { Obj } from '../util.js';
 
 /**
@@ -248,6 +249,15 @@ export async function waitFor(what: string, check: () => boolean, ms = 60_000): 
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A list of timing lines that the test file prints under `label` once all its tests ran. */
+export function timingLog(label: string): string[] {
+  const lines: string[] = [];
+  afterAll(() => {
+    process.stdout.write(`${label} script timings:\n  ${lines.join('\n  ')}\n`);
+  });
+  return lines;
 }
 
 /** Files in a directory, sorted, hidden ones included. */

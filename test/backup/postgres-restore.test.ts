@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupCronJobProps } from '../../lib/backup/backup-cronjob-props.js';
 import { scratchDatabase } from '../../lib/backup/scripts.js';
 import { cronPod, PG_BACKUP, synthBackup } from './fixtures.js';
-import { cleanup, killGroup, listDir, podScript, runScript, startPostgres, startScript, tempDir, waitFor, type Postgres, type Started } from './harness.js';
+import { cleanup, killGroup, listDir, podScript, runScript, startPostgres, startScript, tempDir, waitFor, type Postgres, type Shell, type Started } from './harness.js';
 import { APP_PASSWORD, createAppRole, databases, expectOk, fingerprint, pgPointAt, pgRestoreJob, SECRETS } from './pg-helpers.js';
 
 /**
@@ -88,6 +88,27 @@ async function pausedAtIndexBuild(db: string, run: Started): Promise<void> {
   );
 }
 
+/**
+ * Runs `fn` on a restore (of `props`, under `shell`) paused in a slow index
+ * build injected into `injectIn`, once it sleeps there on database
+ * `pausedIn`; removes the injection afterwards.
+ */
+async function withPausedRestore(
+  at: { injectIn: string; pausedIn: string },
+  props: Parameters<typeof pgRestoreJob>[0],
+  shell: Shell,
+  fn: (run: Started) => Promise<void>,
+): Promise<void> {
+  const remove = injectAtIndexBuild(at.injectIn, 'sleep');
+  try {
+    const run = startScript(pgRestoreJob(props), pgPointAt(dir, pg.port), { shell });
+    await pausedAtIndexBuild(at.pausedIn, run);
+    await fn(run);
+  } finally {
+    remove();
+  }
+}
+
 /** An empty database owned by the restoring role, as an operator prepares one. */
 function emptyDatabase(name: string): void {
   pg.psql(`CREATE DATABASE ${name} OWNER skreaver_user`);
@@ -136,10 +157,7 @@ describe('a restore into a new database (createDatabase) is built under a tempor
   it("stopped by a TERM after pg_dump's own COMMIT of the large objects (the Job's deadline): the temporary database is dropped and the target never existed", async () => {
     const target = 'lo_term';
     const scratch = `${target}_restoring`;
-    const remove = injectAtIndexBuild('template1', 'sleep');
-    try {
-      const run = startScript(pgRestoreJob({ database: target, format: 'plain', backup: backups.plain }), pgPointAt(dir, pg.port), { shell: 'busybox' });
-      await pausedAtIndexBuild(scratch, run);
+    await withPausedRestore({ injectIn: 'template1', pausedIn: scratch }, { database: target, format: 'plain', backup: backups.plain }, 'busybox', async (run) => {
       // The finding: pg_dump's COMMIT after the large objects ended psql's one transaction,
       // so they are already committed, visible to another session, while the restore is still running.
       expect(pg.psql('SELECT count(*) FROM pg_largeobject_metadata', { db: scratch }).trim()).toBe('5');
@@ -150,25 +168,17 @@ describe('a restore into a new database (createDatabase) is built under a tempor
       expect(r.stderr).toContain('TERM received (the Job was stopped or reached its deadline): stopping');
       expect(r.stderr).toContain(`dropped the temporary database ${scratch}; ${target} was not created`);
       expect(`${r.stdout}${r.stderr}`).not.toContain('rolled');
-    } finally {
-      remove();
-    }
+    });
     expect(databases(pg).filter((d) => d.startsWith(target))).toEqual([]);
   });
 
   it('killed outright (SIGKILL to every process): the target never existed, and the next run drops the leftover, ending its orphaned session, and restores', async () => {
     const target = 'lo_killed';
     const scratch = `${target}_restoring`;
-    const remove = injectAtIndexBuild('template1', 'sleep');
-    try {
-      const run = startScript(pgRestoreJob({ database: target, format: 'plain', backup: backups.plain }), pgPointAt(dir, pg.port), { shell: 'dash' });
-      await pausedAtIndexBuild(scratch, run);
+    await withPausedRestore({ injectIn: 'template1', pausedIn: scratch }, { database: target, format: 'plain', backup: backups.plain }, 'dash', async (run) => {
       killGroup(run.pid, 'SIGKILL');
-      const r = await run.done;
-      expect(r.signal).toBe('SIGKILL');
-    } finally {
-      remove();
-    }
+      expect((await run.done).signal).toBe('SIGKILL');
+    });
     expect(databases(pg)).toContain(scratch);
     expect(databases(pg)).not.toContain(target);
     // The killed run's statement outlives it on the server.
@@ -183,10 +193,7 @@ describe('a restore into a new database (createDatabase) is built under a tempor
   it('a second restore of the same target while one runs fails at once at the guard, touching nothing', async () => {
     const target = 'lo_twice';
     const scratch = `${target}_restoring`;
-    const remove = injectAtIndexBuild('template1', 'sleep');
-    try {
-      const first = startScript(pgRestoreJob({ database: target, format: 'custom', backup: backups.custom }), pgPointAt(dir, pg.port), { shell: 'bash' });
-      await pausedAtIndexBuild(scratch, first);
+    await withPausedRestore({ injectIn: 'template1', pausedIn: scratch }, { database: target, format: 'custom', backup: backups.custom }, 'bash', async (first) => {
       const second = await runScript(pgRestoreJob({ database: target, format: 'custom', backup: backups.custom }), pgPointAt(dir, pg.port), { shell: 'busybox' });
       expect(second.status).toBe(1);
       expect(second.stderr).toContain(`FAILED: another restore of ${target} is running (it holds the server's advisory lock for ${target}); nothing was changed`);
@@ -194,9 +201,7 @@ describe('a restore into a new database (createDatabase) is built under a tempor
       expect(pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = '${scratch}'`).trim()).toBe('1');
       killGroup(first.pid, 'SIGTERM');
       expect((await first.done).stderr).toContain(`dropped the temporary database ${scratch}; ${target} was not created`);
-    } finally {
-      remove();
-    }
+    });
     expect(databases(pg).filter((d) => d.startsWith(target))).toEqual([]);
   });
 
@@ -251,18 +256,13 @@ describe('a restore into an existing database is one transaction', () => {
     emptyDatabase(target);
     pg.psql("CREATE TABLE keep (x int); INSERT INTO keep VALUES (1), (2), (3);", { db: target, user: 'skreaver_user', password: APP_PASSWORD });
     const before = fingerprint(pg, target);
-    const remove = injectAtIndexBuild(target, 'sleep');
-    try {
-      const run = startScript(pgRestoreJob({ database: target, format: 'custom', backup: backups.custom, createDatabase: false }), pgPointAt(dir, pg.port), { shell: 'dash' });
-      await pausedAtIndexBuild(target, run);
+    await withPausedRestore({ injectIn: target, pausedIn: target }, { database: target, format: 'custom', backup: backups.custom, createDatabase: false }, 'dash', async (run) => {
       killGroup(run.pid, 'SIGTERM');
       const r = await run.done;
       expect(r.status).toBe(143);
       expect(r.stderr).toContain('asking PostgreSQL to cancel the restore');
       expect(r.stderr).toContain(`the restore was cancelled before it committed; PostgreSQL rolled its transaction back: ${target} is unchanged`);
-    } finally {
-      remove();
-    }
+    });
     expect(fingerprint(pg, target)).toBe(before);
     expect(pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE datname = '${target}'`).trim()).toBe('0');
   });

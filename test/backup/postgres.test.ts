@@ -22,6 +22,7 @@ import {
   startPostgres,
   startScript,
   tempDir,
+  timingLog,
   tmpfs,
   waitFor,
   type Postgres,
@@ -102,10 +103,7 @@ function snapshotDir(dir: string): Record<string, string> {
   return Object.fromEntries(listDir(dir).map((f) => [f, run('sha256sum', [join(dir, f)]).split(' ')[0]!]));
 }
 
-const timings: string[] = [];
-afterAll(() => {
-  process.stdout.write(`postgres script timings:\n  ${timings.join('\n  ')}\n`);
-});
+const timings = timingLog('postgres');
 
 describe.each([
   { format: 'custom' as const, ext: 'dump' },

@@ -19,6 +19,7 @@ import {
   SHELLS,
   startRedis,
   tempDir,
+  timingLog,
   tmpfs,
   type Redis,
   type RunResult,
@@ -78,10 +79,7 @@ return #keys .. ' ' .. redis.sha1hex(table.concat(parts, '\\n'))
 
 let redis: Redis;
 let original: string;
-const timings: string[] = [];
-afterAll(() => {
-  process.stdout.write(`redis script timings:\n  ${timings.join('\n  ')}\n`);
-});
+const timings = timingLog('redis');
 
 function fingerprint(r: Redis): string {
   return r.cli('EVAL', FINGERPRINT, '0').trim();
@@ -188,6 +186,16 @@ async function serverDataDir(opts: { withDump?: boolean; withAof?: boolean; dir?
     run('chown', ['-R', `${SERVER.uid}:${gid}`, join(data, 'appendonlydir')]);
   }
   return data;
+}
+
+/** Starts a server on `data` as `user` and expects it to hold every key of the backup. */
+async function expectServerLoads(data: string, user: { uid: number; gid: number; groups?: number[] }): Promise<void> {
+  const restored = await startRedis({ dir: data, password: PASSWORD, user });
+  try {
+    expect(fingerprint(restored)).toBe(original);
+  } finally {
+    await restored.stop();
+  }
 }
 
 /** Every file of a directory with its content hash, mode and owner. */
@@ -410,12 +418,7 @@ describe('Redis restore is all or nothing', () => {
     expectOk(await runScript(s, { ...pointAt(dir, await freePort()), REDIS_DATA_DIR: data }, { shell: 'bash' }));
     // 0600, plus g+rw from the kubelet's fsGroup change on mount.
     expect(statSync(join(data, 'dump.rdb'))).toMatchObject({ mode: 0o100660, uid: SERVER.uid, gid: SERVER.gid });
-    const restored = await startRedis({ dir: data, password: PASSWORD, user: SERVER });
-    try {
-      expect(fingerprint(restored)).toBe(original);
-    } finally {
-      await restored.stop();
-    }
+    await expectServerLoads(data, SERVER);
   });
 
   it('run in the server pod\'s fsGroup (runAsGroup), a server of another UID in that group reads the RDB, which others cannot', async () => {
@@ -427,12 +430,7 @@ describe('Redis restore is all or nothing', () => {
     expectOk(r);
     expect(statSync(join(data, 'dump.rdb'))).toMatchObject({ mode: 0o100640, uid: 10001, gid: fsGroup });
     expect(r.stdout).toContain(`a server running as user ${SERVER.uid} reads it only as a member of group ${fsGroup} (its pod's fsGroup); otherwise run this Job as that user (runAsUser: ${SERVER.uid})`);
-    const restored = await startRedis({ dir: data, password: PASSWORD, user: { ...SERVER, groups: [fsGroup] } });
-    try {
-      expect(fingerprint(restored)).toBe(original);
-    } finally {
-      await restored.stop();
-    }
+    await expectServerLoads(data, { ...SERVER, groups: [fsGroup] });
   });
 
   it('onto an empty volume, the RDB gets the mode Redis gives its own (0644)', async () => {
@@ -441,12 +439,7 @@ describe('Redis restore is all or nothing', () => {
     expectOk(r);
     expect(statSync(join(data, 'dump.rdb'))).toMatchObject({ mode: 0o100644, uid: 10001 });
     expect(r.stdout).toContain('dump.rdb will have mode 644, owner 10001 and group 10001 (as Redis writes its own; there was no dump.rdb)');
-    const restored = await startRedis({ dir: data, password: PASSWORD, user: SERVER });
-    try {
-      expect(fingerprint(restored)).toBe(original);
-    } finally {
-      await restored.stop();
-    }
+    await expectServerLoads(data, SERVER);
   });
 
   it('a second restore into the same data directory while one runs fails at the lock', async () => {

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupCronJobProps } from '../../lib/backup/backup-cronjob-props.js';
 import { one, type Obj } from '../util.js';
 import { cronPod, synthBackup, synthRestore } from './fixtures.js';
-import { emptyTarget, expectOk, FILES_BACKUP, FILES_RESTORE, makeAuditSource, tree } from './files-helpers.js';
-import { backupName, cleanup, freePort, listDir, podScript, run, runScript, SHELLS, startS3rver, tempDir, type RunResult, type Shell } from './harness.js';
+import { emptyTarget, expectOk, FILES_BACKUP, FILES_RESTORE, filesPointAt, makeAuditSource, tree } from './files-helpers.js';
+import { backupName, cleanup, freePort, listDir, podScript, run, runScript, SHELLS, startS3rver, tempDir, timingLog, type RunResult, type Shell } from './harness.js';
 
 /**
  * Object storage: uploads, read-backs, bucket retention and downloads with
@@ -60,14 +60,10 @@ afterAll(async () => {
 });
 
 function pointAt(dir: string, extra: Record<string, string> = {}): Record<string, string> {
-  const scratch = extra.SCRATCH_DIR ?? tempDir('scratch');
-  return { BACKUP_DIR: dir, SCRATCH_DIR: scratch, HOME: scratch, SOURCE_DIR: source, ...extra };
+  return filesPointAt(dir, source, extra);
 }
 
-const timings: string[] = [];
-afterAll(() => {
-  process.stdout.write(`s3 script timings:\n  ${timings.join('\n  ')}\n`);
-});
+const timings = timingLog('s3');
 
 describe('object storage', () => {
   const S3: NonNullable<BackupCronJobProps['target']['s3']> = {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupCronJobProps } from '../../lib/backup/backup-cronjob-props.js';
 import { scratchDatabase } from '../../lib/backup/scripts.js';
 import { cronPod, PG_BACKUP, synthBackup } from './fixtures.js';
-import { cleanup, killGroup, listDir, podScript, runScript, startPostgres, startScript, tempDir, waitFor, type Postgres, type Shell, type Started } from './harness.js';
+import { cleanup, freePort, killGroup, listDir, podScript, runScript, startPostgres, startScript, tempDir, waitFor, type Postgres, type Shell, type Started } from './harness.js';
 import { APP_PASSWORD, createAppRole, databases, expectOk, fingerprint, pgPointAt, pgRestoreJob, SECRETS } from './pg-helpers.js';
 
 /**
@@ -202,6 +202,16 @@ describe('a restore into a new database (createDatabase) is built under a tempor
       killGroup(first.pid, 'SIGTERM');
       expect((await first.done).stderr).toContain(`dropped the temporary database ${scratch}; ${target} was not created`);
     });
+    expect(databases(pg).filter((d) => d.startsWith(target))).toEqual([]);
+  });
+
+  it.each(['dash', 'busybox'] as const)('with the server down (%s), fails before anything, saying why', async (shell) => {
+    const target = `lo_down_${shell}`;
+    const port = await freePort();
+    const r = await runScript(pgRestoreJob({ database: target, format: 'custom', backup: backups.custom }), pgPointAt(dir, port), { shell });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`connection to server at "127\\.0\\.0\\.1", port ${port} failed: Connection refused`));
+    expect(r.stderr).toContain('FAILED: cannot connect to database postgres; nothing was changed');
     expect(databases(pg).filter((d) => d.startsWith(target))).toEqual([]);
   });
 

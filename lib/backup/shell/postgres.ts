@@ -85,7 +85,10 @@ take_guard() {
   new_fifo || return 1
   sql postgres < "$fifo" > "$work/guard.log" 2>&1 &
   exec 8> "$fifo"
-  printf '%s\n' "SELECT pg_try_advisory_lock(hashtext('RestoreJob'), hashtext(:'target')) \g $work/guard" >&8
+  # If psql has already given up (no server), the write fails instead of killing the shell.
+  trap '' PIPE
+  printf '%s\n' "SELECT pg_try_advisory_lock(hashtext('RestoreJob'), hashtext(:'target')) \g $work/guard" >&8 || true
+  trap - PIPE
   tries=0
   while [ ! -s "$work/guard" ]; do
     [ ! -s "$work/guard.log" ] || { cat "$work/guard.log" >&2; return 1; }

@@ -12,6 +12,7 @@ import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node
 import { delimiter, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { readCustomResourceDefinitions } from './schema/custom.js';
 import { pointerToSegments, formatPath } from './schema/paths.js';
 import type { STATED_SEVERITIES } from './internal/checks.js';
 import { isBlocking, type Finding, type KubernetesVersion, type Manifest, type Severity } from './types.js';
@@ -45,6 +46,8 @@ Options:
   --output <text|json>      report format [default: text]
   --summary                 print totals per severity and a summary line
   --external <Kind/name>    declare a referenced object as provided outside the bundle (repeatable)
+  --crd <file>              validate custom resources of the CustomResourceDefinitions in this YAML
+                            file strictly (repeatable; a file may hold several CRDs)
   -h, --help                show this help
 
 Exit status: 0 no blocking findings, 1 blocking (Critical/High, not waived) findings, 2 usage or read/parse errors.
@@ -96,6 +99,7 @@ export function runCli(argv: readonly string[], io: CliIo): number {
         output: { type: 'string', default: 'text' },
         summary: { type: 'boolean', default: false },
         external: { type: 'string', multiple: true, default: [] },
+        crd: { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -127,6 +131,13 @@ export function runCli(argv: readonly string[], io: CliIo): number {
     return EXIT.usage;
   }
 
+  let customResources: Manifest[];
+  try {
+    customResources = values.crd.flatMap((file) => readCustomResourceDefinitions(file));
+  } catch (e) {
+    io.stderr.write(`error: --crd: ${(e as Error).message}\n`);
+    return EXIT.usage;
+  }
   const loaded = load(positionals);
   if (loaded.files.length === 0 && loaded.errors.length === 0) {
     io.stderr.write(`error: no .yaml or .yml files found in ${positionals.join(', ')}\n`);
@@ -134,7 +145,7 @@ export function runCli(argv: readonly string[], io: CliIo): number {
   }
   let report;
   try {
-    report = verify(loaded.manifests, { kubernetesVersion: version, external: values.external });
+    report = verify(loaded.manifests, { kubernetesVersion: version, external: values.external, customResources });
   } catch (e) {
     // A crash in a checker is not a verdict on the manifests: exit 2, not 1.
     io.stderr.write(`error: validation failed unexpectedly: ${(e as Error).stack ?? String(e)}\n`);

@@ -1,5 +1,6 @@
 import { Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
+import type { CustomResource } from './schema/custom.js';
 import { type Finding, type KubernetesVersion, type Manifest } from './types.js';
 import { verify } from './verify.js';
 
@@ -9,6 +10,15 @@ export interface VerificationOptions {
   readonly kubernetesVersion?: KubernetesVersion;
   /** References that exist outside the app, as `Kind/name` or `Kind/namespace/name`. @default [] */
   readonly external?: readonly string[];
+  /**
+   * Custom resources to validate strictly, beyond the ones the library
+   * knows: CustomResourceDefinitions (for instance read with
+   * `readCustomResourceDefinitions('crds/widgets.yaml')`), `{ apiVersion,
+   * kind, schema }` OpenAPI v3 schemas, or model classes generated from a
+   * CRD. An object of a kind with no known schema fails synth.
+   * @default []
+   */
+  readonly customResources?: readonly CustomResource[];
   /** Where Medium and Low findings (and waivers) are reported. @default - standard error */
   readonly warn?: (line: string) => void;
   /**
@@ -20,10 +30,13 @@ export interface VerificationOptions {
   readonly mode?: 'enforce' | 'off';
 }
 
+const NO_CUSTOM_RESOURCES: readonly CustomResource[] = [];
 const registered = new WeakMap<IConstruct, VerificationOptions>();
 interface Memo {
   /** The resolved objects and options the result is for. */
   readonly key: string;
+  /** The custom resources the result was verified with. */
+  readonly customResources: readonly CustomResource[] | undefined;
   readonly errors: string[];
   /** The objects of every chart as resolved for the run, reused for writing. */
   readonly charts: ReadonlyMap<Chart, readonly Manifest[]>;
@@ -80,17 +93,18 @@ export function enableVerification(scope: IConstruct, options: VerificationOptio
       const verifyOptions = { kubernetesVersion: opts.kubernetesVersion ?? '1.28', external: opts.external ?? [] } as const;
       const key = JSON.stringify([verifyOptions, manifests]);
       const cached = memo.get(root);
-      if (cached && cached.key === key) {
-        memo.set(root, { key, errors: cached.errors, charts });
+      const customResources = opts.customResources;
+      if (cached && cached.key === key && cached.customResources === customResources) {
+        memo.set(root, { ...cached, charts });
         return cached.errors;
       }
-      const report = verify(manifests, verifyOptions);
+      const report = verify(manifests, { ...verifyOptions, customResources: customResources ?? NO_CUSTOM_RESOURCES });
       const warn = opts.warn ?? ((line: string) => process.stderr.write(`warning: ${line}\n`));
       for (const f of report.findings) {
         if (!report.blocking.includes(f)) warn(formatFinding(f));
       }
       const errors = report.blocking.map(formatFinding);
-      memo.set(root, { key, errors, charts });
+      memo.set(root, { key, customResources, errors, charts });
       return errors;
     },
   });

@@ -1,5 +1,6 @@
 import { checkInvariants, type InvariantOptions } from './invariants/index.js';
 import { checkPolicies } from './policy/index.js';
+import { CustomResourceRegistry, type CustomResource } from './schema/custom.js';
 import { validateSchema } from './schema/index.js';
 import { isBlocking, type Finding, type KubernetesVersion, type Manifest } from './types.js';
 
@@ -7,6 +8,15 @@ import { isBlocking, type Finding, type KubernetesVersion, type Manifest } from 
 export interface VerifyOptions extends InvariantOptions {
   /** Kubernetes minor version to validate against. @default '1.28' */
   readonly kubernetesVersion?: KubernetesVersion;
+  /**
+   * Custom resources to validate strictly, beyond the ones the library
+   * knows: CustomResourceDefinitions (see `readCustomResourceDefinitions`),
+   * `{ apiVersion, kind, schema }` OpenAPI v3 schemas, or model classes
+   * generated from a CRD. An object of a kind with no known schema is
+   * rejected.
+   * @default []
+   */
+  readonly customResources?: readonly CustomResource[];
 }
 
 /** The result of verifying a set of manifests. */
@@ -29,7 +39,7 @@ export interface VerifyReport {
 export function verify(manifests: readonly Manifest[], options: VerifyOptions = {}): VerifyReport {
   const kubernetesVersion = options.kubernetesVersion ?? '1.28';
   const findings = [
-    ...validateSchema(manifests, { kubernetesVersion }),
+    ...validateSchema(manifests, { kubernetesVersion, customResources: registryOf(options.customResources ?? []) }),
     ...checkPolicies(manifests, { kubernetesVersion }),
     ...checkInvariants(manifests, options),
   ];
@@ -39,4 +49,16 @@ export function verify(manifests: readonly Manifest[], options: VerifyOptions = 
     blocking: findings.filter(isBlocking),
     waived: findings.filter((f) => f.waived !== undefined),
   };
+}
+
+const registries = new WeakMap<readonly CustomResource[], CustomResourceRegistry>();
+
+/** One registry per list of custom resources, so repeated runs (synth validates twice) share it. */
+function registryOf(resources: readonly CustomResource[]): CustomResourceRegistry {
+  let r = registries.get(resources);
+  if (!r) {
+    r = new CustomResourceRegistry(resources);
+    registries.set(resources, r);
+  }
+  return r;
 }

@@ -215,7 +215,7 @@ describe('runCli: validate', () => {
 
   it('passes every --external to the invariants', () => {
     run(['validate', '--external', 'Secret/db-credentials', '--external', 'ConfigMap/shared-ca', GOOD]);
-    expect(vi.mocked(checkInvariants).mock.calls[0]![1]).toEqual({ kubernetesVersion: '1.28', external: ['Secret/db-credentials', 'ConfigMap/shared-ca'] });
+    expect(vi.mocked(checkInvariants).mock.calls[0]![1]).toEqual({ kubernetesVersion: '1.28', external: ['Secret/db-credentials', 'ConfigMap/shared-ca'], customResources: [] });
   });
 
   it('marks waived findings and does not fail on them; fails on blocking policy findings', () => {
@@ -239,6 +239,27 @@ describe('runCli: validate', () => {
     );
     vi.mocked(checkPolicies).mockReturnValue([finding]);
     expect(run(['validate', GOOD]).code).toBe(1);
+  });
+
+  it('validates custom resources strictly against every --crd, and rejects them without one', () => {
+    const crd = fileURLToPath(new URL('../fixtures/crds/widgets.example.dev.yaml', import.meta.url));
+    const file = writeYaml(
+      'widget.yaml',
+      'apiVersion: example.dev/v1\nkind: Widget\nmetadata: { name: w, namespace: apps }\nspec: { size: small, colour: red }\n',
+    );
+    const withCrd = run(['validate', '--crd', crd, file]);
+    expect(withCrd.code).toBe(1);
+    expect(withCrd.stdout).toBe(
+      `${file} - Widget apps/w WKL-06 High spec.colour: unknown field "colour" (value "red"); fix: remove it (kubectl explain widget.spec lists the accepted fields)\n`,
+    );
+    const valid = writeYaml('widget-ok.yaml', 'apiVersion: example.dev/v1\nkind: Widget\nmetadata: { name: w, namespace: apps }\nspec: { size: small }\n');
+    expect(run(['validate', '--crd', crd, valid]).code).toBe(0);
+    const without = run(['validate', valid]);
+    expect(without.code).toBe(1);
+    expect(without.stdout).toContain('WKL-06 High apiVersion: unknown apiVersion "example.dev/v1": no schema for group "example.dev" (kind Widget)');
+    const notCrd = run(['validate', '--crd', valid, valid]);
+    expect(notCrd.code).toBe(2);
+    expect(notCrd.stderr).toBe(`error: --crd: ${valid} (document 1) is not a CustomResourceDefinition, got kind "Widget"; pass CRD files only\n`);
   });
 
   it('prints cluster-scoped objects without a namespace', () => {

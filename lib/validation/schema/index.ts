@@ -25,6 +25,8 @@ import { describeErrors } from './errors.js';
 import { describeValue, formatPath, type Segment, valueAt } from './paths.js';
 import { editDistance, isResolved, resolveKind, versionRank, versionsOf, type KindSchema, type Unresolved } from './registry.js';
 import { FieldTracker } from './strict.js';
+import type { CustomResourceRegistry } from './custom.js';
+import { WAIVER_ANNOTATION_PREFIX } from '../internal/annotations.js';
 import { gatedFields, lifecycleOf, minorOf, SUPPORTED_MINORS } from './versions.js';
 
 const CHECK_ID = 'WKL-06';
@@ -38,11 +40,18 @@ type Wkl06Severity = (typeof STATED_SEVERITIES)[typeof CHECK_ID][number];
  * valid bundle). Validators are loaded per kind on first use and cached, so
  * repeated calls cost only the validation itself.
  */
-export function validateSchema(manifests: readonly Manifest[], options: { kubernetesVersion: KubernetesVersion }): Finding[] {
+export function validateSchema(manifests: readonly Manifest[], options: SchemaOptions): Finding[] {
   const minor = minorOf(options.kubernetesVersion);
   const findings: Finding[] = [];
-  for (const manifest of manifests) validateOne(manifest, minor, findings);
+  for (const manifest of manifests) validateOne(manifest, minor, options.customResources, findings);
   return findings;
+}
+
+/** Options of {@link validateSchema}. */
+export interface SchemaOptions {
+  readonly kubernetesVersion: KubernetesVersion;
+  /** Schemas of custom resources beyond the ones the library knows. */
+  readonly customResources?: CustomResourceRegistry;
 }
 
 interface Subject {
@@ -51,10 +60,11 @@ interface Subject {
   readonly name: string;
 }
 
-function validateOne(manifest: Manifest, minor: number, out: Finding[]): void {
+function validateOne(manifest: Manifest, minor: number, custom: CustomResourceRegistry | undefined, out: Finding[]): void {
   const subject = subjectOf(manifest);
+  const waiver = waiverOf(manifest);
   const report = (severity: Wkl06Severity, path: readonly Segment[], message: string, fix: string): void => {
-    out.push({ checkId: CHECK_ID, severity, ...subject, path: formatPath(path), message, fix });
+    out.push({ checkId: CHECK_ID, severity, ...subject, path: formatPath(path), message, fix, ...(waiver ? { waived: { reason: waiver } } : {}) });
   };
   if (manifest === null || typeof manifest !== 'object' || Array.isArray(manifest)) {
     report('High', [], `not a kubernetes object: got ${Array.isArray(manifest) ? 'an array' : JSON.stringify(manifest)}`, 'make every document a mapping with apiVersion, kind and metadata');
@@ -69,7 +79,7 @@ function validateOne(manifest: Manifest, minor: number, out: Finding[]): void {
     }
     return;
   }
-  const resolved = resolveKind(apiVersion, kind);
+  const resolved = resolveKind(apiVersion, kind, custom);
   if (!isResolved(resolved)) {
     reportUnresolved(resolved, apiVersion, kind, report);
     return;
@@ -115,6 +125,17 @@ function validateOne(manifest: Manifest, minor: number, out: Finding[]): void {
   }
 }
 
+/**
+ * The reason of the object's WKL-06 waiver annotation, when it gives one: a
+ * waiver applies to schema findings as to any other (an empty reason waives
+ * nothing and is reported by the policy layer as WAIVER-01).
+ */
+function waiverOf(manifest: Manifest): string | undefined {
+  const annotations = manifest !== null && typeof manifest === 'object' ? manifest.metadata?.annotations : undefined;
+  const reason = annotations !== null && typeof annotations === 'object' ? annotations[WAIVER_ANNOTATION_PREFIX + CHECK_ID] : undefined;
+  return typeof reason === 'string' && reason.trim() !== '' ? reason.trim() : undefined;
+}
+
 function subjectOf(manifest: Manifest): Subject {
   const m: Partial<Manifest> = manifest !== null && typeof manifest === 'object' ? manifest : {};
   const kind = typeof m.kind === 'string' ? m.kind : '<unknown>';
@@ -135,7 +156,7 @@ function reportUnresolved(r: Unresolved, apiVersion: string, kind: string, repor
         'High',
         ['apiVersion'],
         `unknown apiVersion "${apiVersion}": no schema for group "${r.group}" (kind ${kind})`,
-        'use a built-in kind or a custom resource of prometheus-operator, cert-manager, external-secrets, the Gateway API or sealed-secrets, and check the spelling',
+        'check the spelling, or register the CRD of this kind (enableVerification(app, { customResources }) at synth, --crd <file> for the validate CLI)',
       );
       return;
     case 'unknown-version':
@@ -154,6 +175,10 @@ function reportUnresolved(r: Unresolved, apiVersion: string, kind: string, repor
 
 function checkLifecycle(schema: KindSchema, minor: number, report: Report): void {
   const { apiVersion, kind } = schema;
+  if (schema.deprecated !== undefined) {
+    report('Medium', ['apiVersion'], `apiVersion "${apiVersion}" of ${kind} is deprecated: ${schema.deprecated}`, 'change apiVersion to the version its CRD marks as the replacement');
+    return;
+  }
   if (!schema.builtIn) {
     // Custom resources: a kind that the same group also has in a more stable
     // version is on its way out (the CRD marks the older version deprecated

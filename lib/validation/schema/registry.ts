@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCommonJs } from '../../internal/cached-script.js';
+import type { CustomResourceRegistry } from './custom.js';
 
 const require = createRequire(import.meta.url);
 
@@ -47,6 +48,8 @@ export interface KindSchema {
   readonly kind: string;
   /** True for Kubernetes built-in kinds (kubernetes-models), false for custom resources. */
   readonly builtIn: boolean;
+  /** For a registered custom resource version marked deprecated in its CRD: the deprecation warning. */
+  readonly deprecated?: string;
   /** Runs the compiled validator over `data`; returns its errors, empty when valid. */
   validate(data: object): readonly AjvError[];
 }
@@ -120,14 +123,22 @@ const kinds = new Map<string, KindSchema | Unresolved>();
  * The validator for `apiVersion`/`kind`, or why there is none. Cached per
  * apiVersion/kind for the life of the process.
  */
-export function resolveKind(apiVersion: string, kind: string): KindSchema | Unresolved {
+export function resolveKind(apiVersion: string, kind: string, custom?: CustomResourceRegistry): KindSchema | Unresolved {
+  let registered: KindSchema | Unresolved | undefined;
+  if (custom && !custom.empty) {
+    const parsed = parseApiVersion(apiVersion, kind);
+    if (!('reason' in parsed)) registered = custom.resolve(apiVersion, parsed.group, parsed.version, kind);
+    if (registered && isResolved(registered)) return registered;
+  }
   const key = `${apiVersion}\n${kind}`;
   let entry = kinds.get(key);
   if (entry === undefined) {
     entry = load(apiVersion, kind);
     kinds.set(key, entry);
   }
-  return entry;
+  // A group that only the registered CRDs know says which of its versions
+  // and kinds exist.
+  return registered && !isResolved(entry) && entry.reason === 'unknown-group' ? registered : entry;
 }
 
 /** True when `r` is a validator rather than a reason. */
@@ -140,13 +151,21 @@ export function versionsOf(group: string): readonly string[] {
   return groupIndex().get(group)?.versions ?? [];
 }
 
-function load(apiVersion: string, kind: string): KindSchema | Unresolved {
+/** The group and version of a well-formed apiVersion and kind, or why they are malformed. */
+function parseApiVersion(apiVersion: string, kind: string): { group: string; version: string } | Unresolved {
   const parts = apiVersion.split('/');
   const [group, version] = parts.length === 1 ? ['', parts[0]!] : parts.length === 2 ? [parts[0]!, parts[1]!] : ['', ''];
   if (!VERSION.test(version) || (group !== '' && !GROUP.test(group))) {
     return { reason: 'malformed', field: 'apiVersion', message: `malformed apiVersion ${JSON.stringify(apiVersion)}` };
   }
   if (!KIND.test(kind)) return { reason: 'malformed', field: 'kind', message: `malformed kind ${JSON.stringify(kind)}` };
+  return { group, version };
+}
+
+function load(apiVersion: string, kind: string): KindSchema | Unresolved {
+  const parsed = parseApiVersion(apiVersion, kind);
+  if ('reason' in parsed) return parsed;
+  const { group, version } = parsed;
   const bundled = prebuiltModels()?.[`${apiVersion}\n${kind}`];
   if (bundled) return toKindSchema(bundled, apiVersion, group, version, kind, !PREBUILT_CRD_GROUPS.test(group));
   const entry = groupIndex().get(group);

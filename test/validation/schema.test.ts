@@ -231,11 +231,11 @@ describe('validateSchema: apiVersion and kind', () => {
   });
 
   it('rejects a group no schema package knows', () => {
-    expect(check({ apiVersion: 'jaegertracing.io/v1', kind: 'Jaeger', metadata: { name: 'tracing', namespace: 'obs' } })).toEqual([
+    expect(check({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'worker', namespace: 'obs' } })).toEqual([
       {
-        checkId: 'WKL-06', severity: 'High', kind: 'Jaeger', namespace: 'obs', name: 'tracing', path: 'apiVersion',
-        message: 'unknown apiVersion "jaegertracing.io/v1": no schema for group "jaegertracing.io" (kind Jaeger)',
-        fix: 'use a built-in kind or a custom resource of prometheus-operator, cert-manager, external-secrets, the Gateway API or sealed-secrets, and check the spelling',
+        checkId: 'WKL-06', severity: 'High', kind: 'ScaledObject', namespace: 'obs', name: 'worker', path: 'apiVersion',
+        message: 'unknown apiVersion "keda.sh/v1alpha1": no schema for group "keda.sh" (kind ScaledObject)',
+        fix: 'check the spelling, or register the CRD of this kind (enableVerification(app, { customResources }) at synth, --crd <file> for the validate CLI)',
       },
     ]);
   });

@@ -6,7 +6,7 @@
 // kind in about 25 ms. Kinds not listed still load from the packages.
 import { build } from 'esbuild';
 import { lazyRe2 } from './esbuild-lazy-re2.mjs';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -39,6 +39,14 @@ const KINDS = [
   ...['cert-manager.io/v1/Certificate', 'cert-manager.io/v1/Issuer', 'cert-manager.io/v1/ClusterIssuer'].map((k) => ['@kubernetes-models/cert-manager', ...split(k)]),
   ['@kubernetes-models/sealed-secrets', ...split('bitnami.com/v1alpha1/SealedSecret')],
 ];
+
+// The validators generated from CRDs (lib/crds/<project>/_schemas, see
+// scripts/generate-crds.mjs) are JavaScript, which tsc does not copy: put them
+// beside the compiled models. They are not bundled: a synth loads one only
+// when the app has an object of its kind.
+for (const project of readdirSync('lib/crds', { withFileTypes: true }).filter((d) => d.isDirectory())) {
+  cpSync(join('lib/crds', project.name, '_schemas'), join('build/lib/crds', project.name, '_schemas'), { recursive: true });
+}
 
 function split(path) {
   const parts = path.split('/');

@@ -1,6 +1,7 @@
 import { checkInvariants, type InvariantOptions } from './invariants/index.js';
 import { checkPolicies } from './policy/index.js';
 import { CustomResourceRegistry, type CustomResource } from './schema/custom.js';
+import { GENERATED_CUSTOM_RESOURCES } from './schema/generated.js';
 import { validateSchema } from './schema/index.js';
 import { isBlocking, type Finding, type KubernetesVersion, type Manifest } from './types.js';
 
@@ -57,7 +58,7 @@ const registries = new WeakMap<readonly CustomResource[], CustomResourceRegistry
 function registryOf(resources: readonly CustomResource[]): CustomResourceRegistry {
   let r = registries.get(resources);
   if (!r) {
-    r = new CustomResourceRegistry(resources);
+    r = new CustomResourceRegistry(resources, GENERATED_CUSTOM_RESOURCES);
     registries.set(resources, r);
   }
   return r;

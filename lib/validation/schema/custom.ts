@@ -89,7 +89,7 @@ export function parseCustomResourceDefinitions(text: string, source = 'the YAML'
 }
 
 /** One registered apiVersion/kind: its schema compiled on first use. */
-interface Entry {
+export interface RegistryEntry {
   readonly apiVersion: string;
   readonly group: string;
   readonly version: string;
@@ -104,18 +104,20 @@ interface Entry {
  * schema objects, so repeated synths compile each schema once.
  */
 export class CustomResourceRegistry {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, RegistryEntry>();
   private readonly versions = new Map<string, string[]>();
   private readonly resolved = new Map<string, KindSchema>();
 
-  constructor(resources: readonly CustomResource[]) {
-    for (const r of resources) {
-      for (const e of entriesOf(r)) {
-        this.entries.set(`${e.apiVersion}\n${e.kind}`, e);
-        const list = this.versions.get(e.group) ?? [];
-        if (!list.includes(e.version)) list.push(e.version);
-        this.versions.set(e.group, list);
-      }
+  /**
+   * @param resources what the user registers.
+   * @param builtIn entries registered first, so that the user's take precedence.
+   */
+  constructor(resources: readonly CustomResource[], builtIn: readonly RegistryEntry[] = []) {
+    for (const e of [...builtIn, ...resources.flatMap(entriesOf)]) {
+      this.entries.set(`${e.apiVersion}\n${e.kind}`, e);
+      const list = this.versions.get(e.group) ?? [];
+      if (!list.includes(e.version)) list.push(e.version);
+      this.versions.set(e.group, list);
     }
   }
 
@@ -164,7 +166,7 @@ function isModel(r: CustomResource): r is CustomResourceModel {
   return typeof r === 'function';
 }
 
-function entriesOf(r: CustomResource): Entry[] {
+function entriesOf(r: CustomResource): RegistryEntry[] {
   if (isModel(r)) {
     const { apiVersion, kind } = r;
     if (typeof apiVersion !== 'string' || typeof kind !== 'string') throw new Error('a custom resource model needs static apiVersion and kind');
@@ -186,7 +188,7 @@ interface CrdVersion {
   readonly schema?: { readonly openAPIV3Schema?: OpenApiSchema };
 }
 
-function crdEntries(crd: Manifest): Entry[] {
+function crdEntries(crd: Manifest): RegistryEntry[] {
   const spec = (crd['spec'] ?? {}) as { group?: unknown; names?: { kind?: unknown }; versions?: unknown };
   const name = crd.metadata?.name ?? '(unnamed)';
   const group = spec.group;
@@ -194,7 +196,7 @@ function crdEntries(crd: Manifest): Entry[] {
   if (crd.kind !== 'CustomResourceDefinition' || typeof group !== 'string' || typeof kind !== 'string' || !Array.isArray(spec.versions)) {
     throw new Error(`custom resource ${String(name)}: not a CustomResourceDefinition with spec.group, spec.names.kind and spec.versions; pass a CRD, a { apiVersion, kind, schema } or a generated model class`);
   }
-  const out: Entry[] = [];
+  const out: RegistryEntry[] = [];
   for (const v of spec.versions as CrdVersion[]) {
     if (v.served === false || typeof v.name !== 'string') continue;
     const schema = v.schema?.openAPIV3Schema;

@@ -69,6 +69,7 @@ const MODEL_PACKAGES: readonly { readonly name: string; readonly builtIn: boolea
   { name: '@kubernetes-models/external-secrets', builtIn: false },
   { name: '@kubernetes-models/gateway-api', builtIn: false },
   { name: '@kubernetes-models/sealed-secrets', builtIn: false },
+  { name: '@kubernetes-models/istio', builtIn: false },
 ];
 
 const VERSION = /^v\d+(?:(?:alpha|beta)\d+)?$/;

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { App } from 'cdk8s';
-import { AgentPlatformApp } from '../lib/index.js';
+import { AgentPlatformApp, runApp } from '../lib/index.js';
 import { addAgentsChart } from './agents.js';
 import { addSkreaverChart } from './skreaver.js';
 
@@ -13,7 +13,12 @@ export function buildApp(outdir?: string): App {
   return app;
 }
 
+/** Synthesizes the reference app as a program: a failure prints its report and sets exit code 1. */
+export function main(): boolean {
+  return runApp(() => buildApp());
+}
+
 // Run as a program (also through a symlink or a path with spaces), not when imported.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  buildApp().synth();
+  main();
 }

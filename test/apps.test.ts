@@ -153,9 +153,16 @@ describe('apps', () => {
     } catch (e) {
       message = (e as Error).message;
     }
-    expect(message).toMatch(/^Validation failed with the following errors:\n/);
-    expect(message).toContain('PSS-13 Critical Deployment agents/agent spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation');
-    expect(message).toContain('PSS-02 Critical Deployment agents/agent spec.template.spec.hostNetwork');
+    // One report: lowercase, the construct path and the field on every line, warnings after errors.
+    expect(message).toBe(
+      [
+        'synth failed: 2 errors, 1 warning; no YAML was written',
+        'error: broken/Agent/Deployment: PSS-02 Critical Deployment agents/agent spec.template.spec.hostNetwork: pod shares the host network namespace, got hostNetwork true; fix: remove hostNetwork or set it to false',
+        'error: broken/Agent/Deployment: PSS-13 Critical Deployment agents/agent spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation: container "agent" may escalate privileges, got allowPrivilegeEscalation true; fix: set securityContext.allowPrivilegeEscalation: false',
+        '',
+        'warning: broken/Agent/Deployment: IMG-02 Medium Deployment agents/agent spec.template.spec.containers[0].image: container "agent" image is not pinned by digest, got "registry.example.com/agent:1.0.0"; fix: append @sha256:<digest> (keep the tag for readability)',
+      ].join('\n'),
+    );
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 

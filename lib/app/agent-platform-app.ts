@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Chart, Names, YamlOutputType, type AppProps } from 'cdk8s';
 import { dump } from 'js-yaml';
+import { SynthError } from '../validation/report.js';
 import { forgetVerification, verifiedCharts } from '../validation/synth.js';
 
 /**
@@ -9,7 +10,8 @@ import { forgetVerification, verifiedCharts } from '../validation/synth.js';
  * every object is resolved once (the verification's result is reused for
  * writing, where a plain App resolves each chart again), and YAML is written
  * with js-yaml, about four times faster than the `yaml` package cdk8s uses.
- * Validation runs first, as in cdk8s, and a failure writes nothing.
+ * Validation runs first, as in cdk8s, and a failure writes nothing: it
+ * throws a {@link SynthError} whose message is the report.
  *
  * Output types other than one file per chart, and apps whose charts depend
  * on each other, take the plain cdk8s path.
@@ -33,9 +35,9 @@ export class AgentPlatformApp extends App {
     forgetVerification(this);
     const errors: string[] = [];
     for (const c of all) {
-      for (const e of c.node.validate()) errors.push(`[${c.node.path}] ${e}`);
+      for (const e of c.node.validate()) errors.push(`${c.node.path || '<app>'}: ${e}`);
     }
-    if (errors.length > 0) throw new Error(`Validation failed with the following errors:\n  ${errors.join('\n  ')}`);
+    if (errors.length > 0) throw new SynthError(errors, []);
 
     const resolved = verifiedCharts(this);
     mkdirSync(this.outdir, { recursive: true });

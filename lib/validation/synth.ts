@@ -1,8 +1,11 @@
-import { Chart } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
+import { objectKey, findingLine, SynthError, type ConstructPaths } from './report.js';
 import type { CustomResource } from './schema/custom.js';
-import { type Finding, type KubernetesVersion, type Manifest } from './types.js';
-import { verify } from './verify.js';
+import { type KubernetesVersion, type Manifest } from './types.js';
+import { verify, type VerifyReport } from './verify.js';
+
+export { formatFinding } from './format.js';
 
 /** Options of the verification run at synth. */
 export interface VerificationOptions {
@@ -19,7 +22,12 @@ export interface VerificationOptions {
    * @default []
    */
   readonly customResources?: readonly CustomResource[];
-  /** Where Medium and Low findings (and waivers) are reported. @default - standard error */
+  /**
+   * Where Medium and Low findings (and waivers) of a synth that succeeds are
+   * reported, one line each (`<construct path>: <finding>`); a synth that
+   * fails puts them in its report instead.
+   * @default - standard error, each line prefixed with `warning: `
+   */
   readonly warn?: (line: string) => void;
   /**
    * `enforce` fails synth on Critical and High findings; `off` skips
@@ -37,26 +45,22 @@ interface Memo {
   readonly key: string;
   /** The custom resources the result was verified with. */
   readonly customResources: readonly CustomResource[] | undefined;
-  readonly errors: string[];
+  /** The failure, when the run failed. */
+  readonly failure: SynthError | undefined;
   /** The objects of every chart as resolved for the run, reused for writing. */
   readonly charts: ReadonlyMap<Chart, readonly Manifest[]>;
 }
 const memo = new WeakMap<IConstruct, Memo>();
 const running = new WeakSet<IConstruct>();
 
-/** Formats a finding as one line: `<CHECK> <severity> <Kind> <ns>/<name> <path>: <message>; fix: <fix>`. */
-export function formatFinding(f: Finding): string {
-  const where = f.namespace ? `${f.namespace}/${f.name}` : f.name;
-  const waived = f.waived ? ` (waived: ${f.waived.reason})` : '';
-  return `${f.checkId} ${f.severity} ${f.kind} ${where} ${f.path}: ${f.message}; fix: ${f.fix}${waived}`;
-}
-
 /**
  * Verifies every object of the app before cdk8s writes any YAML: strict
  * schema validation, the policy checks and the cross-resource invariants run
  * over all charts together. Critical and High findings fail the synth with
- * one report listing all of them, so nothing is written; Medium and Low
- * findings and waivers are reported as warnings.
+ * one {@link SynthError} whose message is the whole report (the construct
+ * path and field of every problem, errors before warnings, no stack trace),
+ * so nothing is written; Medium and Low findings and waivers of a synth that
+ * succeeds are reported as warnings.
  *
  * The constructs of this library enable it on their App automatically;
  * call it yourself to set options or to verify an app of plain objects.
@@ -71,43 +75,80 @@ export function enableVerification(scope: IConstruct, options: VerificationOptio
     validate: () => {
       const opts = registered.get(root) ?? {};
       // Chart.toJson() validates the whole app again (cdk8s does so for every
-      // chart it writes), so a run inside a run answers nothing, and the
-      // same resolved objects under the same options reuse the last result.
-      // The key is the objects themselves: a JSON patch or a metadata edit
-      // changes them without adding a construct.
+      // chart it writes), so a run inside a run answers nothing.
       if (opts.mode === 'off' || running.has(root)) return [];
-      const constructs = root.node.findAll();
-      const manifests: Manifest[] = [];
-      const charts = new Map<Chart, readonly Manifest[]>();
-      running.add(root);
-      try {
-        for (const c of constructs) {
-          if (!Chart.isChart(c)) continue;
-          const objs = c.toJson() as Manifest[];
-          charts.set(c, objs);
-          for (const o of objs) manifests.push(o);
-        }
-      } finally {
-        running.delete(root);
-      }
-      const verifyOptions = { kubernetesVersion: opts.kubernetesVersion ?? '1.28', external: opts.external ?? [] } as const;
-      const key = JSON.stringify([verifyOptions, manifests]);
-      const cached = memo.get(root);
-      const customResources = opts.customResources;
-      if (cached && cached.key === key && cached.customResources === customResources) {
-        memo.set(root, { ...cached, charts });
-        return cached.errors;
-      }
-      const report = verify(manifests, { ...verifyOptions, customResources: customResources ?? NO_CUSTOM_RESOURCES });
-      const warn = opts.warn ?? ((line: string) => process.stderr.write(`warning: ${line}\n`));
-      for (const f of report.findings) {
-        if (!report.blocking.includes(f)) warn(formatFinding(f));
-      }
-      const errors = report.blocking.map(formatFinding);
-      memo.set(root, { key, customResources, errors, charts });
-      return errors;
+      verifyApp(root, opts);
+      return [];
     },
   });
+}
+
+/**
+ * Resolves and verifies every chart of the app; throws {@link SynthError}
+ * when a finding blocks. The same resolved objects under the same options
+ * reuse the last result: the key is the objects themselves, since a JSON
+ * patch or a metadata edit changes them without adding a construct.
+ */
+function verifyApp(root: IConstruct, opts: VerificationOptions): void {
+  const constructs = root.node.findAll();
+  const { manifests, charts } = resolveCharts(root, constructs);
+  const verifyOptions = { kubernetesVersion: opts.kubernetesVersion ?? '1.28', external: opts.external ?? [] } as const;
+  const key = JSON.stringify([verifyOptions, manifests]);
+  const customResources = opts.customResources;
+  const cached = memo.get(root);
+  let failure: SynthError | undefined;
+  if (cached && cached.key === key && cached.customResources === customResources) {
+    failure = cached.failure;
+  } else {
+    const report = verify(manifests, { ...verifyOptions, customResources: customResources ?? NO_CUSTOM_RESOURCES });
+    failure = reportOf(report, constructs, opts);
+  }
+  memo.set(root, { key, customResources, failure, charts });
+  if (failure) throw new SynthError(failure.errorLines, failure.warningLines);
+}
+
+function resolveCharts(root: IConstruct, constructs: readonly IConstruct[]): { manifests: Manifest[]; charts: Map<Chart, readonly Manifest[]> } {
+  const manifests: Manifest[] = [];
+  const charts = new Map<Chart, readonly Manifest[]>();
+  running.add(root);
+  try {
+    for (const c of constructs) {
+      if (!Chart.isChart(c)) continue;
+      const objs = c.toJson() as Manifest[];
+      charts.set(c, objs);
+      for (const o of objs) manifests.push(o);
+    }
+  } finally {
+    running.delete(root);
+  }
+  return { manifests, charts };
+}
+
+/**
+ * Prints the warnings of a run that passes; for one that fails, the report:
+ * the blocking findings, the errors of every other validation in the app
+ * (cdk8s would report those, but this failure stops its validation first),
+ * and the warnings.
+ */
+function reportOf(report: VerifyReport, constructs: readonly IConstruct[], opts: VerificationOptions): SynthError | undefined {
+  const paths = constructPaths(constructs);
+  const warnings = report.findings.filter((f) => !report.blocking.includes(f)).map((f) => findingLine(f, paths));
+  if (report.blocking.length === 0) {
+    const warn = opts.warn ?? ((line: string) => process.stderr.write(`warning: ${line}\n`));
+    for (const w of warnings) warn(w);
+    return undefined;
+  }
+  const errors = report.blocking.map((f) => findingLine(f, paths));
+  for (const c of constructs.slice(1)) for (const e of c.node.validate()) errors.push(`${c.node.path}: ${e}`);
+  return new SynthError(errors, warnings);
+}
+
+function constructPaths(constructs: readonly IConstruct[]): ConstructPaths {
+  const paths = new Map<string, string>();
+  for (const c of constructs) {
+    if (ApiObject.isApiObject(c)) paths.set(objectKey(c.kind, c.metadata.namespace, c.name), c.node.path);
+  }
+  return paths;
 }
 
 /**

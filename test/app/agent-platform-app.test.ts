@@ -49,7 +49,7 @@ describe('AgentPlatformApp', () => {
     const app = new AgentPlatformApp({ outdir: outdir() });
     const chart = new Chart(app, 'c');
     chart.node.addValidation({ validate: () => ['broken on purpose'] });
-    expect(() => app.synth()).toThrow('Validation failed with the following errors:\n  [c] broken on purpose');
+    expect(() => app.synth()).toThrow('synth failed: 1 error; no YAML was written\nerror: c: broken on purpose');
     expect(existsSync(app.outdir)).toBe(false);
   });
 

@@ -1,5 +1,6 @@
 import type { IConstruct } from 'constructs';
 import { z } from 'zod';
+import { ReportedError } from '../validation/report.js';
 
 // zod compiles a fast parser per object schema with new Function() on first
 // use. A synth parses each schema a few times, so compiling costs more than
@@ -21,12 +22,10 @@ export function problem(what: string, fix: string): string {
 }
 
 /** Thrown when construct props fail validation; lists every problem. */
-export class PropsValidationError extends Error {
-  public readonly problems: readonly string[];
+export class PropsValidationError extends ReportedError {
+  declare public readonly problems: readonly string[];
   constructor(constructPath: string, problems: readonly string[]) {
-    super(`invalid props for ${constructPath}:\n  ${problems.join('\n  ')}`);
-    this.name = 'PropsValidationError';
-    this.problems = problems;
+    super(`invalid props for ${constructPath}:\n  ${problems.join('\n  ')}`, { problems });
   }
 }
 

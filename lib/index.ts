@@ -22,6 +22,17 @@ export {
 } from './network/peers.js';
 export { KNOWN_NGINX_ANNOTATIONS, type Exposure } from './exposure/exposure.js';
 export { enableVerification, formatFinding, type VerificationOptions } from './validation/synth.js';
+export { ReportedError, SynthError } from './validation/report.js';
+export { runApp, type RunIo } from './app/run.js';
+export {
+  parseCustomResourceDefinitions,
+  readCustomResourceDefinitions,
+  type CustomResource,
+  type CustomResourceModel,
+  type CustomResourceSchema,
+  type OpenApiSchema,
+} from './validation/schema/custom.js';
+export { CRD_SOURCES, type CrdSource } from './crds/sources.js';
 export { verify, type VerifyOptions, type VerifyReport } from './validation/verify.js';
 export { isBlocking, type Finding, type KubernetesVersion, type Manifest, type Severity } from './validation/types.js';
 export { AgentPlatformApp } from './app/agent-platform-app.js';

@@ -200,7 +200,7 @@ describe('checkInvariants', () => {
 
     it('SEC-04 wants the ServiceAccount to exist', () => {
       expect(check('SEC-04', (b) => remove(b, 'ServiceAccount', 'api'))).toEqual([
-        at('SEC-04', 'Medium', 'Deployment', 'api', 'spec.template.spec.serviceAccountName', 'pod runs as ServiceAccount "api", which is not in the bundle, so its pods are never created'),
+        at('SEC-04', 'High', 'Deployment', 'api', 'spec.template.spec.serviceAccountName', 'pod runs as ServiceAccount "api", which is not in the bundle, so its pods are never created'),
       ]);
       expect(check('SEC-04', (b) => remove(b, 'ServiceAccount', 'api'), { external: ['ServiceAccount/api'] })).toEqual([]);
     });
@@ -710,7 +710,7 @@ describe('checkInvariants', () => {
       expect(findings).toEqual([
         at(
           'RES-04',
-          'Medium',
+          'High',
           'ResourceQuota',
           'quota',
           'spec.hard["requests.cpu"]',
@@ -718,16 +718,16 @@ describe('checkInvariants', () => {
         ),
         at(
           'RES-04',
-          'Medium',
+          'High',
           'ResourceQuota',
           'quota',
           'spec.hard["limits.cpu"]',
           'quota limits.cpu 6 cannot admit the namespace at peak, which needs 8500m: Deployment "api" 9 x 500m (8 HPA maxReplicas + 1 surge), CronJob "backup" 1 x 4 (one run, LimitRange default)',
         ),
-        at('RES-04', 'Medium', 'ResourceQuota', 'quota', 'spec.hard.pods', 'quota pods 5 cannot admit the namespace at peak, which needs 10: Deployment "api" 9 x 1 (8 HPA maxReplicas + 1 surge), CronJob "backup" 1 x 1 (one run)'),
+        at('RES-04', 'High', 'ResourceQuota', 'quota', 'spec.hard.pods', 'quota pods 5 cannot admit the namespace at peak, which needs 10: Deployment "api" 9 x 1 (8 HPA maxReplicas + 1 surge), CronJob "backup" 1 x 1 (one run)'),
         at(
           'RES-04',
-          'Medium',
+          'High',
           'HorizontalPodAutoscaler',
           'api',
           'spec.maxReplicas',
@@ -746,8 +746,8 @@ describe('checkInvariants', () => {
           quota(b).spec.hard = { 'limits.memory': '16Gi' };
         }),
       ).toEqual([
-        at('RES-04', 'Medium', 'Deployment', 'api', `${C}.resources.limits.cpu`, 'container "api" limits cpu to 6, above the maximum 4 of LimitRange "limits", so its pods are rejected'),
-        at('RES-04', 'Medium', 'Deployment', 'api', `${C}.resources.limits.memory`, 'container "api" sets no memory limit and no LimitRange default applies, so quota "quota" (limits.memory) rejects its pods'),
+        at('RES-04', 'High', 'Deployment', 'api', `${C}.resources.limits.cpu`, 'container "api" limits cpu to 6, above the maximum 4 of LimitRange "limits", so its pods are rejected'),
+        at('RES-04', 'High', 'Deployment', 'api', `${C}.resources.limits.memory`, 'container "api" sets no memory limit and no LimitRange default applies, so quota "quota" (limits.memory) rejects its pods'),
       ]);
     });
 
@@ -760,6 +760,20 @@ describe('checkInvariants', () => {
       ).toEqual([at('RES-04', 'Medium', 'Namespace', NS, 'metadata.name', 'namespace agents has pods but no ResourceQuota and no LimitRange, so nothing bounds what its pods may take', null)]);
     });
 
+    it('names a quota that cannot admit even one pod of a workload (High: quota admission rejects every such pod)', () => {
+      const findings = check('RES-04', (b) => (quota(b).spec.hard = { 'limits.memory': '256Mi' }));
+      expect(findings.filter((f) => f.kind === 'ResourceQuota')).toEqual([
+        at(
+          'RES-04',
+          'High',
+          'ResourceQuota',
+          'quota',
+          'spec.hard["limits.memory"]',
+          'quota limits.memory 256Mi cannot admit one pod of Deployment "api", which needs 512Mi, so every such pod is rejected',
+        ),
+      ]);
+    });
+
     it('charges only pods in the quota scope, and StatefulSet claims per replica', () => {
       expect(check('RES-04', (b) => (quota(b).spec = { hard: { pods: '1' }, scopes: ['BestEffort'] }))).toEqual([]);
       expect(
@@ -769,8 +783,8 @@ describe('checkInvariants', () => {
           b.push({ ...d, kind: 'StatefulSet', spec: { ...d.spec, replicas: 3, serviceName: 'cache', strategy: undefined, volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } } }] } });
         }),
       ).toEqual([
-        at('RES-04', 'Medium', 'ResourceQuota', 'quota', 'spec.hard.persistentvolumeclaims', 'quota persistentvolumeclaims 2 cannot admit the namespace at peak, which needs 3: StatefulSet "cache" 3 x 1 (3 replicas)'),
-        at('RES-04', 'Medium', 'ResourceQuota', 'quota', 'spec.hard["requests.storage"]', 'quota requests.storage 10Gi cannot admit the namespace at peak, which needs 15Gi: StatefulSet "cache" 3 x 5Gi (3 replicas)'),
+        at('RES-04', 'High', 'ResourceQuota', 'quota', 'spec.hard.persistentvolumeclaims', 'quota persistentvolumeclaims 2 cannot admit the namespace at peak, which needs 3: StatefulSet "cache" 3 x 1 (3 replicas)'),
+        at('RES-04', 'High', 'ResourceQuota', 'quota', 'spec.hard["requests.storage"]', 'quota requests.storage 10Gi cannot admit the namespace at peak, which needs 15Gi: StatefulSet "cache" 3 x 5Gi (3 replicas)'),
       ]);
     });
   });

@@ -36,6 +36,11 @@ const ctr = (b: M[]) => pod(b).containers[0];
 const sc = (b: M[]) => ctr(b).securityContext;
 const onApi = (id: string, severity: 'Critical' | 'High' | 'Medium' | 'Low', path: string, message: string) => at(id, severity, 'Deployment', 'api', path, message);
 
+/** What PSS-07 and PSS-08 add where the namespace enforces Pod Security (the reference bundle's enforces restricted). */
+const REJECTED = `, which Pod Security admission of namespace ${NS} (enforce restricted) rejects`;
+/** Drops the namespace's Pod Security enforcement. */
+const unenforced = (b: M[]) => delete get(b, 'Namespace', NS).metadata.labels['pod-security.kubernetes.io/enforce'];
+
 describe('checkPolicies', () => {
   it('reports nothing on the reference bundle', () => {
     expect(policy(goodBundle())).toEqual([]);
@@ -51,9 +56,10 @@ describe('checkPolicies', () => {
     }
   });
 
-  it('gives every finding its check\'s severity, or one the check documents stating (WKL-06: High rejections, Medium deprecations)', () => {
-    // Only WKL-06 states its severity, and the recorded one (CHECKS.md's M) is among those it may state.
-    expect(Object.keys(STATED_SEVERITIES)).toEqual(['WKL-06']);
+  it('gives every finding its check\'s severity, or one the check documents stating (High where the API server or admission rejects)', () => {
+    // The checks that state their severity may state the recorded one (CHECKS.md) or High, for findings admission certainly rejects.
+    expect(Object.keys(STATED_SEVERITIES)).toEqual(['WKL-06', 'RES-04', 'SEC-04', 'WKL-04', 'WKL-05', 'AVL-07', 'PSS-07', 'PSS-08']);
+    for (const [id, severities] of Object.entries(STATED_SEVERITIES)) expect(severities).toEqual([CHECK_SEVERITY[id as keyof typeof STATED_SEVERITIES], 'High']);
     expect(CHECK_SEVERITY['WKL-06']).toBe('Medium');
     expect(severitiesOf('WKL-06')).toEqual(['Medium', 'High']);
     expect(severitiesOf('NET-02')).toEqual(['High']);
@@ -171,17 +177,30 @@ describe('checkPolicies', () => {
           sc(b).appArmorProfile = { type: 'Unconfined' };
         }),
       ).toEqual([
-        onApi('PSS-07', 'Medium', 'spec.template.metadata.annotations["container.apparmor.security.beta.kubernetes.io/api"]', 'container "api" runs with AppArmor profile "unconfined"'),
-        onApi('PSS-07', 'Medium', `${C}.securityContext.appArmorProfile.type`, 'container "api" runs without AppArmor, got appArmorProfile.type "Unconfined"'),
+        onApi('PSS-07', 'High', 'spec.template.metadata.annotations["container.apparmor.security.beta.kubernetes.io/api"]', `container "api" runs with AppArmor profile "unconfined"${REJECTED}`),
+        onApi('PSS-07', 'High', `${C}.securityContext.appArmorProfile.type`, `container "api" runs without AppArmor, got appArmorProfile.type "Unconfined"${REJECTED}`),
       ]);
+      // Medium where the namespace does not enforce baseline or restricted: nothing rejects the pod.
+      expect(
+        check('PSS-07', (b) => {
+          unenforced(b);
+          sc(b).appArmorProfile = { type: 'Unconfined' };
+        }),
+      ).toEqual([onApi('PSS-07', 'Medium', `${C}.securityContext.appArmorProfile.type`, 'container "api" runs without AppArmor, got appArmorProfile.type "Unconfined"')]);
       expect(check('PSS-07', (b) => (dep(b).spec.template.metadata.annotations['container.apparmor.security.beta.kubernetes.io/api'] = 'localhost/agent'))).toEqual([]);
     });
 
     it('PSS-08 rejects custom SELinux types, users and roles', () => {
       expect(check('PSS-08', (b) => (pod(b).securityContext.seLinuxOptions = { type: 'spc_t', user: 'system_u', level: 's0:c1' }))).toEqual([
-        onApi('PSS-08', 'Medium', `${P}.securityContext.seLinuxOptions.type`, 'pod sets SELinux type "spc_t"'),
-        onApi('PSS-08', 'Medium', `${P}.securityContext.seLinuxOptions.user`, 'pod sets a custom SELinux user, got "system_u"'),
+        onApi('PSS-08', 'High', `${P}.securityContext.seLinuxOptions.type`, `pod sets SELinux type "spc_t"${REJECTED}`),
+        onApi('PSS-08', 'High', `${P}.securityContext.seLinuxOptions.user`, `pod sets a custom SELinux user, got "system_u"${REJECTED}`),
       ]);
+      expect(
+        check('PSS-08', (b) => {
+          unenforced(b);
+          pod(b).securityContext.seLinuxOptions = { type: 'spc_t' };
+        }),
+      ).toEqual([onApi('PSS-08', 'Medium', `${P}.securityContext.seLinuxOptions.type`, 'pod sets SELinux type "spc_t"')]);
       expect(check('PSS-08', (b) => (sc(b).seLinuxOptions = { type: 'container_init_t', level: 's0:c1' }))).toEqual([]);
     });
 
@@ -715,6 +734,25 @@ describe('checkPolicies', () => {
       ]);
     });
 
+    it('AVL-07 is High for bounds the API server rejects: minReplicas below 1, maxReplicas below minReplicas', () => {
+      expect(
+        check('AVL-07', (b) => {
+          get(b, 'HorizontalPodAutoscaler', 'api').spec.minReplicas = 0;
+          get(b, 'HorizontalPodAutoscaler', 'api').spec.maxReplicas = 5;
+        }),
+      ).toEqual([
+        at('AVL-07', 'High', 'HorizontalPodAutoscaler', 'api', 'spec.minReplicas', 'HorizontalPodAutoscaler minReplicas must be at least 1, got minReplicas 0, so the API server rejects it'),
+      ]);
+      expect(
+        check('AVL-07', (b) => {
+          get(b, 'HorizontalPodAutoscaler', 'api').spec.minReplicas = 4;
+          get(b, 'HorizontalPodAutoscaler', 'api').spec.maxReplicas = 3;
+        }),
+      ).toEqual([
+        at('AVL-07', 'High', 'HorizontalPodAutoscaler', 'api', 'spec.maxReplicas', 'HorizontalPodAutoscaler maxReplicas is below minReplicas, got maxReplicas 3 with minReplicas 4, so the API server rejects it'),
+      ]);
+    });
+
     it('AVL-10 rejects a ReadWriteOnce volume under several replicas or a rolling update', () => {
       const withPvc = (mode: string) => (b: M[]) => {
         b.push({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: NS }, spec: { accessModes: [mode], resources: { requests: { storage: '1Gi' } } } });
@@ -819,7 +857,7 @@ describe('checkPolicies', () => {
         at('WKL-04', 'Medium', 'CronJob', 'backup', 'spec.startingDeadlineSeconds', 'CronJob has no startingDeadlineSeconds, so after 100 missed schedules it stops scheduling, got startingDeadlineSeconds unset'),
         at('WKL-04', 'Medium', 'CronJob', 'backup', 'spec.jobTemplate.spec.backoffLimit', 'CronJob retries a failing pod 6 times by default, got backoffLimit unset'),
         at('WKL-04', 'Medium', 'CronJob', 'backup', 'spec.jobTemplate.spec.activeDeadlineSeconds', 'CronJob may run forever, got activeDeadlineSeconds unset'),
-        at('WKL-04', 'Medium', 'CronJob', 'backup', 'spec.jobTemplate.spec.template.spec.restartPolicy', 'CronJob pods need restartPolicy OnFailure or Never, got restartPolicy unset'),
+        at('WKL-04', 'High', 'CronJob', 'backup', 'spec.jobTemplate.spec.template.spec.restartPolicy', 'CronJob pods need restartPolicy OnFailure or Never, got restartPolicy unset, so the API server rejects the CronJob'),
         at('WKL-04', 'Medium', 'Job', 'migrate', 'spec.ttlSecondsAfterFinished', 'Job is never cleaned up after it finishes, got ttlSecondsAfterFinished unset'),
       ]);
     });
@@ -832,7 +870,7 @@ describe('checkPolicies', () => {
           delete dep(b).metadata.labels['app.kubernetes.io/name'];
         }),
       ).toEqual([
-        onApi('WKL-05', 'Low', 'metadata.labels["app.kubernetes.io/version"]', 'label app.kubernetes.io/version has an invalid value, got "v1.2.3+build"'),
+        onApi('WKL-05', 'High', 'metadata.labels["app.kubernetes.io/version"]', 'label app.kubernetes.io/version has an invalid value, got "v1.2.3+build", so the API server rejects the object'),
         onApi('WKL-05', 'Low', 'metadata.labels', 'Deployment lacks the recommended labels app.kubernetes.io/name'),
         onApi('WKL-05', 'Low', 'metadata.labels["app.kubernetes.io/instance"]', 'app.kubernetes.io/instance does not match the object name "api", got "api-v2"'),
       ]);

@@ -134,7 +134,7 @@ describe('seed manifests', () => {
     // commit that changes it: a new check, a fixed false positive, or a
     // changed seed.
     expect(actual).toEqual({
-      [SKREAVER]: { Critical: 2, High: 39, Medium: 19, Low: 4, total: 64 },
+      [SKREAVER]: { Critical: 2, High: 42, Medium: 16, Low: 4, total: 64 },
       [TALOS]: { Critical: 0, High: 4, Medium: 3, Low: 0, total: 7 },
       [BSS]: { Critical: 0, High: 9, Medium: 0, Low: 0, total: 9 },
       [WEAVER]: { Critical: 6, High: 27, Medium: 18, Low: 4, total: 55 },

@@ -99,6 +99,11 @@ export type CheckId = keyof typeof CHECK_SEVERITY;
  * Checks whose findings state their own severity, and the severities they may
  * state. Every other ID always carries its {@link CHECK_SEVERITY}.
  *
+ * The rule: a finding the API server or an admission controller certainly
+ * rejects (the object, or every pod its controller creates) is High and
+ * blocks synth, whatever the check's recorded severity; the check's other
+ * findings keep the recorded one. IDs stay as CHECKS.md assigns them.
+ *
  * - `WKL-06`: CHECKS.md puts two things under this one ID and records M: an
  *   apiVersion that is deprecated but still served (Medium, the recorded
  *   severity, also that of a duplicate object), and a "schema-valid objects"
@@ -106,13 +111,44 @@ export type CheckId = keyof typeof CHECK_SEVERITY;
  *   rejects: an unknown or unserved apiVersion or kind, a schema violation,
  *   an unknown field, an invalid name, or a field a disabled feature gate
  *   silently drops. Those are High, so they block like the failed apply they
- *   predict (the schema layer and the CLI's kubeconform pass). They stay
- *   under WKL-06 rather than a new ID so that IDs remain as CHECKS.md assigns
- *   them; CHECK_SEVERITY keeps the recorded M.
+ *   predict (the schema layer and the CLI's kubeconform pass).
+ * - `RES-04` (M): a namespace without a LimitRange or ResourceQuota, and a
+ *   LimitRange leaving defaults implicit, stay Medium. High: a container the
+ *   LimitRanger admission plugin rejects (request above limit, below a min,
+ *   above a max, over maxLimitRequestRatio, pod totals out of bounds), a pod
+ *   the ResourceQuota admission plugin rejects for a missing request or limit,
+ *   and a quota that cannot admit the namespace at its peak (HPA max plus
+ *   surge plus Jobs; D-SKR-05), or not even one pod of a workload, with the
+ *   HPA whose maxReplicas it makes unreachable.
+ * - `SEC-04` (M): a pod naming a ServiceAccount that does not exist is
+ *   rejected by the ServiceAccount admission plugin, so its controller never
+ *   creates a pod: High. Using `default` or the deprecated field stays Medium.
+ * - `WKL-04` (M): a Job or CronJob pod template with restartPolicy other than
+ *   OnFailure or Never is rejected by the API server: High. Missing bounds
+ *   stay Medium.
+ * - `WKL-05` (L): a label key or value outside the label grammar is rejected
+ *   by the API server: High. Inconsistent recommended labels stay Low.
+ * - `AVL-07` (M): an HPA with minReplicas below 1 or maxReplicas below
+ *   minReplicas is rejected by the API server: High. Bounds that are legal
+ *   but unsafe (minReplicas 1, maxReplicas = minReplicas) stay Medium.
+ * - `PSS-07`, `PSS-08` (M): Unconfined AppArmor and custom SELinux options are
+ *   Baseline controls; in a namespace of the bundle that enforces Pod
+ *   Security `baseline` or `restricted`, Pod Security admission rejects the
+ *   pod: High. Elsewhere they stay Medium.
  */
 export const STATED_SEVERITIES = {
   'WKL-06': ['Medium', 'High'],
+  'RES-04': ['Medium', 'High'],
+  'SEC-04': ['Medium', 'High'],
+  'WKL-04': ['Medium', 'High'],
+  'WKL-05': ['Low', 'High'],
+  'AVL-07': ['Medium', 'High'],
+  'PSS-07': ['Medium', 'High'],
+  'PSS-08': ['Medium', 'High'],
 } as const satisfies { readonly [K in CheckId]?: readonly Severity[] };
+
+/** The severities each check of {@link STATED_SEVERITIES} may state. */
+export type StatedSeverity = { readonly [K in keyof typeof STATED_SEVERITIES]: (typeof STATED_SEVERITIES)[K][number] };
 
 /** The severities a finding of `id` may carry: its stated ones, or else the one of {@link CHECK_SEVERITY}. */
 export function severitiesOf(id: CheckId): readonly Severity[] {

@@ -182,7 +182,8 @@ function limitRangeAdmits(b: Bundle, w: Workload, items: readonly LimitItem[], c
       const fmt = (v: number) => formatAmount(r, v);
       const source = (field: string) => (eff.fromLimitRange.has(`${field}.${r}`) ? ' (LimitRange default)' : '');
       if (req !== undefined && lim !== undefined && req > lim + EPS) {
-        b.sink.add(
+        b.sink.addStated(
+          'High',
           w.obj,
           'RES-04',
           join(ci.path, 'resources', 'requests', r),
@@ -196,13 +197,13 @@ function limitRangeAdmits(b: Bundle, w: Workload, items: readonly LimitItem[], c
         const max = it.max[r];
         const ratio = it.maxLimitRequestRatio[r];
         if (min !== undefined && req !== undefined && req < min - EPS) {
-          b.sink.add(w.obj, 'RES-04', join(ci.path, 'resources', 'requests', r), `${ci.label} requests ${r} ${fmt(req)}, below the minimum ${fmt(min)} of LimitRange "${it.lr.name}", so its pods are rejected`, `request at least ${fmt(min)}`);
+          b.sink.addStated('High', w.obj, 'RES-04', join(ci.path, 'resources', 'requests', r), `${ci.label} requests ${r} ${fmt(req)}, below the minimum ${fmt(min)} of LimitRange "${it.lr.name}", so its pods are rejected`, `request at least ${fmt(min)}`);
         }
         if (max !== undefined && lim !== undefined && lim > max + EPS) {
-          b.sink.add(w.obj, 'RES-04', join(ci.path, 'resources', 'limits', r), `${ci.label} limits ${r} to ${fmt(lim)}, above the maximum ${fmt(max)} of LimitRange "${it.lr.name}", so its pods are rejected`, `limit it to at most ${fmt(max)}`);
+          b.sink.addStated('High', w.obj, 'RES-04', join(ci.path, 'resources', 'limits', r), `${ci.label} limits ${r} to ${fmt(lim)}, above the maximum ${fmt(max)} of LimitRange "${it.lr.name}", so its pods are rejected`, `limit it to at most ${fmt(max)}`);
         }
         if (ratio !== undefined && req !== undefined && lim !== undefined && req > 0 && lim / req > ratio + EPS) {
-          b.sink.add(w.obj, 'RES-04', join(ci.path, 'resources', 'limits', r), `${ci.label} ${r} limit/request ratio ${Math.round((lim / req) * 100) / 100} exceeds maxLimitRequestRatio ${ratio} of LimitRange "${it.lr.name}"`, 'bring the limit closer to the request');
+          b.sink.addStated('High', w.obj, 'RES-04', join(ci.path, 'resources', 'limits', r), `${ci.label} ${r} limit/request ratio ${Math.round((lim / req) * 100) / 100} exceeds maxLimitRequestRatio ${ratio} of LimitRange "${it.lr.name}"`, 'bring the limit closer to the request');
         }
       }
     }
@@ -215,10 +216,10 @@ function limitRangeAdmits(b: Bundle, w: Workload, items: readonly LimitItem[], c
       const lim = charge.limits[r];
       const req = charge.requests[r];
       if (max !== undefined && lim !== undefined && lim > max + EPS) {
-        b.sink.add(w.obj, 'RES-04', join(w.t.specPath, 'containers'), `pod limits ${r} to ${formatAmount(r, lim)} in total, above the pod maximum ${formatAmount(r, max)} of LimitRange "${it.lr.name}"`, 'lower the container limits');
+        b.sink.addStated('High', w.obj, 'RES-04', join(w.t.specPath, 'containers'), `pod limits ${r} to ${formatAmount(r, lim)} in total, above the pod maximum ${formatAmount(r, max)} of LimitRange "${it.lr.name}"`, 'lower the container limits');
       }
       if (min !== undefined && req !== undefined && req < min - EPS) {
-        b.sink.add(w.obj, 'RES-04', join(w.t.specPath, 'containers'), `pod requests ${r} ${formatAmount(r, req)} in total, below the pod minimum ${formatAmount(r, min)} of LimitRange "${it.lr.name}"`, 'raise the container requests');
+        b.sink.addStated('High', w.obj, 'RES-04', join(w.t.specPath, 'containers'), `pod requests ${r} ${formatAmount(r, req)} in total, below the pod minimum ${formatAmount(r, min)} of LimitRange "${it.lr.name}"`, 'raise the container requests');
       }
     }
   }
@@ -232,11 +233,8 @@ export function checkQuotas(b: Bundle): void {
     explicitDefaults(b, items);
     lrByNs.set(lr.ns, [...(lrByNs.get(lr.ns) ?? []), ...items]);
   }
-  const quotasByNs = new Map<string, ObjectInfo[]>();
-  for (const q of b.byKind.get('ResourceQuota') ?? []) quotasByNs.set(q.ns, [...(quotasByNs.get(q.ns) ?? []), q]);
-  const pvcsByNs = new Map<string, ObjectInfo[]>();
-  for (const p of b.byKind.get('PersistentVolumeClaim') ?? []) pvcsByNs.set(p.ns, [...(pvcsByNs.get(p.ns) ?? []), p]);
-
+  const quotasByNs = groupByNs(b.byKind.get('ResourceQuota') ?? []);
+  const pvcsByNs = groupByNs(b.byKind.get('PersistentVolumeClaim') ?? []);
   for (const ns of [...b.pods.namespaces()]) {
     const workloads = b.pods.all(ns);
     if (workloads.length === 0) continue;
@@ -260,77 +258,121 @@ export function checkQuotas(b: Bundle): void {
         limitRangeAdmits(b, w, items, p.charge);
       }
     }
-    // Per HPA, the tightest quota key (fewest admitted pods).
-    const unreachable = new Map<HpaBounds, { admit: number; text: string; peak: Peak }>();
-    for (const quota of quotas) {
-      const hard = rec(rec(quota.manifest.spec)?.hard) ?? {};
-      const scoped = peaks.filter((p) => inScope(quota, p));
-      for (const [key, raw] of Object.entries(hard)) {
-        const k = quotaKey(key);
-        const limit = typeof raw === 'string' || typeof raw === 'number' ? parseQuantity(raw) : undefined;
-        if (!k || limit === undefined) continue;
-        if (k.kind === 'compute') {
-          const missingKey = `${k.field}.${k.resource}`;
-          for (const p of scoped) {
-            const ci = p.charge.missingBy.get(missingKey);
-            if (!ci) continue;
-            b.sink.add(
-              p.w.obj,
-              'RES-04',
-              join(ci.path, 'resources', k.field, k.resource),
-              `${ci.label} sets no ${k.resource} ${k.field === 'requests' ? 'request' : 'limit'} and no LimitRange default applies, so quota "${quota.name}" (${key}) rejects its pods`,
-              `set resources.${k.field}.${k.resource}, or a LimitRange default`,
-            );
-          }
-        }
-        let fixed = 0;
-        let fixedText = '';
-        if (k.kind === 'pvc-count' || k.kind === 'pvc-storage') {
-          for (const pvc of pvcsByNs.get(ns) ?? []) fixed += k.kind === 'pvc-count' ? 1 : (quantityOf(rec(rec(pvc.manifest.spec)?.resources)?.requests, 'storage') ?? 0);
-          if (fixed > 0) fixedText = `PersistentVolumeClaims ${formatKey(k, fixed)}`;
-        }
-        const parts = scoped.map((p) => ({ p, each: perPod(p, k) })).filter((x) => x.each > 0);
-        const total = fixed + parts.reduce((acc, x) => acc + x.each * x.p.pods, 0);
-        if (total > limit + EPS) {
-          const breakdown = [
-            ...parts.map(
-              (x) =>
-                `${x.p.w.obj.kind} "${x.p.w.obj.name}" ${x.p.pods} x ${formatKey(k, x.each)} (${x.p.why}${k.kind === 'compute' && x.p.charge.fromLimitRange.has(`${k.field}.${k.resource}`) ? ', LimitRange default' : ''})`,
-            ),
-            ...(fixedText ? [fixedText] : []),
-          ].join(', ');
-          b.sink.add(
-            quota,
-            'RES-04',
-            join('spec.hard', key),
-            `quota ${key} ${formatKey(k, limit)} cannot admit the namespace at peak, which needs ${formatKey(k, total)}: ${breakdown}`,
-            `raise ${key} to at least ${formatKey(k, total)}, or lower maxReplicas or the per-pod ${k.kind === 'compute' ? `${k.field}` : 'usage'}`,
-          );
-        }
-        for (const x of parts) {
-          if (!x.p.hpa) continue;
-          const others = total - x.each * x.p.pods;
-          const admit = Math.max(0, Math.floor((limit - others) / x.each + EPS));
-          if (admit >= x.p.pods) continue;
-          const prev = unreachable.get(x.p.hpa);
-          if (prev && prev.admit <= admit) continue;
-          unreachable.set(x.p.hpa, {
-            admit,
-            peak: x.p,
-            text: `quota "${quota.name}" ${key} ${formatKey(k, limit)} admits at most ${admit} pods of ${x.p.w.obj.kind} "${x.p.w.obj.name}" (${formatKey(k, x.each)} each) next to ${formatKey(k, others)} for the rest of the namespace`,
-          });
-        }
-      }
+    const unreachable = new Map<HpaBounds, Unreachable>();
+    for (const quota of quotas) checkQuota(b, quota, peaks.filter((p) => inScope(quota, p)), pvcsByNs.get(ns) ?? [], unreachable);
+    reportUnreachable(b, unreachable);
+  }
+}
+
+function groupByNs(objects: readonly ObjectInfo[]): Map<string, ObjectInfo[]> {
+  const out = new Map<string, ObjectInfo[]>();
+  for (const o of objects) out.set(o.ns, [...(out.get(o.ns) ?? []), o]);
+  return out;
+}
+
+/** Per HPA, the tightest quota key (fewest admitted pods). */
+interface Unreachable {
+  readonly admit: number;
+  readonly text: string;
+  readonly peak: Peak;
+}
+
+/** One workload's share of a quota key: pods at peak times the charge per pod. */
+interface Share {
+  readonly p: Peak;
+  readonly each: number;
+}
+
+/** Every key of one quota against the workloads it covers. */
+function checkQuota(b: Bundle, quota: ObjectInfo, scoped: readonly Peak[], pvcs: readonly ObjectInfo[], unreachable: Map<HpaBounds, Unreachable>): void {
+  const hard = rec(rec(quota.manifest.spec)?.hard) ?? {};
+  for (const [key, raw] of Object.entries(hard)) {
+    const k = quotaKey(key);
+    const limit = typeof raw === 'string' || typeof raw === 'number' ? parseQuantity(raw) : undefined;
+    if (!k || limit === undefined) continue;
+    if (k.kind === 'compute') missingCharges(b, quota, key, k, scoped);
+    let fixed = 0;
+    if (k.kind === 'pvc-count' || k.kind === 'pvc-storage') {
+      for (const pvc of pvcs) fixed += k.kind === 'pvc-count' ? 1 : (quantityOf(rec(rec(pvc.manifest.spec)?.resources)?.requests, 'storage') ?? 0);
     }
-    for (const [hpa, u] of unreachable) {
-      const need = u.peak.surge > 0 ? `scaling to ${u.peak.max} with a ${u.peak.surge}-pod rollout surge needs ${u.peak.pods}` : `scaling to ${u.peak.max} needs ${u.peak.pods}`;
-      b.sink.add(
-        hpa.hpa,
+    const shares: Share[] = scoped.map((p) => ({ p, each: perPod(p, k) })).filter((x) => x.each > 0);
+    const total = fixed + shares.reduce((acc, x) => acc + x.each * x.p.pods, 0);
+    const single = shares.find((x) => x.each > limit - fixed + EPS);
+    if (single) {
+      const beside = fixed > 0 ? ` next to PersistentVolumeClaims ${formatKey(k, fixed)}` : '';
+      b.sink.addStated(
+        'High',
+        quota,
         'RES-04',
-        'spec.maxReplicas',
-        `maxReplicas ${u.peak.max} is unreachable: ${u.text}, and ${need}`,
-        'raise the quota, lower the per-pod resources, or lower maxReplicas to what the quota admits',
+        join('spec.hard', key),
+        `quota ${key} ${formatKey(k, limit)} cannot admit one pod of ${single.p.w.obj.kind} "${single.p.w.obj.name}", which needs ${formatKey(k, single.each)}${beside}, so every such pod is rejected`,
+        `raise ${key} to at least ${formatKey(k, total)} (the namespace at peak), or lower the per-pod ${k.kind === 'compute' ? k.field : 'usage'}`,
       );
+    } else if (total > limit + EPS) {
+      reportPeak(b, quota, key, k, limit, total, shares, fixed);
     }
+    for (const x of shares) trackUnreachable(quota, key, k, limit, total, x, unreachable);
+  }
+}
+
+/** A container without the request or limit a compute quota counts: quota admission rejects its pods. */
+function missingCharges(b: Bundle, quota: ObjectInfo, key: string, k: Extract<QuotaKey, { kind: 'compute' }>, scoped: readonly Peak[]): void {
+  for (const p of scoped) {
+    const ci = p.charge.missingBy.get(`${k.field}.${k.resource}`);
+    if (!ci) continue;
+    b.sink.addStated(
+      'High',
+      p.w.obj,
+      'RES-04',
+      join(ci.path, 'resources', k.field, k.resource),
+      `${ci.label} sets no ${k.resource} ${k.field === 'requests' ? 'request' : 'limit'} and no LimitRange default applies, so quota "${quota.name}" (${key}) rejects its pods`,
+      `set resources.${k.field}.${k.resource}, or a LimitRange default`,
+    );
+  }
+}
+
+function reportPeak(b: Bundle, quota: ObjectInfo, key: string, k: QuotaKey, limit: number, total: number, shares: readonly Share[], fixed: number): void {
+  const breakdown = [
+    ...shares.map(
+      (x) =>
+        `${x.p.w.obj.kind} "${x.p.w.obj.name}" ${x.p.pods} x ${formatKey(k, x.each)} (${x.p.why}${k.kind === 'compute' && x.p.charge.fromLimitRange.has(`${k.field}.${k.resource}`) ? ', LimitRange default' : ''})`,
+    ),
+    ...(fixed > 0 ? [`PersistentVolumeClaims ${formatKey(k, fixed)}`] : []),
+  ].join(', ');
+  b.sink.addStated(
+    'High',
+    quota,
+    'RES-04',
+    join('spec.hard', key),
+    `quota ${key} ${formatKey(k, limit)} cannot admit the namespace at peak, which needs ${formatKey(k, total)}: ${breakdown}`,
+    `raise ${key} to at least ${formatKey(k, total)}, or lower maxReplicas or the per-pod ${k.kind === 'compute' ? `${k.field}` : 'usage'}`,
+  );
+}
+
+function trackUnreachable(quota: ObjectInfo, key: string, k: QuotaKey, limit: number, total: number, x: Share, unreachable: Map<HpaBounds, Unreachable>): void {
+  if (!x.p.hpa) return;
+  const others = total - x.each * x.p.pods;
+  const admit = Math.max(0, Math.floor((limit - others) / x.each + EPS));
+  if (admit >= x.p.pods) return;
+  const prev = unreachable.get(x.p.hpa);
+  if (prev && prev.admit <= admit) return;
+  unreachable.set(x.p.hpa, {
+    admit,
+    peak: x.p,
+    text: `quota "${quota.name}" ${key} ${formatKey(k, limit)} admits at most ${admit} pods of ${x.p.w.obj.kind} "${x.p.w.obj.name}" (${formatKey(k, x.each)} each) next to ${formatKey(k, others)} for the rest of the namespace`,
+  });
+}
+
+function reportUnreachable(b: Bundle, unreachable: ReadonlyMap<HpaBounds, Unreachable>): void {
+  for (const [hpa, u] of unreachable) {
+    const need = u.peak.surge > 0 ? `scaling to ${u.peak.max} with a ${u.peak.surge}-pod rollout surge needs ${u.peak.pods}` : `scaling to ${u.peak.max} needs ${u.peak.pods}`;
+    b.sink.addStated(
+      'High',
+      hpa.hpa,
+      'RES-04',
+      'spec.maxReplicas',
+      `maxReplicas ${u.peak.max} is unreachable: ${u.text}, and ${need}`,
+      'raise the quota, lower the per-pod resources, or lower maxReplicas to what the quota admits',
+    );
   }
 }

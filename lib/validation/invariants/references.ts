@@ -177,7 +177,8 @@ export function checkReferences(b: Bundle): void {
     }
     const sa = str(w.t.spec.serviceAccountName) ?? str(w.t.spec.serviceAccount);
     if (sa && sa !== 'default' && !sas.has(`${w.ns}/${sa}`) && !b.isExternal('ServiceAccount', w.ns, sa)) {
-      b.sink.add(
+      b.sink.addStated(
+        'High',
         o,
         'SEC-04',
         join(w.t.specPath, w.t.spec.serviceAccountName !== undefined ? 'serviceAccountName' : 'serviceAccount'),

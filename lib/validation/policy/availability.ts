@@ -234,10 +234,16 @@ export function checkHpa(o: ObjectInfo, ctx: PolicyContext): void {
   const spec = rec(o.manifest.spec) ?? {};
   const min = num(spec.minReplicas) ?? 1;
   const max = num(spec.maxReplicas);
-  if (min < 2) {
+  // The API server rejects minReplicas below 1 (scale to zero is an alpha
+  // gate) and maxReplicas below minReplicas; the other bounds are legal but unsafe.
+  if (min < 1) {
+    ctx.sink.addStated('High', o, 'AVL-07', 'spec.minReplicas', `HorizontalPodAutoscaler minReplicas must be at least 1, got minReplicas ${fmt(spec.minReplicas)}, so the API server rejects it`, 'set minReplicas to 2 or more (3 preferred)');
+  } else if (min < 2) {
     ctx.sink.add(o, 'AVL-07', 'spec.minReplicas', `HorizontalPodAutoscaler may scale to a single pod, got minReplicas ${fmt(spec.minReplicas)}`, 'set minReplicas to 2 or more (3 preferred)');
   }
-  if (max !== undefined && max <= min) {
+  if (max !== undefined && max < min) {
+    ctx.sink.addStated('High', o, 'AVL-07', 'spec.maxReplicas', `HorizontalPodAutoscaler maxReplicas is below minReplicas, got maxReplicas ${max} with minReplicas ${min}, so the API server rejects it`, 'set maxReplicas above minReplicas');
+  } else if (max !== undefined && max === min) {
     ctx.sink.add(o, 'AVL-07', 'spec.maxReplicas', `HorizontalPodAutoscaler cannot scale, got maxReplicas ${max} with minReplicas ${min}`, 'set maxReplicas above minReplicas');
   }
 }

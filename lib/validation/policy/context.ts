@@ -23,7 +23,11 @@ export interface PolicyContext {
   readonly boundServiceAccounts: ReadonlySet<string>;
   /** ClusterRoles by name. */
   readonly clusterRoles: ReadonlyMap<string, ObjectInfo>;
+  /** The Pod Security `enforce` level of each Namespace object of the bundle that sets one. */
+  readonly enforcement: ReadonlyMap<string, string>;
 }
+
+const ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
 
 /** Builds the lookups of {@link PolicyContext} in one pass over the objects. */
 export function buildContext(objects: readonly ObjectInfo[], version: KubernetesVersion, sink: FindingSink): PolicyContext {
@@ -32,6 +36,7 @@ export function buildContext(objects: readonly ObjectInfo[], version: Kubernetes
   const serviceAccounts = new Map<string, ObjectInfo>();
   const boundServiceAccounts = new Set<string>();
   const clusterRoles = new Map<string, ObjectInfo>();
+  const enforcement = new Map<string, string>();
   for (const o of objects) {
     const spec = rec(o.manifest.spec);
     switch (o.kind) {
@@ -44,6 +49,11 @@ export function buildContext(objects: readonly ObjectInfo[], version: Kubernetes
       case 'ClusterRole':
         clusterRoles.set(o.name, o);
         break;
+      case 'Namespace': {
+        const level = o.labels[ENFORCE_LABEL];
+        if (level !== undefined) enforcement.set(o.name, level);
+        break;
+      }
       case 'RoleBinding':
       case 'ClusterRoleBinding':
         for (const s of Array.isArray(o.manifest.subjects) ? o.manifest.subjects : []) {
@@ -55,7 +65,7 @@ export function buildContext(objects: readonly ObjectInfo[], version: Kubernetes
         break;
     }
   }
-  return { version, sink, hpaByTarget, pvcs, serviceAccounts, boundServiceAccounts, clusterRoles };
+  return { version, sink, hpaByTarget, pvcs, serviceAccounts, boundServiceAccounts, clusterRoles, enforcement };
 }
 
 /** Whether `version` is at least `minimum` (both `1.NN`). */

@@ -137,17 +137,49 @@ export function checkInherited<T>(
   }
 }
 
+/** Reports one finding of a Pod Security control on the template's object. */
+type Report = (id: CheckId, path: string, message: string, fix: string) => void;
+
+/** What every part of {@link checkPodSecurity} needs. */
+interface PodCheck {
+  readonly t: PodTemplate;
+  readonly ctx: PolicyContext;
+  readonly report: Report;
+  readonly podSc: Rec | undefined;
+  readonly podPath: (...keys: string[]) => string;
+}
+
+// Pod Security levels whose admission rejects a Baseline violation.
+const ENFORCING_LEVELS = new Set(['baseline', 'restricted']);
+
 /** Runs PSS-01 to PSS-17 on a pod template. */
 export function checkPodSecurity(t: PodTemplate, ctx: PolicyContext): void {
-  const { sink } = ctx;
   const o = t.obj;
-  const spec = t.spec;
-  const podSc = rec(spec.securityContext);
-  const report = (id: CheckId, path: string, message: string, fix: string) => sink.add(o, id, path, message, fix);
-  const podPath = (...keys: string[]) => join(t.specPath, 'securityContext', ...keys);
-  const cPath = (ci: ContainerInfo, ...keys: string[]) => join(ci.path, 'securityContext', ...keys);
+  // PSS-07 and PSS-08 are Medium controls, but Pod Security admission rejects
+  // the pod where its namespace enforces baseline or restricted.
+  const enforced = ENFORCING_LEVELS.has(ctx.enforcement.get(o.ns) ?? '');
+  const report: Report = (id, path, message, fix) => {
+    if (enforced && (id === 'PSS-07' || id === 'PSS-08')) {
+      ctx.sink.addStated('High', o, id, path, `${message}, which Pod Security admission of namespace ${o.ns} (enforce ${ctx.enforcement.get(o.ns)}) rejects`, fix);
+    } else {
+      ctx.sink.add(o, id, path, message, fix);
+    }
+  };
+  const podSc = rec(t.spec.securityContext);
+  const c: PodCheck = { t, ctx, report, podSc, podPath: (...keys) => join(t.specPath, 'securityContext', ...keys) };
+  checkHost(c);
+  checkVolumes(c);
+  checkPodProfiles(c);
+  checkSysctls(c);
+  checkNonRoot(c);
+  for (const ci of t.containers) {
+    checkCapabilities(c, ci);
+    checkContainer(c, ci);
+  }
+}
 
-  // PSS-01 HostProcess.
+/** PSS-01 HostProcess, PSS-02 host namespaces. */
+function checkHost({ t, report, podSc, podPath }: PodCheck): void {
   if (rec(podSc?.windowsOptions)?.hostProcess === true) {
     report('PSS-01', podPath('windowsOptions', 'hostProcess'), 'pod runs as a windows hostProcess, got hostProcess true', 'remove windowsOptions.hostProcess');
   }
@@ -156,8 +188,6 @@ export function checkPodSecurity(t: PodTemplate, ctx: PolicyContext): void {
       report('PSS-01', cPath(ci, 'windowsOptions', 'hostProcess'), `${ci.label} runs as a windows hostProcess, got hostProcess true`, 'remove windowsOptions.hostProcess');
     }
   }
-
-  // PSS-02 Host namespaces.
   const hostNs: readonly (readonly [string, string])[] = [
     ['hostNetwork', 'shares the host network namespace'],
     ['hostPID', 'shares the host PID namespace'],
@@ -165,11 +195,13 @@ export function checkPodSecurity(t: PodTemplate, ctx: PolicyContext): void {
     ['shareProcessNamespace', 'shares one process namespace between its containers'],
   ];
   for (const [field, what] of hostNs) {
-    if (spec[field] === true) report('PSS-02', join(t.specPath, field), `pod ${what}, got ${field} true`, `remove ${field} or set it to false`);
+    if (t.spec[field] === true) report('PSS-02', join(t.specPath, field), `pod ${what}, got ${field} true`, `remove ${field} or set it to false`);
   }
+}
 
-  // PSS-05 HostPath volumes, PSS-12 volume types.
-  arr(spec.volumes).forEach((raw, i) => {
+/** PSS-05 hostPath volumes, PSS-12 volume types. */
+function checkVolumes({ t, report }: PodCheck): void {
+  arr(t.spec.volumes).forEach((raw, i) => {
     const v = rec(raw);
     if (!v) return;
     const name = str(v.name) ?? `#${i}`;
@@ -193,8 +225,10 @@ export function checkPodSecurity(t: PodTemplate, ctx: PolicyContext): void {
       );
     }
   });
+}
 
-  // PSS-07 AppArmor (annotations before 1.30, fields after), pod level.
+/** PSS-07 AppArmor (annotations before 1.30, fields after), PSS-08 SELinux and PSS-10 seccomp Unconfined, pod level. */
+function checkPodProfiles({ t, report, podSc, podPath }: PodCheck): void {
   for (const [key, value] of Object.entries(t.annotations)) {
     if (key.startsWith(APPARMOR_ANNOTATION) && value !== 'runtime/default' && !value.startsWith('localhost/')) {
       report(
@@ -208,11 +242,7 @@ export function checkPodSecurity(t: PodTemplate, ctx: PolicyContext): void {
   if (rec(podSc?.appArmorProfile)?.type === 'Unconfined') {
     report('PSS-07', podPath('appArmorProfile', 'type'), 'pod runs without AppArmor, got appArmorProfile.type "Unconfined"', 'use RuntimeDefault or Localhost');
   }
-
-  // PSS-08 SELinux, pod level.
   checkSeLinux(rec(podSc?.seLinuxOptions), 'pod', podPath('seLinuxOptions'), report);
-
-  // PSS-10 Seccomp Unconfined, pod level (and the pre-1.27 annotations).
   if (rec(podSc?.seccompProfile)?.type === 'Unconfined') {
     report('PSS-10', podPath('seccompProfile', 'type'), 'pod disables seccomp, got seccompProfile.type "Unconfined"', 'use seccompProfile.type RuntimeDefault (or Localhost)');
   }
@@ -221,8 +251,10 @@ export function checkPodSecurity(t: PodTemplate, ctx: PolicyContext): void {
       report('PSS-10', join(t.metaPath, 'annotations', key), `seccomp is disabled by annotation ${key}, got "unconfined"`, 'remove the annotation and set securityContext.seccompProfile.type: RuntimeDefault');
     }
   }
+}
 
-  // PSS-11 Sysctls.
+/** PSS-11 sysctls. */
+function checkSysctls({ t, ctx, report, podSc }: PodCheck): void {
   const sysctls = arr(podSc?.sysctls);
   const allowed = sysctls.length > 0 ? safeSysctls(ctx.version) : undefined;
   sysctls.forEach((raw, i) => {
@@ -236,13 +268,16 @@ export function checkPodSecurity(t: PodTemplate, ctx: PolicyContext): void {
       );
     }
   });
+}
 
-  // PSS-14 runAsNonRoot, PSS-16 seccomp profile (pod or every container). As
-  // in Pod Security Admission, a bad pod value is a violation even when every
-  // container overrides it.
-  const psaContainers = t.containers;
+/**
+ * PSS-14 runAsNonRoot, PSS-16 seccomp profile (pod or every container),
+ * PSS-15 runAsUser 0 on the pod. As in Pod Security Admission, a bad pod
+ * value is a violation even when every container overrides it.
+ */
+function checkNonRoot({ t, report, podSc, podPath }: PodCheck): void {
   checkInherited<unknown>(t, {
-    containers: psaContainers,
+    containers: t.containers,
     field: 'runAsNonRoot',
     read: (s) => s?.runAsNonRoot,
     ok: (v) => v === true,
@@ -259,7 +294,7 @@ export function checkPodSecurity(t: PodTemplate, ctx: PolicyContext): void {
     unset: (path, subject, where) => report('PSS-14', path, `${subject} may run as root, got runAsNonRoot unset ${where}`, 'set securityContext.runAsNonRoot: true on the pod'),
   });
   checkInherited<unknown>(t, {
-    containers: psaContainers,
+    containers: t.containers,
     field: 'seccompProfile.type',
     read: (s) => rec(s?.seccompProfile)?.type,
     // Unconfined is PSS-10's; this control asks for a profile to be set.
@@ -268,82 +303,76 @@ export function checkPodSecurity(t: PodTemplate, ctx: PolicyContext): void {
     bad: (path, subject, v) => report('PSS-16', path, `${subject} has an invalid seccomp profile, got seccompProfile.type ${fmt(v)}`, 'set securityContext.seccompProfile.type: RuntimeDefault on the pod'),
     unset: (path, subject, where) => report('PSS-16', path, `${subject} runs without a seccomp profile, got seccompProfile.type unset ${where}`, 'set securityContext.seccompProfile.type: RuntimeDefault on the pod'),
   });
-
-  // PSS-15 runAsUser 0.
   if (podSc?.runAsUser === 0) report('PSS-15', podPath('runAsUser'), 'pod runs as root, got runAsUser 0', 'set runAsUser to a non-zero UID (10000 or above)');
+}
 
-  for (const ci of t.containers) {
-    const s = sc(ci.c);
-    // PSS-03 Privileged.
-    if (s?.privileged === true) report('PSS-03', cPath(ci, 'privileged'), `${ci.label} is privileged, got privileged true`, 'remove privileged or set it to false');
+function cPath(ci: ContainerInfo, ...keys: string[]): string {
+  return join(ci.path, 'securityContext', ...keys);
+}
 
-    // PSS-04 baseline capabilities, PSS-17 restricted capabilities; names
-    // compared exactly, as Pod Security Admission does.
-    const caps = rec(s?.capabilities);
-    const added = arr(caps?.add).filter((c): c is string => typeof c === 'string');
-    const outsideBaseline = added.filter((c) => !BASELINE_CAPABILITIES.has(c));
-    const beyondRestricted = added.filter((c) => BASELINE_CAPABILITIES.has(c) && c !== RESTRICTED_ADD);
-    if (outsideBaseline.length > 0) {
-      report(
-        'PSS-04',
-        cPath(ci, 'capabilities', 'add'),
-        `${ci.label} adds capabilities outside the baseline set, got ${outsideBaseline.join(', ')}${exactNameNote(outsideBaseline)}`,
-        'remove them; restricted allows adding only NET_BIND_SERVICE, written exactly so (upper case, no CAP_ prefix)',
-      );
-    }
-    if (beyondRestricted.length > 0) {
-      report('PSS-17', cPath(ci, 'capabilities', 'add'), `${ci.label} adds capabilities restricted forbids, got ${beyondRestricted.join(', ')}`, 'remove them; restricted allows adding only NET_BIND_SERVICE');
-    }
-    const drop = arr(caps?.drop).filter((c): c is string => typeof c === 'string');
-    if (!drop.includes(DROP_ALL)) {
-      const near = drop.filter((c) => runtimeName(c) === DROP_ALL);
-      report(
-        'PSS-17',
-        cPath(ci, 'capabilities', 'drop'),
-        near.length > 0
-          ? `${ci.label} does not drop ALL as pod security reads it (names compare exactly), got capabilities.drop ${drop.join(', ')}`
-          : `${ci.label} keeps the runtime's default capabilities (NET_RAW among them), got capabilities.drop ${drop.length > 0 ? drop.join(', ') : 'unset'}`,
-        'set securityContext.capabilities.drop: ["ALL"]',
-      );
-    }
-
-    // PSS-06 Host ports.
-    arr(ci.c.ports).forEach((raw, j) => {
-      const hostPort = rec(raw)?.hostPort;
-      if (typeof hostPort === 'number' && hostPort !== 0) {
-        report('PSS-06', join(ci.path, 'ports', j, 'hostPort'), `${ci.label} binds host port ${hostPort}`, 'remove hostPort and expose the pod through a Service');
-      }
-    });
-
-    // PSS-07 AppArmor field.
-    if (rec(s?.appArmorProfile)?.type === 'Unconfined') {
-      report('PSS-07', cPath(ci, 'appArmorProfile', 'type'), `${ci.label} runs without AppArmor, got appArmorProfile.type "Unconfined"`, 'use RuntimeDefault or Localhost');
-    }
-    // PSS-08 SELinux.
-    checkSeLinux(rec(s?.seLinuxOptions), ci.label, cPath(ci, 'seLinuxOptions'), report);
-    // PSS-09 /proc mount.
-    if (s?.procMount !== undefined && s.procMount !== 'Default') {
-      report('PSS-09', cPath(ci, 'procMount'), `${ci.label} unmasks /proc, got procMount ${fmt(s.procMount)}`, 'remove procMount (Default)');
-    }
-    // PSS-10 Seccomp Unconfined.
-    if (rec(s?.seccompProfile)?.type === 'Unconfined') {
-      report('PSS-10', cPath(ci, 'seccompProfile', 'type'), `${ci.label} disables seccomp, got seccompProfile.type "Unconfined"`, 'use seccompProfile.type RuntimeDefault (or Localhost)');
-    }
-    // PSS-13 Privilege escalation.
-    if (s?.allowPrivilegeEscalation !== false) {
-      report(
-        'PSS-13',
-        cPath(ci, 'allowPrivilegeEscalation'),
-        `${ci.label} may escalate privileges, got allowPrivilegeEscalation ${fmt(s?.allowPrivilegeEscalation)}`,
-        'set securityContext.allowPrivilegeEscalation: false',
-      );
-    }
-    // PSS-15 runAsUser 0.
-    if (s?.runAsUser === 0) report('PSS-15', cPath(ci, 'runAsUser'), `${ci.label} runs as root, got runAsUser 0`, 'set runAsUser to a non-zero UID (10000 or above)');
+/** PSS-04 baseline and PSS-17 restricted capabilities; names compared exactly, as Pod Security Admission does. */
+function checkCapabilities({ report }: PodCheck, ci: ContainerInfo): void {
+  const caps = rec(sc(ci.c)?.capabilities);
+  const added = arr(caps?.add).filter((c): c is string => typeof c === 'string');
+  const outsideBaseline = added.filter((c) => !BASELINE_CAPABILITIES.has(c));
+  const beyondRestricted = added.filter((c) => BASELINE_CAPABILITIES.has(c) && c !== RESTRICTED_ADD);
+  if (outsideBaseline.length > 0) {
+    report(
+      'PSS-04',
+      cPath(ci, 'capabilities', 'add'),
+      `${ci.label} adds capabilities outside the baseline set, got ${outsideBaseline.join(', ')}${exactNameNote(outsideBaseline)}`,
+      'remove them; restricted allows adding only NET_BIND_SERVICE, written exactly so (upper case, no CAP_ prefix)',
+    );
+  }
+  if (beyondRestricted.length > 0) {
+    report('PSS-17', cPath(ci, 'capabilities', 'add'), `${ci.label} adds capabilities restricted forbids, got ${beyondRestricted.join(', ')}`, 'remove them; restricted allows adding only NET_BIND_SERVICE');
+  }
+  const drop = arr(caps?.drop).filter((c): c is string => typeof c === 'string');
+  if (!drop.includes(DROP_ALL)) {
+    const near = drop.filter((c) => runtimeName(c) === DROP_ALL);
+    report(
+      'PSS-17',
+      cPath(ci, 'capabilities', 'drop'),
+      near.length > 0
+        ? `${ci.label} does not drop ALL as pod security reads it (names compare exactly), got capabilities.drop ${drop.join(', ')}`
+        : `${ci.label} keeps the runtime's default capabilities (NET_RAW among them), got capabilities.drop ${drop.length > 0 ? drop.join(', ') : 'unset'}`,
+      'set securityContext.capabilities.drop: ["ALL"]',
+    );
   }
 }
 
-function checkSeLinux(opts: Rec | undefined, subject: string, path: string, report: (id: CheckId, path: string, message: string, fix: string) => void): void {
+/** The container-level controls: PSS-03, -06, -07, -08, -09, -10, -13, -15. */
+function checkContainer({ report }: PodCheck, ci: ContainerInfo): void {
+  const s = sc(ci.c);
+  if (s?.privileged === true) report('PSS-03', cPath(ci, 'privileged'), `${ci.label} is privileged, got privileged true`, 'remove privileged or set it to false');
+  arr(ci.c.ports).forEach((raw, j) => {
+    const hostPort = rec(raw)?.hostPort;
+    if (typeof hostPort === 'number' && hostPort !== 0) {
+      report('PSS-06', join(ci.path, 'ports', j, 'hostPort'), `${ci.label} binds host port ${hostPort}`, 'remove hostPort and expose the pod through a Service');
+    }
+  });
+  if (rec(s?.appArmorProfile)?.type === 'Unconfined') {
+    report('PSS-07', cPath(ci, 'appArmorProfile', 'type'), `${ci.label} runs without AppArmor, got appArmorProfile.type "Unconfined"`, 'use RuntimeDefault or Localhost');
+  }
+  checkSeLinux(rec(s?.seLinuxOptions), ci.label, cPath(ci, 'seLinuxOptions'), report);
+  if (s?.procMount !== undefined && s.procMount !== 'Default') {
+    report('PSS-09', cPath(ci, 'procMount'), `${ci.label} unmasks /proc, got procMount ${fmt(s.procMount)}`, 'remove procMount (Default)');
+  }
+  if (rec(s?.seccompProfile)?.type === 'Unconfined') {
+    report('PSS-10', cPath(ci, 'seccompProfile', 'type'), `${ci.label} disables seccomp, got seccompProfile.type "Unconfined"`, 'use seccompProfile.type RuntimeDefault (or Localhost)');
+  }
+  if (s?.allowPrivilegeEscalation !== false) {
+    report(
+      'PSS-13',
+      cPath(ci, 'allowPrivilegeEscalation'),
+      `${ci.label} may escalate privileges, got allowPrivilegeEscalation ${fmt(s?.allowPrivilegeEscalation)}`,
+      'set securityContext.allowPrivilegeEscalation: false',
+    );
+  }
+  if (s?.runAsUser === 0) report('PSS-15', cPath(ci, 'runAsUser'), `${ci.label} runs as root, got runAsUser 0`, 'set runAsUser to a non-zero UID (10000 or above)');
+}
+
+function checkSeLinux(opts: Rec | undefined, subject: string, path: string, report: Report): void {
   if (!opts) return;
   const type = opts.type;
   if (type !== undefined && !(typeof type === 'string' && SELINUX_TYPES.has(type))) {

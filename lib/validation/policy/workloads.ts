@@ -82,7 +82,8 @@ export function checkJobBounds(o: ObjectInfo, t: PodTemplate | undefined, ctx: P
   if (t) {
     const restart = t.spec.restartPolicy;
     if (restart !== 'OnFailure' && restart !== 'Never') {
-      report('WKL-04', join(t.specPath, 'restartPolicy'), `${o.kind} pods need restartPolicy OnFailure or Never, got restartPolicy ${fmt(restart)}`, 'set restartPolicy: Never (or OnFailure)');
+      // The API server rejects the Job (unset defaults to Always).
+      ctx.sink.addStated('High', o, 'WKL-04', join(t.specPath, 'restartPolicy'), `${o.kind} pods need restartPolicy OnFailure or Never, got restartPolicy ${fmt(restart)}, so the API server rejects the ${o.kind}`, 'set restartPolicy: Never (or OnFailure)');
     }
   }
 }
@@ -92,10 +93,10 @@ function checkLabelMap(o: ObjectInfo, labels: StringMap, path: string, ctx: Poli
   for (const [key, value] of Object.entries(labels)) {
     const prefix = key.includes('/') ? key.slice(0, key.indexOf('/')) : '';
     if (!LABEL_KEY_PATTERN.test(key) || prefix.length > 253) {
-      ctx.sink.add(o, 'WKL-05', join(path, key), `label key ${fmt(key)} is not a valid label key`, "use an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_' or '.'");
+      ctx.sink.addStated('High', o, 'WKL-05', join(path, key), `label key ${fmt(key)} is not a valid label key, so the API server rejects the object`, "use an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_' or '.'");
     }
     if (value.length > 63 || !LABEL_VALUE_PATTERN.test(value)) {
-      ctx.sink.add(o, 'WKL-05', join(path, key), `label ${key} has an invalid value, got ${fmt(value)}`, "use at most 63 letters, digits, '-', '_' and '.', starting and ending alphanumeric");
+      ctx.sink.addStated('High', o, 'WKL-05', join(path, key), `label ${key} has an invalid value, got ${fmt(value)}, so the API server rejects the object`, "use at most 63 letters, digits, '-', '_' and '.', starting and ending alphanumeric");
     }
   }
 }

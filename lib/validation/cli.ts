@@ -13,6 +13,7 @@ import { delimiter, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { readCustomResourceDefinitions } from './schema/custom.js';
+import { waiverOf } from './schema/index.js';
 import { pointerToSegments, formatPath } from './schema/paths.js';
 import type { STATED_SEVERITIES } from './internal/checks.js';
 import { isBlocking, type Finding, type KubernetesVersion, type Manifest, type Severity } from './types.js';
@@ -73,6 +74,16 @@ interface KubeconformResult {
   readonly errors: ReadError[];
 }
 
+/** The options of one `validate` run, parsed and checked. */
+interface Options {
+  readonly version: KubernetesVersion;
+  readonly output: 'text' | 'json';
+  readonly summary: boolean;
+  readonly external: readonly string[];
+  readonly customResources: readonly Manifest[];
+  readonly paths: readonly string[];
+}
+
 /**
  * Runs the CLI with `argv` (the arguments after the program name) and
  * returns the exit code: 0 when there are no blocking findings, 1 when there
@@ -88,10 +99,40 @@ export function runCli(argv: readonly string[], io: CliIo): number {
     io.stderr.write(command === undefined ? USAGE : `error: unknown command "${command}"\n\n${USAGE}`);
     return EXIT.usage;
   }
+  const options = parseOptions(rest, io);
+  if (typeof options === 'number') return options;
+  const loaded = load(options.paths);
+  if (loaded.files.length === 0 && loaded.errors.length === 0) {
+    io.stderr.write(`error: no .yaml or .yml files found in ${options.paths.join(', ')}\n`);
+    return EXIT.usage;
+  }
+  let report;
+  try {
+    report = verify(loaded.manifests, { kubernetesVersion: options.version, external: options.external, customResources: options.customResources });
+  } catch (e) {
+    // A crash in a checker is not a verdict on the manifests: exit 2, not 1.
+    io.stderr.write(`error: validation failed unexpectedly: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.usage;
+  }
+  const kubeconform = runKubeconform(loaded, options.version, report.findings, io);
+  const findings = [...withSources(report.findings, loaded), ...kubeconform.findings].sort((a, b) => (a.source ?? '').localeCompare(b.source ?? ''));
+  const errors = [...loaded.errors, ...kubeconform.errors];
+  const summary = summarize(loaded, findings, errors);
+  if (options.output === 'json') {
+    io.stdout.write(`${JSON.stringify({ kubernetesVersion: options.version, findings, errors, summary, kubeconform: { ran: kubeconform.ran } }, null, 2)}\n`);
+  } else {
+    printText(io, findings, errors, options.summary ? summary : undefined);
+  }
+  if (loaded.errors.length > 0) return EXIT.usage;
+  return findings.some(isBlocking) ? EXIT.blocking : EXIT.ok;
+}
+
+/** Parses the options of `validate`; an exit code after writing the usage error, or help. */
+function parseOptions(args: readonly string[], io: CliIo): Options | number {
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...rest],
+      args: [...args],
       allowPositionals: true,
       strict: true,
       options: {
@@ -112,69 +153,35 @@ export function runCli(argv: readonly string[], io: CliIo): number {
     io.stdout.write(USAGE);
     return EXIT.ok;
   }
+  const usage = (message: string): number => {
+    io.stderr.write(message);
+    return EXIT.usage;
+  };
   const version = values['kubernetes-version'].replace(/^v/, '').replace(/^(\d+\.\d+)\.0$/, '$1') as KubernetesVersion;
-  if (!SUPPORTED_VERSIONS.includes(version)) {
-    io.stderr.write(`error: unsupported --kubernetes-version "${values['kubernetes-version']}": use one of ${SUPPORTED_VERSIONS.join(', ')}\n`);
-    return EXIT.usage;
-  }
-  if (values.output !== 'text' && values.output !== 'json') {
-    io.stderr.write(`error: unsupported --output "${values.output}": use text or json\n`);
-    return EXIT.usage;
-  }
+  if (!SUPPORTED_VERSIONS.includes(version)) return usage(`error: unsupported --kubernetes-version "${values['kubernetes-version']}": use one of ${SUPPORTED_VERSIONS.join(', ')}\n`);
+  const output = values.output;
+  if (output !== 'text' && output !== 'json') return usage(`error: unsupported --output "${output}": use text or json\n`);
   const malformedExternal = values.external.filter((e) => !/^[A-Za-z][A-Za-z0-9]*\/[^/\s]+(\/[^/\s]+)?$/.test(e));
-  if (malformedExternal.length > 0) {
-    io.stderr.write(`error: --external takes Kind/name (or Kind/namespace/name), got ${malformedExternal.map((e) => JSON.stringify(e)).join(', ')}\n`);
-    return EXIT.usage;
-  }
-  if (positionals.length === 0) {
-    io.stderr.write(`error: no files or directories given\n\n${USAGE}`);
-    return EXIT.usage;
-  }
-
+  if (malformedExternal.length > 0) return usage(`error: --external takes Kind/name (or Kind/namespace/name), got ${malformedExternal.map((e) => JSON.stringify(e)).join(', ')}\n`);
+  if (positionals.length === 0) return usage(`error: no files or directories given\n\n${USAGE}`);
   let customResources: Manifest[];
   try {
     customResources = values.crd.flatMap((file) => readCustomResourceDefinitions(file));
   } catch (e) {
-    io.stderr.write(`error: --crd: ${(e as Error).message}\n`);
-    return EXIT.usage;
+    return usage(`error: --crd: ${(e as Error).message}\n`);
   }
-  const loaded = load(positionals);
-  if (loaded.files.length === 0 && loaded.errors.length === 0) {
-    io.stderr.write(`error: no .yaml or .yml files found in ${positionals.join(', ')}\n`);
-    return EXIT.usage;
-  }
-  let report;
-  try {
-    report = verify(loaded.manifests, { kubernetesVersion: version, external: values.external, customResources });
-  } catch (e) {
-    // A crash in a checker is not a verdict on the manifests: exit 2, not 1.
-    io.stderr.write(`error: validation failed unexpectedly: ${(e as Error).stack ?? String(e)}\n`);
-    return EXIT.usage;
-  }
-  const kubeconform = runKubeconform(loaded, version, report.findings, io);
-  const findings = [...withSources(report.findings, loaded), ...kubeconform.findings].sort((a, b) =>
-    (a.source ?? '').localeCompare(b.source ?? ''),
-  );
-  const errors = [...loaded.errors, ...kubeconform.errors];
-  const summary = summarize(loaded, findings, errors);
+  return { version, output, summary: values.summary, external: values.external, customResources, paths: positionals };
+}
 
-  if (values.output === 'json') {
-    io.stdout.write(
-      `${JSON.stringify({ kubernetesVersion: version, findings, errors, summary, kubeconform: { ran: kubeconform.ran } }, null, 2)}\n`,
-    );
-  } else {
-    for (const e of errors) io.stderr.write(`${e.file} - error: ${e.message}\n`);
-    for (const f of findings) io.stdout.write(`${formatFinding(f)}\n`);
-    if (values.summary) {
-      const counts = SEVERITIES.map((s) => `${s}: ${summary.findings[s]}`).join(', ');
-      io.stdout.write(`Findings: ${counts} (blocking: ${summary.blocking}, waived: ${summary.waived})\n`);
-      io.stdout.write(
-        `Summary: ${summary.resources} resource${summary.resources === 1 ? '' : 's'} found in ${summary.files} file${summary.files === 1 ? '' : 's'} - Valid: ${summary.valid}, Invalid: ${summary.invalid}, Errors: ${summary.errors}\n`,
-      );
-    }
-  }
-  if (loaded.errors.length > 0) return EXIT.usage;
-  return findings.some(isBlocking) ? EXIT.blocking : EXIT.ok;
+function printText(io: CliIo, findings: readonly Finding[], errors: readonly ReadError[], summary: Summary | undefined): void {
+  for (const e of errors) io.stderr.write(`${e.file} - error: ${e.message}\n`);
+  for (const f of findings) io.stdout.write(`${formatFinding(f)}\n`);
+  if (!summary) return;
+  const counts = SEVERITIES.map((s) => `${s}: ${summary.findings[s]}`).join(', ');
+  io.stdout.write(`Findings: ${counts} (blocking: ${summary.blocking}, waived: ${summary.waived})\n`);
+  io.stdout.write(
+    `Summary: ${summary.resources} resource${summary.resources === 1 ? '' : 's'} found in ${summary.files} file${summary.files === 1 ? '' : 's'} - Valid: ${summary.valid}, Invalid: ${summary.invalid}, Errors: ${summary.errors}\n`,
+  );
 }
 
 /** One finding as a kubeconform-style line. */
@@ -387,6 +394,7 @@ function runKubeconform(loaded: Loaded, version: KubernetesVersion, ours: readon
       const root = manifest ?? manifestsByIdentity.get(identity(subject.kind, namespace, subject.name));
       const path = formatPath(pointerToSegments(p.path ?? '', root));
       if (seen.has(`${identity(subject.kind, namespace, subject.name)}\n${path}`)) continue;
+      const waiver = root ? waiverOf(root) : undefined;
       findings.push({
         checkId: 'WKL-06',
         severity: 'High' satisfies (typeof STATED_SEVERITIES)['WKL-06'][number],
@@ -395,6 +403,7 @@ function runKubeconform(loaded: Loaded, version: KubernetesVersion, ours: readon
         message: `kubeconform: ${(p.msg ?? 'invalid').replace(/\.$/, '')}`,
         fix: 'correct the field so the object matches the Kubernetes schema (kubeconform -strict)',
         source: file,
+        ...(waiver ? { waived: { reason: waiver } } : {}),
       });
     }
   }

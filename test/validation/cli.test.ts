@@ -348,6 +348,28 @@ describe('runCli: kubeconform on PATH', () => {
     ]);
   });
 
+  it('applies the object\'s WKL-06 waiver to what kubeconform finds', () => {
+    const file = writeYaml(
+      'waived-service.yaml',
+      [
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata:',
+        '  name: legacy',
+        '  namespace: agents',
+        '  annotations:',
+        '    waivers.cdk8s-agent-platform.dev/WKL-06: "field of a newer release, reviewed"',
+        'spec: { ports: [{ port: 80 }] }',
+        '',
+      ].join('\n'),
+    );
+    const r = runWithFake(['validate', '--output', 'json', file], {
+      resources: [{ filename: file, kind: 'Service', name: 'legacy', version: 'v1', status: 'statusInvalid', msg: 'problem', validationErrors: [{ path: '/spec/x', msg: 'additional properties not allowed' }] }],
+    });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).findings.map((f: Finding) => [f.path, f.severity, f.waived])).toEqual([['spec.x', 'High', { reason: 'field of a newer release, reviewed' }]]);
+  });
+
   it('does not repeat a problem this validator already reported at the same path', () => {
     const r = runWithFake(['validate', BAD], {
       resources: [

@@ -114,114 +114,139 @@ function externalSecretKeys(spec: Readonly<Record<string, unknown>>): Keys {
   return new Set(arr(spec.data).flatMap((d) => (typeof rec(d)?.secretKey === 'string' ? [rec(d)!.secretKey as string] : [])));
 }
 
-/** Indexes the bundle. `external` entries are `Kind/name` (any namespace) or `Kind/namespace/name`. */
-export function buildBundle(manifests: readonly Manifest[], external: readonly string[], sink: FindingSink): Bundle {
-  const objects = describeObjects(manifests);
-  const byKind = new Map<string, ObjectInfo[]>();
-  const byRef = new Map<string, ObjectInfo[]>();
-  const workloads: Workload[] = [];
-  const pods = new LabelIndex<Workload>();
-  const services = new LabelIndex<ObjectInfo>();
-  const namespaceLabels = new Map<string, Record<string, string>>();
-  const namespaceObjects = new Map<string, ObjectInfo>();
-  const knownNamespaces = new Set<string>(BUILT_IN_NAMESPACES);
-  const policies = new Map<string, Policy[]>();
-  const secrets = new Map<string, SecretSource>();
-  const configMaps = new Map<string, Keys>();
-  const externalAny = new Set<string>();
-  const externalExact = new Set<string>();
-  const externalPods = new Map<string, string[]>();
+/** What {@link buildBundle} collects in one pass over the objects. */
+interface Index {
+  readonly byKind: Map<string, ObjectInfo[]>;
+  readonly byRef: Map<string, ObjectInfo[]>;
+  readonly workloads: Workload[];
+  readonly pods: LabelIndex<Workload>;
+  readonly services: LabelIndex<ObjectInfo>;
+  readonly namespaceLabels: Map<string, Record<string, string>>;
+  readonly namespaceObjects: Map<string, ObjectInfo>;
+  readonly knownNamespaces: Set<string>;
+  readonly policies: Map<string, Policy[]>;
+  readonly secrets: Map<string, SecretSource>;
+  readonly configMaps: Map<string, Keys>;
+  readonly externalAny: Set<string>;
+  readonly externalExact: Set<string>;
+  readonly externalPods: Map<string, string[]>;
+}
 
-  const declareExternal = (entry: string, ns: string | undefined) => {
-    const parts = entry.trim().split('/');
-    if (parts[0] === 'Pod' && parts.length >= 2 && parts.length <= 3 && parts.every((x) => x !== '')) {
-      const podNs = parts.length === 3 ? parts[1]! : (ns ?? '');
-      externalPods.set(podNs, [...(externalPods.get(podNs) ?? []), parts[parts.length - 1]!]);
-      if (podNs !== '') knownNamespaces.add(podNs);
-    } else if (parts.length === 2 && parts[0] && parts[1]) {
-      if (ns === undefined) externalAny.add(`${parts[0]}/${parts[1]}`);
-      else externalExact.add(refKey(parts[0], ns, parts[1]));
-    } else if (parts.length === 3 && parts[0] && parts[1] && parts[2]) {
-      externalExact.add(refKey(parts[0], parts[1], parts[2]));
-      knownNamespaces.add(parts[1]);
-    }
+function newIndex(): Index {
+  return {
+    byKind: new Map(),
+    byRef: new Map(),
+    workloads: [],
+    pods: new LabelIndex<Workload>(),
+    services: new LabelIndex<ObjectInfo>(),
+    namespaceLabels: new Map(),
+    namespaceObjects: new Map(),
+    knownNamespaces: new Set<string>(BUILT_IN_NAMESPACES),
+    policies: new Map(),
+    secrets: new Map(),
+    configMaps: new Map(),
+    externalAny: new Set(),
+    externalExact: new Set(),
+    externalPods: new Map(),
   };
-  for (const e of external) declareExternal(e, undefined);
+}
 
-  for (const o of objects) {
-    let list = byKind.get(o.kind);
-    if (!list) byKind.set(o.kind, (list = []));
-    list.push(o);
-    const key = refKey(o.kind, o.ns, o.name);
-    const same = byRef.get(key);
-    if (same) same.push(o);
-    else byRef.set(key, [o]);
-    if (o.ns !== '') knownNamespaces.add(o.ns);
-
-    const refs = o.annotations[EXTERNAL_REFS_ANNOTATION];
-    if (refs !== undefined) for (const entry of refs.split(',')) if (entry.trim() !== '') declareExternal(entry, o.kind === 'Namespace' ? o.name : o.ns);
-
-    const spec = rec(o.manifest.spec) ?? {};
-    switch (o.kind) {
-      case 'Namespace': {
-        knownNamespaces.add(o.name);
-        namespaceObjects.set(o.name, namespaceObjects.get(o.name) ?? o);
-        namespaceLabels.set(o.name, { ...namespaceLabels.get(o.name), ...o.labels, [NAMESPACE_NAME_LABEL]: o.name });
-        break;
-      }
-      case 'Service':
-        services.add(o.ns, o.labels, o);
-        break;
-      case 'NetworkPolicy': {
-        const p = parsePolicy(o);
-        const inNs = policies.get(o.ns);
-        if (inNs) inNs.push(p);
-        else policies.set(o.ns, [p]);
-        break;
-      }
-      case 'Secret':
-        secrets.set(`${o.ns}/${o.name}`, { keys: secretSourceKeys(o), via: 'Secret' });
-        break;
-      case 'ExternalSecret':
-        secrets.set(`${o.ns}/${str(rec(spec.target)?.name) ?? o.name}`, { keys: externalSecretKeys(spec), via: `ExternalSecret "${o.name}"` });
-        break;
-      case 'SealedSecret': {
-        const encrypted = rec(spec.encryptedData);
-        const name = str(rec(rec(spec.template)?.metadata)?.name) ?? o.name;
-        secrets.set(`${o.ns}/${name}`, { keys: encrypted ? new Set(Object.keys(encrypted)) : 'unknown', via: `SealedSecret "${o.name}"` });
-        break;
-      }
-      case 'Certificate': {
-        const name = str(spec.secretName);
-        if (name) secrets.set(`${o.ns}/${name}`, { keys: new Set(['tls.crt', 'tls.key', 'ca.crt']), via: `Certificate "${o.name}"` });
-        break;
-      }
-      case 'Ingress': {
-        // cert-manager's ingress-shim creates a Certificate for each TLS secret of an annotated Ingress.
-        if (o.annotations['cert-manager.io/cluster-issuer'] !== undefined || o.annotations['cert-manager.io/issuer'] !== undefined) {
-          for (const tls of arr(spec.tls)) {
-            const name = str(rec(tls)?.secretName);
-            if (name && !secrets.has(`${o.ns}/${name}`)) secrets.set(`${o.ns}/${name}`, { keys: new Set(['tls.crt', 'tls.key', 'ca.crt']), via: `cert-manager for Ingress "${o.name}"` });
-          }
-        }
-        break;
-      }
-      case 'ConfigMap': {
-        const keys = new Set<string>([...Object.keys(rec(o.manifest.data) ?? {}), ...Object.keys(rec(o.manifest.binaryData) ?? {})]);
-        configMaps.set(`${o.ns}/${o.name}`, keys);
-        break;
-      }
-    }
-
-    const t = podTemplateOf(o);
-    if (t) {
-      const ports = runningContainers(t).flatMap((ci) => declaredPorts(ci.c));
-      const w: Workload = { t, obj: o, ns: o.ns, labels: t.labels, ports, endpoint: { ns: o.ns, labels: t.labels, ports } };
-      workloads.push(w);
-      pods.add(o.ns, t.labels, w);
-    }
+/** Records one external reference: `Kind/name` (in `ns`, or any namespace when undefined), `Kind/namespace/name`, or `Pod/<app>`. */
+function declareExternal(x: Index, entry: string, ns: string | undefined): void {
+  const parts = entry.trim().split('/');
+  if (parts[0] === 'Pod' && parts.length >= 2 && parts.length <= 3 && parts.every((p) => p !== '')) {
+    const podNs = parts.length === 3 ? parts[1]! : (ns ?? '');
+    x.externalPods.set(podNs, [...(x.externalPods.get(podNs) ?? []), parts[parts.length - 1]!]);
+    if (podNs !== '') x.knownNamespaces.add(podNs);
+  } else if (parts.length === 2 && parts[0] && parts[1]) {
+    if (ns === undefined) x.externalAny.add(`${parts[0]}/${parts[1]}`);
+    else x.externalExact.add(refKey(parts[0], ns, parts[1]));
+  } else if (parts.length === 3 && parts[0] && parts[1] && parts[2]) {
+    x.externalExact.add(refKey(parts[0], parts[1], parts[2]));
+    x.knownNamespaces.add(parts[1]);
   }
+}
 
+/** Indexes one object by kind and identity, and by what it provides. */
+function indexObject(x: Index, o: ObjectInfo): void {
+  let list = x.byKind.get(o.kind);
+  if (!list) x.byKind.set(o.kind, (list = []));
+  list.push(o);
+  const key = refKey(o.kind, o.ns, o.name);
+  const same = x.byRef.get(key);
+  if (same) same.push(o);
+  else x.byRef.set(key, [o]);
+  if (o.ns !== '') x.knownNamespaces.add(o.ns);
+  const refs = o.annotations[EXTERNAL_REFS_ANNOTATION];
+  if (refs !== undefined) for (const entry of refs.split(',')) if (entry.trim() !== '') declareExternal(x, entry, o.kind === 'Namespace' ? o.name : o.ns);
+  switch (o.kind) {
+    case 'Namespace':
+      x.knownNamespaces.add(o.name);
+      x.namespaceObjects.set(o.name, x.namespaceObjects.get(o.name) ?? o);
+      x.namespaceLabels.set(o.name, { ...x.namespaceLabels.get(o.name), ...o.labels, [NAMESPACE_NAME_LABEL]: o.name });
+      break;
+    case 'Service':
+      x.services.add(o.ns, o.labels, o);
+      break;
+    case 'NetworkPolicy': {
+      const p = parsePolicy(o);
+      const inNs = x.policies.get(o.ns);
+      if (inNs) inNs.push(p);
+      else x.policies.set(o.ns, [p]);
+      break;
+    }
+    case 'ConfigMap':
+      x.configMaps.set(`${o.ns}/${o.name}`, new Set<string>([...Object.keys(rec(o.manifest.data) ?? {}), ...Object.keys(rec(o.manifest.binaryData) ?? {})]));
+      break;
+    default:
+      indexSecretSource(x, o);
+  }
+  const t = podTemplateOf(o);
+  if (t) {
+    const ports = runningContainers(t).flatMap((ci) => declaredPorts(ci.c));
+    const w: Workload = { t, obj: o, ns: o.ns, labels: t.labels, ports, endpoint: { ns: o.ns, labels: t.labels, ports } };
+    x.workloads.push(w);
+    x.pods.add(o.ns, t.labels, w);
+  }
+}
+
+const TLS_KEYS = ['tls.crt', 'tls.key', 'ca.crt'];
+
+/** The Secrets an object provides: itself, an ExternalSecret's or SealedSecret's target, a Certificate's, cert-manager's for an annotated Ingress. */
+function indexSecretSource(x: Index, o: ObjectInfo): void {
+  const spec = rec(o.manifest.spec) ?? {};
+  switch (o.kind) {
+    case 'Secret':
+      x.secrets.set(`${o.ns}/${o.name}`, { keys: secretSourceKeys(o), via: 'Secret' });
+      break;
+    case 'ExternalSecret':
+      x.secrets.set(`${o.ns}/${str(rec(spec.target)?.name) ?? o.name}`, { keys: externalSecretKeys(spec), via: `ExternalSecret "${o.name}"` });
+      break;
+    case 'SealedSecret': {
+      const encrypted = rec(spec.encryptedData);
+      const name = str(rec(rec(spec.template)?.metadata)?.name) ?? o.name;
+      x.secrets.set(`${o.ns}/${name}`, { keys: encrypted ? new Set(Object.keys(encrypted)) : 'unknown', via: `SealedSecret "${o.name}"` });
+      break;
+    }
+    case 'Certificate': {
+      const name = str(spec.secretName);
+      if (name) x.secrets.set(`${o.ns}/${name}`, { keys: new Set(TLS_KEYS), via: `Certificate "${o.name}"` });
+      break;
+    }
+    case 'Ingress':
+      // cert-manager's ingress-shim creates a Certificate for each TLS secret of an annotated Ingress.
+      if (o.annotations['cert-manager.io/cluster-issuer'] !== undefined || o.annotations['cert-manager.io/issuer'] !== undefined) {
+        for (const tls of arr(spec.tls)) {
+          const name = str(rec(tls)?.secretName);
+          if (name && !x.secrets.has(`${o.ns}/${name}`)) x.secrets.set(`${o.ns}/${name}`, { keys: new Set(TLS_KEYS), via: `cert-manager for Ingress "${o.name}"` });
+        }
+      }
+      break;
+  }
+}
+
+/** The declared dependency edges of every workload (its depends-on annotation), valid or not. */
+function parseDependencies(workloads: readonly Workload[], knownNamespaces: Set<string>): Dependency[] {
   const dependencies: Dependency[] = [];
   for (const w of workloads) {
     const onTemplate = w.t.annotations[DEPENDS_ON_ANNOTATION];
@@ -238,50 +263,62 @@ export function buildBundle(manifests: readonly Manifest[], external: readonly s
       } else dependencies.push({ from: w, entry, path });
     }
   }
-  for (const source of [...objects.map((o) => o.annotations), ...workloads.map((w) => w.t.annotations)].map((a) => parseSource(a[INGRESS_FROM_ANNOTATION]))) {
-    if (source) knownNamespaces.add(source.ns);
-  }
+  return dependencies;
+}
 
-  const policiesFor = new Map<Workload, Policy[]>();
+/** The NetworkPolicies that select each workload's pods. */
+function policiesByWorkload(policies: ReadonlyMap<string, Policy[]>, pods: LabelIndex<Workload>): Map<Workload, Policy[]> {
+  const out = new Map<Workload, Policy[]>();
   for (const [ns, list] of policies) {
     for (const p of list) {
       if (!p.podSelector) continue;
       for (const w of pods.select(ns, p.podSelector)) {
-        const existing = policiesFor.get(w);
+        const existing = out.get(w);
         if (existing) existing.push(p);
-        else policiesFor.set(w, [p]);
+        else out.set(w, [p]);
       }
     }
   }
+  return out;
+}
 
+/** Indexes the bundle. `external` entries are `Kind/name` (any namespace) or `Kind/namespace/name`. */
+export function buildBundle(manifests: readonly Manifest[], external: readonly string[], sink: FindingSink): Bundle {
+  const objects = describeObjects(manifests);
+  const x = newIndex();
+  for (const e of external) declareExternal(x, e, undefined);
+  for (const o of objects) indexObject(x, o);
+  const dependencies = parseDependencies(x.workloads, x.knownNamespaces);
+  for (const source of [...objects.map((o) => o.annotations), ...x.workloads.map((w) => w.t.annotations)].map((a) => parseSource(a[INGRESS_FROM_ANNOTATION]))) {
+    if (source) x.knownNamespaces.add(source.ns);
+  }
   const nsLabelCache = new Map<string, StringMap>();
   const nsLabels = (ns: string): StringMap => {
-    let labels: StringMap | undefined = namespaceLabels.get(ns) ?? nsLabelCache.get(ns);
+    let labels: StringMap | undefined = x.namespaceLabels.get(ns) ?? nsLabelCache.get(ns);
     if (!labels) {
       labels = { [NAMESPACE_NAME_LABEL]: ns };
       nsLabelCache.set(ns, labels);
     }
     return labels;
   };
-
   return {
     objects,
-    byKind,
-    byRef,
-    workloads,
-    pods,
-    services,
-    knownNamespaces,
-    policies,
-    policiesFor,
+    byKind: x.byKind,
+    byRef: x.byRef,
+    workloads: x.workloads,
+    pods: x.pods,
+    services: x.services,
+    knownNamespaces: x.knownNamespaces,
+    policies: x.policies,
+    policiesFor: policiesByWorkload(x.policies, x.pods),
     hpas: indexHpas(objects),
     dependencies,
-    secrets,
-    configMaps,
+    secrets: x.secrets,
+    configMaps: x.configMaps,
     sink,
-    externalPods,
-    isExternal: (kind, ns, name) => externalAny.has(`${kind}/${name}`) || externalExact.has(refKey(kind, ns, name)),
-    namespaceSubject: (ns) => namespaceObjects.get(ns) ?? { kind: 'Namespace', name: ns },
+    externalPods: x.externalPods,
+    isExternal: (kind, ns, name) => x.externalAny.has(`${kind}/${name}`) || x.externalExact.has(refKey(kind, ns, name)),
+    namespaceSubject: (ns) => x.namespaceObjects.get(ns) ?? { kind: 'Namespace', name: ns },
     nsLabels,
   };
 }

@@ -21,10 +21,19 @@ import { atLeast, type PolicyContext } from './context.js';
 /** Node labels every conformant node carries. */
 const WELL_KNOWN_TOPOLOGY_KEYS = new Set(['kubernetes.io/hostname', 'topology.kubernetes.io/zone', 'topology.kubernetes.io/region']);
 
+type Report = (id: CheckId, path: string, message: string, fix: string) => void;
+
+/** An affinity term or a spread constraint, with its path. */
+interface Term {
+  readonly path: string;
+  readonly term: Rec;
+  readonly anti?: boolean;
+}
+
 /** Runs AVL-01, -02, -03, -10 and -11 on a workload's pod template. */
 export function checkWorkloadAvailability(t: PodTemplate, ctx: PolicyContext): void {
   const o = t.obj;
-  const report = (id: CheckId, path: string, message: string, fix: string) => ctx.sink.add(o, id, path, message, fix);
+  const report: Report = (id, path, message, fix) => ctx.sink.add(o, id, path, message, fix);
   const spec = rec(o.manifest.spec) ?? {};
   const scalable = o.kind === 'Deployment' || o.kind === 'StatefulSet';
   const bounds = replicaBounds(o, ctx.hpaByTarget);
@@ -33,10 +42,17 @@ export function checkWorkloadAvailability(t: PodTemplate, ctx: PolicyContext): v
   if (scalable && !bounds.hpa && bounds.min < 2) {
     report('AVL-01', 'spec.replicas', `${o.kind} runs a single replica, so every restart is an outage, got replicas ${fmt(spec.replicas)}`, 'run at least 2 replicas (3 for production APIs), or add an HPA with minReplicas >= 2');
   }
+  const { terms, spreads } = placementTerms(t);
+  checkTopologyKeys([...terms, ...spreads], report);
+  if (scalable && bounds.max >= 2) checkSpread(t, terms, spreads, bounds.max, report);
+  if (o.kind === 'Deployment') checkVolumesAndStrategy(t, ctx, spec, bounds.max, report);
+  if (LONG_RUNNING_KINDS.has(o.kind)) checkTermination(t, ctx, report);
+}
 
-  // AVL-03 topology keys must be node labels that exist.
+/** The pod's affinity terms (required and preferred) and topology spread constraints. */
+function placementTerms(t: PodTemplate): { terms: Term[]; spreads: Term[] } {
   const affinity = rec(t.spec.affinity);
-  const terms: { readonly path: string; readonly term: Rec; readonly anti: boolean }[] = [];
+  const terms: Term[] = [];
   for (const kind of ['podAffinity', 'podAntiAffinity'] as const) {
     const a = rec(affinity?.[kind]);
     arr(a?.requiredDuringSchedulingIgnoredDuringExecution).forEach((raw, i) => {
@@ -49,7 +65,12 @@ export function checkWorkloadAvailability(t: PodTemplate, ctx: PolicyContext): v
     });
   }
   const spreads = arr(t.spec.topologySpreadConstraints).map((raw, i) => ({ path: join(t.specPath, 'topologySpreadConstraints', i), term: rec(raw) ?? {} }));
-  for (const { path, term } of [...terms, ...spreads]) {
+  return { terms, spreads };
+}
+
+/** AVL-03: topology keys must be node labels that exist. */
+function checkTopologyKeys(terms: readonly Term[], report: Report): void {
+  for (const { path, term } of terms) {
     const key = str(term.topologyKey);
     if (key !== undefined && !WELL_KNOWN_TOPOLOGY_KEYS.has(key)) {
       report(
@@ -60,73 +81,72 @@ export function checkWorkloadAvailability(t: PodTemplate, ctx: PolicyContext): v
       );
     }
   }
-
-  if (scalable && bounds.max >= 2) {
-    const selectsOwnPods = (term: Rec) => {
-      const sel = parseLabelSelector(term.labelSelector);
-      return sel !== undefined && matches(sel, t.labels);
-    };
-    // AVL-02: host anti-affinity or a hostname spread, either one (they ask for the same thing).
-    const hostSpread =
-      terms.some((x) => x.anti && x.term.topologyKey === 'kubernetes.io/hostname' && selectsOwnPods(x.term)) ||
-      spreads.some((x) => x.term.topologyKey === 'kubernetes.io/hostname' && selectsOwnPods(x.term));
-    if (!hostSpread) {
-      report(
-        'AVL-02',
-        join(t.specPath, 'affinity', 'podAntiAffinity'),
-        `${o.kind} runs up to ${bounds.max} replicas with nothing spreading them across nodes, so one node failure can take all of them`,
-        'add a kubernetes.io/hostname topologySpreadConstraint or preferred podAntiAffinity selecting the pods own labels',
-      );
-    }
-    // AVL-03: zone spread.
-    if (!spreads.some((x) => x.term.topologyKey === 'topology.kubernetes.io/zone' && selectsOwnPods(x.term))) {
-      report(
-        'AVL-03',
-        join(t.specPath, 'topologySpreadConstraints'),
-        `${o.kind} runs up to ${bounds.max} replicas without a topology.kubernetes.io/zone spread, so one zone outage can take all of them`,
-        'add a topologySpreadConstraint on topology.kubernetes.io/zone (maxSkew 1, ScheduleAnyway) selecting the pods own labels',
-      );
-    }
-  }
-
-  // AVL-10 RWO volumes: one node at a time, so no second replica and no surge pod.
-  if (o.kind === 'Deployment') {
-    const strategy = str(rec(spec.strategy)?.type) ?? 'RollingUpdate';
-    let rwo = false;
-    arr(t.spec.volumes).forEach((raw, i) => {
-      const claim = str(rec(rec(raw)?.persistentVolumeClaim)?.claimName);
-      if (claim === undefined) return;
-      const pvc = ctx.pvcs.get(`${o.ns}/${claim}`);
-      const modes = arr(pvc?.accessModes);
-      if (pvc && (modes.includes('ReadWriteMany') || (modes.length > 0 && modes.every((m) => m === 'ReadOnlyMany')))) return;
-      rwo = true;
-      const what = pvc ? `ReadWriteOnce PVC "${claim}"` : `PVC "${claim}" (not in the bundle, so taken as ReadWriteOnce)`;
-      if (bounds.max > 1) {
-        report(
-          'AVL-10',
-          join(t.specPath, 'volumes', i, 'persistentVolumeClaim', 'claimName'),
-          `${o.kind} mounts ${what} in up to ${bounds.max} replicas, so pods on other nodes cannot attach it`,
-          'use a StatefulSet with volumeClaimTemplates, a ReadWriteMany volume, or a single replica with strategy Recreate',
-        );
-      }
-      if (strategy !== 'Recreate') {
-        report(
-          'AVL-10',
-          'spec.strategy.type',
-          `${o.kind} rolls out with ${strategy} while mounting ${what}, so the new pod cannot attach it while the old one runs, got strategy.type ${fmt(rec(spec.strategy)?.type)}`,
-          'set strategy.type: Recreate, or move the state to a StatefulSet',
-        );
-      }
-    });
-    if (!rwo && strategy === 'Recreate') {
-      report('AVL-10', 'spec.strategy.type', `${o.kind} stops every pod before starting new ones on each rollout, got strategy.type "Recreate"`, 'use RollingUpdate; Recreate is only for ReadWriteOnce volumes');
-    }
-  }
-
-  if (LONG_RUNNING_KINDS.has(o.kind)) checkTermination(t, ctx, report);
 }
 
-function checkTermination(t: PodTemplate, ctx: PolicyContext, report: (id: CheckId, path: string, message: string, fix: string) => void): void {
+/** AVL-02 host spread (anti-affinity or a hostname spread, either one) and AVL-03 zone spread. */
+function checkSpread(t: PodTemplate, terms: readonly Term[], spreads: readonly Term[], max: number, report: Report): void {
+  const o = t.obj;
+  const selectsOwnPods = (term: Rec) => {
+    const sel = parseLabelSelector(term.labelSelector);
+    return sel !== undefined && matches(sel, t.labels);
+  };
+  const hostSpread =
+    terms.some((x) => x.anti === true && x.term.topologyKey === 'kubernetes.io/hostname' && selectsOwnPods(x.term)) ||
+    spreads.some((x) => x.term.topologyKey === 'kubernetes.io/hostname' && selectsOwnPods(x.term));
+  if (!hostSpread) {
+    report(
+      'AVL-02',
+      join(t.specPath, 'affinity', 'podAntiAffinity'),
+      `${o.kind} runs up to ${max} replicas with nothing spreading them across nodes, so one node failure can take all of them`,
+      'add a kubernetes.io/hostname topologySpreadConstraint or preferred podAntiAffinity selecting the pods own labels',
+    );
+  }
+  if (!spreads.some((x) => x.term.topologyKey === 'topology.kubernetes.io/zone' && selectsOwnPods(x.term))) {
+    report(
+      'AVL-03',
+      join(t.specPath, 'topologySpreadConstraints'),
+      `${o.kind} runs up to ${max} replicas without a topology.kubernetes.io/zone spread, so one zone outage can take all of them`,
+      'add a topologySpreadConstraint on topology.kubernetes.io/zone (maxSkew 1, ScheduleAnyway) selecting the pods own labels',
+    );
+  }
+}
+
+/** AVL-10: a ReadWriteOnce volume attaches to one node at a time, so no second replica and no surge pod. */
+function checkVolumesAndStrategy(t: PodTemplate, ctx: PolicyContext, spec: Rec, max: number, report: Report): void {
+  const o = t.obj;
+  const strategy = str(rec(spec.strategy)?.type) ?? 'RollingUpdate';
+  let rwo = false;
+  arr(t.spec.volumes).forEach((raw, i) => {
+    const claim = str(rec(rec(raw)?.persistentVolumeClaim)?.claimName);
+    if (claim === undefined) return;
+    const pvc = ctx.pvcs.get(`${o.ns}/${claim}`);
+    const modes = arr(pvc?.accessModes);
+    if (pvc && (modes.includes('ReadWriteMany') || (modes.length > 0 && modes.every((m) => m === 'ReadOnlyMany')))) return;
+    rwo = true;
+    const what = pvc ? `ReadWriteOnce PVC "${claim}"` : `PVC "${claim}" (not in the bundle, so taken as ReadWriteOnce)`;
+    if (max > 1) {
+      report(
+        'AVL-10',
+        join(t.specPath, 'volumes', i, 'persistentVolumeClaim', 'claimName'),
+        `${o.kind} mounts ${what} in up to ${max} replicas, so pods on other nodes cannot attach it`,
+        'use a StatefulSet with volumeClaimTemplates, a ReadWriteMany volume, or a single replica with strategy Recreate',
+      );
+    }
+    if (strategy !== 'Recreate') {
+      report(
+        'AVL-10',
+        'spec.strategy.type',
+        `${o.kind} rolls out with ${strategy} while mounting ${what}, so the new pod cannot attach it while the old one runs, got strategy.type ${fmt(rec(spec.strategy)?.type)}`,
+        'set strategy.type: Recreate, or move the state to a StatefulSet',
+      );
+    }
+  });
+  if (!rwo && strategy === 'Recreate') {
+    report('AVL-10', 'spec.strategy.type', `${o.kind} stops every pod before starting new ones on each rollout, got strategy.type "Recreate"`, 'use RollingUpdate; Recreate is only for ReadWriteOnce volumes');
+  }
+}
+
+function checkTermination(t: PodTemplate, ctx: PolicyContext, report: Report): void {
   // AVL-11: grace >= preStop delay + drain, and a preStop delay that needs no shell.
   const drainText = t.annotations[DRAIN_SECONDS_ANNOTATION];
   let drain: number | undefined;

@@ -92,12 +92,39 @@ function handlerKey(probe: Rec): string {
 /** Runs the container checks on a pod template. */
 export function checkContainers(t: PodTemplate, ctx: PolicyContext): void {
   const o = t.obj;
-  const report = (id: CheckId, path: string, message: string, fix: string) => ctx.sink.add(o, id, path, message, fix);
+  const report: Report = (id, path, message, fix) => ctx.sink.add(o, id, path, message, fix);
   const workloadContainers = t.containers.filter((ci) => ci.list !== 'ephemeralContainers');
+  checkIds(t, workloadContainers, report);
+  checkServiceAccount(t, ctx, report);
+  // RES-03: with every container's ephemeral-storage limited, emptyDirs are covered by the pod limit.
+  const allEphemeralLimited = workloadContainers.every((ci) => quantity(rec(rec(ci.c.resources)?.limits)?.['ephemeral-storage']) !== undefined);
+  if (!allEphemeralLimited) checkEmptyDirs(t, report);
+  const longRunning = LONG_RUNNING_KINDS.has(o.kind);
+  for (const ci of workloadContainers) {
+    const s = rec(ci.c.securityContext);
+    // SEC-01 read-only root filesystem.
+    if (s?.readOnlyRootFilesystem !== true) {
+      report(
+        'SEC-01',
+        join(ci.path, 'securityContext', 'readOnlyRootFilesystem'),
+        `${ci.label} can write to its root filesystem, got readOnlyRootFilesystem ${fmt(s?.readOnlyRootFilesystem)}`,
+        'set securityContext.readOnlyRootFilesystem: true and mount an emptyDir (with sizeLimit) where the app writes',
+      );
+    }
+    checkEnv(ci, report);
+    checkSecretArgs(ci, report);
+    checkImage(ci, report);
+    checkResources(ci, report, allEphemeralLimited);
+    checkPipelines(ci, report);
+    if (ci.list === 'containers' || ci.sidecar) checkPorts(ci, report);
+    if (longRunning && ci.list === 'containers') checkProbes(ci, report);
+  }
+}
 
-  // SEC-02 UID/GID: explicit, non-root (PSS-15 owns 0), 10000 or above.
+/** SEC-02 UID/GID: explicit, non-root (PSS-15 owns 0), 10000 or above. */
+function checkIds(t: PodTemplate, containers: readonly ContainerInfo[], report: Report): void {
   checkInherited<unknown>(t, {
-    containers: workloadContainers,
+    containers,
     field: 'runAsUser',
     read: (s) => s?.runAsUser,
     ok: (v) => v === 0 || (typeof v === 'number' && v >= 10000),
@@ -107,7 +134,7 @@ export function checkContainers(t: PodTemplate, ctx: PolicyContext): void {
       report('SEC-02', path, `${subject} leaves the UID to the image (often root), got runAsUser unset ${where}`, 'set securityContext.runAsUser to a UID of 10000 or above on the pod'),
   });
   checkInherited<unknown>(t, {
-    containers: workloadContainers,
+    containers,
     field: 'runAsGroup',
     read: (s) => s?.runAsGroup,
     ok: (v) => typeof v === 'number' && v >= 10000,
@@ -121,8 +148,11 @@ export function checkContainers(t: PodTemplate, ctx: PolicyContext): void {
     unset: (path, subject, where) =>
       report('SEC-02', path, `${subject} leaves the GID to the image (often root), got runAsGroup unset ${where}`, 'set securityContext.runAsGroup to a GID of 10000 or above on the pod'),
   });
+}
 
-  // SEC-03 token automount: off, or on for a ServiceAccount some binding grants API access.
+/** SEC-03 token automount (off, or on for a ServiceAccount some binding grants API access); SEC-04 dedicated ServiceAccount, non-deprecated field (existence is an invariant). */
+function checkServiceAccount(t: PodTemplate, ctx: PolicyContext, report: Report): void {
+  const o = t.obj;
   const saName = str(t.spec.serviceAccountName) ?? str(t.spec.serviceAccount) ?? 'default';
   const automount = t.spec.automountServiceAccountToken;
   const sa = ctx.serviceAccounts.get(`${o.ns}/${saName}`);
@@ -142,8 +172,6 @@ export function checkContainers(t: PodTemplate, ctx: PolicyContext): void {
       'set automountServiceAccountToken: false on the pod (or on its ServiceAccount)',
     );
   }
-
-  // SEC-04 dedicated ServiceAccount, non-deprecated field (existence is an invariant).
   if (t.spec.serviceAccount !== undefined) {
     report('SEC-04', join(t.specPath, 'serviceAccount'), `pod uses the deprecated serviceAccount field, got ${fmt(t.spec.serviceAccount)}`, 'use serviceAccountName');
   }
@@ -155,77 +183,55 @@ export function checkContainers(t: PodTemplate, ctx: PolicyContext): void {
       'create a dedicated ServiceAccount for the workload and set serviceAccountName',
     );
   }
+}
 
-  // RES-03: with every container's ephemeral-storage limited, emptyDirs are covered by the pod limit.
-  const allEphemeralLimited = workloadContainers.every((ci) => quantity(rec(rec(ci.c.resources)?.limits)?.['ephemeral-storage']) !== undefined);
-  if (!allEphemeralLimited) {
-    arr(t.spec.volumes).forEach((raw, i) => {
-      const v = rec(raw);
-      const emptyDir = v && v.emptyDir !== undefined ? (rec(v.emptyDir) ?? {}) : undefined;
-      if (emptyDir && emptyDir.sizeLimit === undefined) {
-        report(
-          'RES-03',
-          join(t.specPath, 'volumes', i, 'emptyDir', 'sizeLimit'),
-          `emptyDir volume "${str(v?.name) ?? i}" has no size limit, so it can fill the node's disk, got sizeLimit unset`,
-          'set emptyDir.sizeLimit, or an ephemeral-storage limit on every container',
-        );
-      }
-    });
-  }
-
-  const longRunning = LONG_RUNNING_KINDS.has(o.kind);
-  for (const ci of workloadContainers) {
-    const c = ci.c;
-    const s = rec(c.securityContext);
-
-    // SEC-01 read-only root filesystem.
-    if (s?.readOnlyRootFilesystem !== true) {
+/** RES-03 on emptyDir volumes without a size limit. */
+function checkEmptyDirs(t: PodTemplate, report: Report): void {
+  arr(t.spec.volumes).forEach((raw, i) => {
+    const v = rec(raw);
+    const emptyDir = v && v.emptyDir !== undefined ? (rec(v.emptyDir) ?? {}) : undefined;
+    if (emptyDir && emptyDir.sizeLimit === undefined) {
       report(
-        'SEC-01',
-        join(ci.path, 'securityContext', 'readOnlyRootFilesystem'),
-        `${ci.label} can write to its root filesystem, got readOnlyRootFilesystem ${fmt(s?.readOnlyRootFilesystem)}`,
-        'set securityContext.readOnlyRootFilesystem: true and mount an emptyDir (with sizeLimit) where the app writes',
+        'RES-03',
+        join(t.specPath, 'volumes', i, 'emptyDir', 'sizeLimit'),
+        `emptyDir volume "${str(v?.name) ?? i}" has no size limit, so it can fill the node's disk, got sizeLimit unset`,
+        'set emptyDir.sizeLimit, or an ephemeral-storage limit on every container',
       );
     }
+  });
+}
 
-    checkEnv(ci, report);
-    checkSecretArgs(ci, report);
-    checkImage(ci, report);
-    checkResources(ci, report, allEphemeralLimited);
+/** WKL-07 pipelines without pipefail (D-SKR-01). */
+function checkPipelines(ci: ContainerInfo, report: Report): void {
+  const argv = [...strings(ci.c.command), ...strings(ci.c.args)];
+  const script = findShellScript(argv);
+  const pipeline = script ? unsafePipeline(script) : undefined;
+  if (script && pipeline) {
+    report(
+      'WKL-07',
+      argvPath(ci, script.argIndex),
+      `${ci.label} runs a ${script.shell} -c script whose pipeline hides failures of every command but the last, got ${fmt(pipeline.line)} without set -o pipefail`,
+      'start the script with set -euo pipefail (bash and busybox ash support it) so a failed command fails the container',
+    );
+  }
+}
 
-    // WKL-07 pipelines without pipefail (D-SKR-01).
-    const argv = [...strings(c.command), ...strings(c.args)];
-    const script = findShellScript(argv);
-    const pipeline = script ? unsafePipeline(script) : undefined;
-    if (script && pipeline) {
+/** NET-09 container ports. */
+function checkPorts(ci: ContainerInfo, report: Report): void {
+  arr(ci.c.ports).forEach((raw, j) => {
+    const port = num(rec(raw)?.containerPort);
+    if (port === undefined) return;
+    if (port === 22) {
+      report('NET-09', join(ci.path, 'ports', j, 'containerPort'), `${ci.label} exposes the ssh port, got containerPort 22`, 'remove the ssh server; use kubectl exec or debug containers');
+    } else if (port < 1024) {
       report(
-        'WKL-07',
-        argvPath(ci, script.argIndex),
-        `${ci.label} runs a ${script.shell} -c script whose pipeline hides failures of every command but the last, got ${fmt(pipeline.line)} without set -o pipefail`,
-        'start the script with set -euo pipefail (bash and busybox ash support it) so a failed command fails the container',
+        'NET-09',
+        join(ci.path, 'ports', j, 'containerPort'),
+        `${ci.label} listens on a privileged port, which a non-root process cannot bind, got containerPort ${port}`,
+        'listen on a port of 1024 or above (e.g. 8080) and map it in the Service',
       );
     }
-
-    // NET-09 container ports.
-    if (ci.list === 'containers' || ci.sidecar) {
-      arr(c.ports).forEach((raw, j) => {
-        const port = num(rec(raw)?.containerPort);
-        if (port === undefined) return;
-        if (port === 22) {
-          report('NET-09', join(ci.path, 'ports', j, 'containerPort'), `${ci.label} exposes the ssh port, got containerPort 22`, 'remove the ssh server; use kubectl exec or debug containers');
-        } else if (port < 1024) {
-          report(
-            'NET-09',
-            join(ci.path, 'ports', j, 'containerPort'),
-            `${ci.label} listens on a privileged port, which a non-root process cannot bind, got containerPort ${port}`,
-            'listen on a port of 1024 or above (e.g. 8080) and map it in the Service',
-          );
-        }
-      });
-    }
-
-    if (longRunning && ci.list === 'containers') checkProbes(ci, report);
-  }
+  });
 }
 
 type Report = (id: CheckId, path: string, message: string, fix: string) => void;

@@ -130,7 +130,7 @@ function validateOne(manifest: Manifest, minor: number, custom: CustomResourceRe
  * waiver applies to schema findings as to any other (an empty reason waives
  * nothing and is reported by the policy layer as WAIVER-01).
  */
-function waiverOf(manifest: Manifest): string | undefined {
+export function waiverOf(manifest: Manifest): string | undefined {
   const annotations = manifest !== null && typeof manifest === 'object' ? manifest.metadata?.annotations : undefined;
   const reason = annotations !== null && typeof annotations === 'object' ? annotations[WAIVER_ANNOTATION_PREFIX + CHECK_ID] : undefined;
   return typeof reason === 'string' && reason.trim() !== '' ? reason.trim() : undefined;

@@ -262,6 +262,16 @@ formats, as the CRD's OpenAPI schema states them. Istio's kinds come from the
 \`@kubernetes-models/istio\` package, Cilium's are not generated yet (see the
 note below).
 
+Each folder is a package subpath, its models typed and validating:
+
+\`\`\`ts
+import { postgresqlCnpgIo } from 'cdk8s-agent-platform/crds/cloudnative-pg';
+
+const cluster = new postgresqlCnpgIo.v1.Cluster({ metadata: { name: 'pg' }, spec: { instances: 3, storage: { size: '10Gi' } } });
+cluster.validate(); // throws on a schema violation
+new ApiObject(chart, 'Pg', cluster.toJSON());
+\`\`\`
+
 Regenerate with \`node scripts/generate-crds.mjs\` (it downloads each CRD file
 at the pinned commit and checks its SHA-256; \`--git-mirrors DIR\` reads local
 clones instead). This file is generated too.

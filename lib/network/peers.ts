@@ -80,13 +80,17 @@ export function renderPorts(ports: readonly z.output<typeof networkPortSchema>[]
   return ports.map((p) => ({ protocol: p.protocol, port: k8s.IntOrString.fromNumber(p.port) }));
 }
 
+/** Renders an egress destination: pods as one ANDed peer, or a CIDR block with its exceptions. */
+export function renderEgressPeer(
+  to: { readonly pods: PodPeer } | { readonly cidr: string; readonly except: readonly string[] },
+  policyNamespace: string,
+): k8s.NetworkPolicyPeer {
+  return 'pods' in to ? renderPodPeer(to.pods, policyNamespace) : { ipBlock: { cidr: to.cidr, ...(to.except.length > 0 ? { except: [...to.except] } : {}) } };
+}
+
 /** Renders an egress rule. */
 export function renderEgressRule(rule: EgressRule, policyNamespace: string): k8s.NetworkPolicyEgressRule {
-  const to: k8s.NetworkPolicyPeer =
-    'pods' in rule
-      ? renderPodPeer(rule.pods, policyNamespace)
-      : { ipBlock: { cidr: rule.cidr, ...(rule.except.length > 0 ? { except: [...rule.except] } : {}) } };
-  return { to: [to], ports: renderPorts(rule.ports) };
+  return { to: [renderEgressPeer(rule, policyNamespace)], ports: renderPorts(rule.ports) };
 }
 
 /** Where the cluster DNS runs. */

@@ -163,7 +163,7 @@ export class ObservabilityStack extends Construct {
     // A TLS Ingress with a cert-manager issuer gets a Certificate named after
     // its Secret (ingress-shim): alert before it expires unless told otherwise
     // (on the label alerts.certificateNamespaceLabel names, kept by the spread).
-    const exposure = agent.config.exposure;
+    const exposure = agent.exposure;
     const rawAlerts = (props.alerts ?? {}) as { certificateExpiry?: unknown };
     const alertsConfig =
       rawAlerts.certificateExpiry === undefined && exposure?.type === 'ingress' && exposure.tls && (exposure.tls.clusterIssuer || exposure.tls.issuer)

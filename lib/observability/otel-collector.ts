@@ -409,12 +409,12 @@ export class OtelCollector extends Construct implements MetricsTarget {
     if (this.wired.has(agent)) throw new Error(`${this.node.path}: ${agent.node.path} is already wired to this collector`);
     this.wired.add(agent);
     const port = o.protocol === 'grpc' ? OTEL_PORTS['otlp-grpc'] : OTEL_PORTS['otlp-http'];
-    const cfg = agent.config;
+    const partOf = agent.labels['app.kubernetes.io/part-of'];
     const attributes: Record<string, string> = {
       'service.name': o.serviceName ?? agent.selectorLabels['app.kubernetes.io/name'] ?? agent.name,
       ...(agent.labels['app.kubernetes.io/version'] ? { 'service.version': agent.labels['app.kubernetes.io/version'] } : {}),
-      ...(cfg.partOf ? { 'service.namespace': cfg.partOf } : {}),
-      'deployment.environment.name': o.environment ?? cfg.profile,
+      ...(partOf ? { 'service.namespace': partOf } : {}),
+      'deployment.environment.name': o.environment ?? agent.profile,
       'k8s.namespace.name': agent.namespace,
       'k8s.deployment.name': agent.name,
       ...o.resourceAttributes,

@@ -1,0 +1,36 @@
+import type { ApiObject } from 'cdk8s';
+import type { Construct, IConstruct } from 'constructs';
+import type { z } from 'zod';
+import { parseProps } from '../internal/props.js';
+import { WAIVER_ANNOTATION_PREFIX } from '../validation/internal/annotations.js';
+import { ensureVerification } from '../validation/synth.js';
+
+/**
+ * The first statement of every constructor after `super()`: parses the props
+ * against their schema (one error listing every problem, naming the
+ * construct path and property) and makes sure the app is verified at synth.
+ */
+export function parseConstructProps<S extends z.ZodType>(scope: Construct, schema: S, props: unknown): z.output<S> {
+  const parsed = parseProps(scope, schema, props);
+  ensureVerification(scope);
+  return parsed;
+}
+
+/**
+ * Makes `primary` the construct's `node.defaultChild`, so that
+ * `ApiObject.of(construct)` reaches it (the cdk8s-plus convention), and
+ * returns it.
+ */
+export function setPrimary<T extends ApiObject | IConstruct>(scope: IConstruct, primary: T): T {
+  scope.node.defaultChild = primary;
+  return primary;
+}
+
+/**
+ * Waiver annotations (`waivers.cdk8s-agent-platform.dev/<CHECK>: <reason>`)
+ * for the given checks, all with one reason: the verification reports their
+ * findings on the object as waived, with the reason, instead of failing.
+ */
+export function waiverAnnotations(checks: readonly string[], reason: string): Record<string, string> {
+  return Object.fromEntries(checks.map((id) => [`${WAIVER_ANNOTATION_PREFIX}${id}`, reason]));
+}

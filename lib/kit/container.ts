@@ -66,14 +66,18 @@ export interface ResourceSet {
   readonly ephemeralStorage: string;
 }
 
-/** Renders requests and limits (every container is bounded on all three resources). */
-export function renderResources(r: ResolvedResources): k8s.ResourceRequirements {
-  const set = (s: ResourceSet) => ({
+/** One set of quantities under the API's resource names (`cpu`, `memory`, `ephemeral-storage`). */
+export function resourceQuantities(s: ResourceSet): Record<'cpu' | 'memory' | 'ephemeral-storage', k8s.Quantity> {
+  return {
     cpu: k8s.Quantity.fromString(s.cpu),
     memory: k8s.Quantity.fromString(s.memory),
     'ephemeral-storage': k8s.Quantity.fromString(s.ephemeralStorage),
-  });
-  return { requests: set(r.requests), limits: set(r.limits) };
+  };
+}
+
+/** Renders requests and limits (every container is bounded on all three resources). */
+export function renderResources(r: ResolvedResources): k8s.ResourceRequirements {
+  return { requests: resourceQuantities(r.requests), limits: resourceQuantities(r.limits) };
 }
 
 /** A port by name or number. */

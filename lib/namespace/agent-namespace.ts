@@ -1,13 +1,12 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { profileSchema } from '../core/profile.js';
+import { profileSchema, type Profile } from '../core/profile.js';
 import { parseQuantity } from '../core/quantity.js';
 import { bytesQuantity, cidr, cpuQuantity, dnsLabel, labelMap, portNumber } from '../core/schemas.js';
-import { ANNOTATIONS, MANAGED_BY } from '../internal/labels.js';
-import { claimName } from '../internal/names.js';
+import { ANNOTATIONS } from '../internal/labels.js';
 import { k8s, TARGET_KUBERNETES_VERSION } from '../internal/plus.js';
-import { ensureVerification } from '../validation/synth.js';
-import { parseProps, problem } from '../internal/props.js';
+import { problem } from '../internal/props.js';
+import { managedMeta, parseConstructProps, resourceQuantities, setPrimary, type ResourceSet } from '../kit/index.js';
 import { dnsTargetSchema, renderDnsEgress, renderPorts } from '../network/peers.js';
 
 const PSS_LEVELS = ['restricted', 'baseline', 'privileged'] as const;
@@ -167,7 +166,9 @@ export const AgentNamespaceIds = {
 export class AgentNamespace extends Construct {
   /** The namespace name. */
   public readonly name: string;
-  /** The Namespace (cluster-scoped, no namespace stamped on it). */
+  /** The profile that sized the quota. */
+  public readonly profile: Profile;
+  /** The Namespace (cluster-scoped, no namespace stamped on it); the default child. */
   public readonly namespace: k8s.KubeNamespace;
   /** The ResourceQuota. */
   public readonly resourceQuota: k8s.KubeResourceQuota;
@@ -179,102 +180,68 @@ export class AgentNamespace extends Construct {
   public readonly dnsPolicy: k8s.KubeNetworkPolicy;
   /** Allows API server egress for pods labelled `cdk8s-agent-platform.dev/api-access: "true"`, when configured. */
   public readonly apiServerPolicy?: k8s.KubeNetworkPolicy;
-  /** The parsed props. */
-  public readonly props: z.output<typeof AgentNamespacePropsSchema>;
 
   constructor(scope: Construct, id: string, props: AgentNamespaceProps) {
     super(scope, id);
-    const p = parseProps(this, AgentNamespacePropsSchema, props);
-    ensureVerification(this);
-    this.props = p;
-    this.name = p.name;
+    const p = parseConstructProps(this, AgentNamespacePropsSchema, props);
     const ns = p.name;
-    const managed = { 'app.kubernetes.io/managed-by': MANAGED_BY };
-
-    claimName(this, 'Namespace', undefined, ns);
-    this.namespace = new k8s.KubeNamespace(this, AgentNamespaceIds.Namespace, {
-      metadata: {
-        name: ns,
-        labels: {
-          ...p.labels,
-          ...managed,
-          'pod-security.kubernetes.io/enforce': p.podSecurityLevel,
-          'pod-security.kubernetes.io/enforce-version': p.podSecurityVersion,
-          'pod-security.kubernetes.io/audit': 'restricted',
-          'pod-security.kubernetes.io/audit-version': p.podSecurityVersion,
-          'pod-security.kubernetes.io/warn': 'restricted',
-          'pod-security.kubernetes.io/warn-version': p.podSecurityVersion,
-        },
-        ...(p.podSecurityReason ? { annotations: { [ANNOTATIONS.podSecurityException]: p.podSecurityReason } } : {}),
-      },
-    });
-
-    const q = p.quota ?? DEFAULT_QUOTA[p.profile];
-    const quantity = (s: string) => k8s.Quantity.fromString(s);
-    const quotaName = `${ns}-quota`;
-    claimName(this, 'ResourceQuota', ns, quotaName);
+    [this.name, this.profile] = [ns, p.profile];
+    const annotations = p.podSecurityReason ? { [ANNOTATIONS.podSecurityException]: p.podSecurityReason } : undefined;
+    this.namespace = setPrimary(this, new k8s.KubeNamespace(this, AgentNamespaceIds.Namespace, {
+      metadata: managedMeta(this, 'Namespace', undefined, ns, { ...p.labels, ...podSecurityLabels(p.podSecurityLevel, p.podSecurityVersion) }, annotations),
+    }));
     this.resourceQuota = new k8s.KubeResourceQuota(this, AgentNamespaceIds.Quota, {
-      metadata: { name: quotaName, namespace: ns, labels: managed },
-      spec: {
-        hard: {
-          'requests.cpu': quantity(q.requests.cpu),
-          'requests.memory': quantity(q.requests.memory),
-          'requests.ephemeral-storage': quantity(q.requests.ephemeralStorage),
-          'limits.cpu': quantity(q.limits.cpu),
-          'limits.memory': quantity(q.limits.memory),
-          'limits.ephemeral-storage': quantity(q.limits.ephemeralStorage),
-          pods: quantity(String(q.pods)),
-          persistentvolumeclaims: quantity(String(q.persistentVolumeClaims)),
-          ...('requestsStorage' in q && q.requestsStorage ? { 'requests.storage': quantity(q.requestsStorage) } : {}),
-        },
-      },
+      metadata: managedMeta(this, 'ResourceQuota', ns, `${ns}-quota`),
+      spec: { hard: quotaHard(p.quota ?? DEFAULT_QUOTA[p.profile]) },
     });
-
     const lr = p.limitRange ?? DEFAULT_LIMIT_RANGE;
-    const set = (s: { cpu: string; memory: string; ephemeralStorage: string }) => ({
-      cpu: quantity(s.cpu),
-      memory: quantity(s.memory),
-      'ephemeral-storage': quantity(s.ephemeralStorage),
-    });
-    const limitsName = `${ns}-limits`;
-    claimName(this, 'LimitRange', ns, limitsName);
     this.limitRange = new k8s.KubeLimitRange(this, AgentNamespaceIds.LimitRange, {
-      metadata: { name: limitsName, namespace: ns, labels: managed },
+      metadata: managedMeta(this, 'LimitRange', ns, `${ns}-limits`),
       spec: {
-        limits: [{ type: 'Container', default: set(lr.default), defaultRequest: set(lr.defaultRequest), min: set(lr.min), max: set(lr.max) }],
+        limits: [{ type: 'Container', default: resourceQuantities(lr.default), defaultRequest: resourceQuantities(lr.defaultRequest), min: resourceQuantities(lr.min), max: resourceQuantities(lr.max) }],
       },
     });
-
-    claimName(this, 'NetworkPolicy', ns, 'default-deny');
-    this.defaultDenyPolicy = new k8s.KubeNetworkPolicy(this, AgentNamespaceIds.DefaultDeny, {
-      metadata: { name: 'default-deny', namespace: ns, labels: managed },
-      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
-    });
-
-    claimName(this, 'NetworkPolicy', ns, 'allow-dns');
-    this.dnsPolicy = new k8s.KubeNetworkPolicy(this, AgentNamespaceIds.AllowDns, {
-      metadata: { name: 'allow-dns', namespace: ns, labels: managed },
-      spec: { podSelector: {}, policyTypes: ['Egress'], egress: [renderDnsEgress(p.dns, ns)] },
-    });
-
+    const policy = (policyId: string, name: string, spec: k8s.NetworkPolicySpec) =>
+      new k8s.KubeNetworkPolicy(this, policyId, { metadata: managedMeta(this, 'NetworkPolicy', ns, name), spec });
+    this.defaultDenyPolicy = policy(AgentNamespaceIds.DefaultDeny, 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    this.dnsPolicy = policy(AgentNamespaceIds.AllowDns, 'allow-dns', { podSelector: {}, policyTypes: ['Egress'], egress: [renderDnsEgress(p.dns, ns)] });
     if (p.apiServerEgress) {
-      claimName(this, 'NetworkPolicy', ns, 'allow-api-server');
-      this.apiServerPolicy = new k8s.KubeNetworkPolicy(this, AgentNamespaceIds.AllowApiServer, {
-        metadata: { name: 'allow-api-server', namespace: ns, labels: managed },
-        spec: {
-          podSelector: { matchLabels: { [API_ACCESS_LABEL]: 'true' } },
-          policyTypes: ['Egress'],
-          egress: [
-            {
-              to: p.apiServerEgress.cidrs.map((c) => ({ ipBlock: { cidr: c } })),
-              ports: renderPorts([{ port: p.apiServerEgress.port, protocol: 'TCP' }]),
-            },
-          ],
-        },
+      const api = p.apiServerEgress;
+      this.apiServerPolicy = policy(AgentNamespaceIds.AllowApiServer, 'allow-api-server', {
+        podSelector: { matchLabels: { [API_ACCESS_LABEL]: 'true' } },
+        policyTypes: ['Egress'],
+        egress: [{ to: api.cidrs.map((c) => ({ ipBlock: { cidr: c } })), ports: renderPorts([{ port: api.port, protocol: 'TCP' }]) }],
       });
     }
   }
+}
 
+/** The Pod Security admission labels: `level` enforced, `restricted` audited and warned, all pinned to `version`. */
+function podSecurityLabels(level: string, version: string): Record<string, string> {
+  return {
+    'pod-security.kubernetes.io/enforce': level,
+    'pod-security.kubernetes.io/enforce-version': version,
+    'pod-security.kubernetes.io/audit': 'restricted',
+    'pod-security.kubernetes.io/audit-version': version,
+    'pod-security.kubernetes.io/warn': 'restricted',
+    'pod-security.kubernetes.io/warn-version': version,
+  };
+}
+
+type Quota = z.output<typeof AgentNamespacePropsSchema>['quota'] | (typeof DEFAULT_QUOTA)[Profile];
+
+/** The quota's `hard` limits. */
+function quotaHard(q: NonNullable<Quota>): Record<string, k8s.Quantity> {
+  const quantity = (s: string | number) => k8s.Quantity.fromString(String(s));
+  const prefixed = (prefix: string, set: ResourceSet) =>
+    Object.fromEntries(Object.entries(resourceQuantities(set)).map(([key, value]) => [`${prefix}.${key}`, value]));
+  return {
+    ...prefixed('requests', q.requests),
+    ...prefixed('limits', q.limits),
+    pods: quantity(q.pods),
+    persistentvolumeclaims: quantity(q.persistentVolumeClaims),
+    ...('requestsStorage' in q && q.requestsStorage ? { 'requests.storage': quantity(q.requestsStorage) } : {}),
+  };
 }
 
 /** Pods with this label set to "true" may reach the API server through {@link AgentNamespace}'s API server policy. */

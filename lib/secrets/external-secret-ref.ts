@@ -3,10 +3,8 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import type { IExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret';
 import { dnsLabel, dnsSubdomain, labelMap } from '../core/schemas.js';
-import { MANAGED_BY } from '../internal/labels.js';
-import { claimName } from '../internal/names.js';
-import { ensureVerification } from '../validation/synth.js';
-import { parseProps, problem } from '../internal/props.js';
+import { problem } from '../internal/props.js';
+import { managedMeta, parseConstructProps, setPrimary } from '../kit/index.js';
 
 /** Props of {@link ExternalSecretRef}. */
 export const ExternalSecretRefPropsSchema = z
@@ -76,26 +74,21 @@ export class ExternalSecretRef extends Construct {
 
   constructor(scope: Construct, id: string, props: ExternalSecretRefProps) {
     super(scope, id);
-    const p = parseProps(this, ExternalSecretRefPropsSchema, props);
-    ensureVerification(this);
+    const p = parseConstructProps(this, ExternalSecretRefPropsSchema, props);
     this.secretName = p.name;
     this.keys = p.data.map((d) => d.secretKey);
-    claimName(this, 'ExternalSecret', p.namespace, p.name);
     const body: IExternalSecret = {
       apiVersion: 'external-secrets.io/v1',
       kind: 'ExternalSecret',
-      metadata: { name: p.name, namespace: p.namespace, labels: { ...p.labels, 'app.kubernetes.io/managed-by': MANAGED_BY } },
+      metadata: managedMeta(this, 'ExternalSecret', p.namespace, p.name, p.labels),
       spec: {
         refreshInterval: p.refreshInterval,
         secretStoreRef: { name: p.secretStore.name, kind: p.secretStore.kind },
         target: { name: p.name, creationPolicy: 'Owner' },
-        data: p.data.map((d) => ({
-          secretKey: d.secretKey,
-          remoteRef: { key: d.remoteKey, ...(d.property ? { property: d.property } : {}), ...(d.version ? { version: d.version } : {}) },
-        })),
+        data: p.data.map((d) => ({ secretKey: d.secretKey, remoteRef: { key: d.remoteKey, property: d.property, version: d.version } })),
       },
     };
-    this.externalSecret = new ApiObject(this, ExternalSecretRefIds.ExternalSecret, body as ConstructorParameters<typeof ApiObject>[2]);
+    this.externalSecret = setPrimary(this, new ApiObject(this, ExternalSecretRefIds.ExternalSecret, body as ConstructorParameters<typeof ApiObject>[2]));
   }
 
   /** An env value referencing `key` of the produced Secret; throws when the key is not produced. */

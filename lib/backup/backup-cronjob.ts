@@ -1,26 +1,34 @@
 import { Construct } from 'constructs';
-import { parseImage } from '../core/image.js';
-import { recommendedLabels, selectorLabels, toLabelValue } from '../internal/labels.js';
-import { claimName } from '../internal/names.js';
-import { k8s } from '../internal/plus.js';
-import { parseProps } from '../internal/props.js';
-import { ensureVerification } from '../validation/synth.js';
-import { resolveResources, restrictedPodSecurityContext } from '../workload/container.js';
+import type { k8s } from '../internal/plus.js';
+import {
+  anyMutableImage,
+  createCronJob,
+  createNetworkPolicy,
+  createPersistentVolumeClaim,
+  createServiceAccount,
+  devProfileWaivers,
+  parseConstructProps,
+  setPrimary,
+  workloadIdentity,
+  type WorkloadIdentity,
+} from '../kit/index.js';
 import { AlertRules, type AlertOptions } from '../observability/alert-rules.js';
+import { resolveResources } from '../workload/container.js';
 import { backupAlerts, staleAfterSeconds, type AlertSink } from './alerts.js';
 import { BackupCronJobPropsSchema, type BackupCronJobConfig, type BackupCronJobProps } from './backup-cronjob-props.js';
-import { backupExtension, engineImage, engineUid } from './engines.js';
+import { backupExtension, engineImage } from './engines.js';
 import {
+  backupVolume,
   commonEnv,
   dependsOn,
-  emptyDir,
-  engineEgress,
   engineEnv,
+  jobEgress,
+  jobPodSpec,
   passFileVolume,
   PATHS,
   retentionEnv,
-  s3Egress,
   s3Env,
+  scratch,
   scriptContainer,
 } from './pod.js';
 import { longestInterval } from './schedule.js';
@@ -67,8 +75,6 @@ export const BackupCronJobIds = {
  * @see https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/
  */
 export class BackupCronJob extends Construct {
-  /** The parsed props, defaults applied. */
-  public readonly config: BackupCronJobConfig;
   /** Object name of the CronJob. */
   public readonly name: string;
   /** Namespace. */
@@ -79,7 +85,7 @@ export class BackupCronJob extends Construct {
   public readonly fileExtension: string;
   /** Labels the Job pods are selected by. */
   public readonly selectorLabels: Readonly<Record<string, string>>;
-  /** The CronJob. */
+  /** The CronJob (the default child). */
   public readonly cronJob: k8s.KubeCronJob;
   /** The dedicated ServiceAccount (absent when `serviceAccountName` brings one). */
   public readonly serviceAccount?: k8s.KubeServiceAccount;
@@ -103,170 +109,31 @@ export class BackupCronJob extends Construct {
 
   constructor(scope: Construct, id: string, props: BackupCronJobProps) {
     super(scope, id);
-    const p = parseProps(this, BackupCronJobPropsSchema, props);
-    ensureVerification(this);
-    this.config = p;
+    const p = parseConstructProps(this, BackupCronJobPropsSchema, props);
     const { name, namespace: ns, engine } = p;
-    this.name = name;
-    this.namespace = ns;
-    this.filePrefix = p.filePrefix ?? name;
-    this.fileExtension = backupExtension(engine);
-    const image = engineImage(engine);
-    const labelInputs = { name, instance: name, version: toLabelValue(parseImage(image)?.tag), component: 'backup', partOf: p.partOf };
-    const labels = recommendedLabels(labelInputs, p.labels);
-    const selector = selectorLabels(labelInputs);
-    this.selectorLabels = selector;
-    const meta = (objName: string, kind: string) => {
-      claimName(this, kind, ns, objName);
-      return { name: objName, namespace: ns, labels };
-    };
-
-    if (p.target.volume?.create) {
-      const c = p.target.volume.create;
-      this.persistentVolumeClaim = new k8s.KubePersistentVolumeClaim(this, BackupCronJobIds.Pvc, {
-        metadata: meta(p.target.volume.claimName, 'PersistentVolumeClaim'),
-        spec: {
-          accessModes: [c.accessMode],
-          ...(c.storageClassName ? { storageClassName: c.storageClassName } : {}),
-          resources: { requests: { storage: k8s.Quantity.fromString(c.size) } },
-        },
-      });
-    }
-
-    // Volumes: scratch (HOME, hand-over between containers), the backups,
-    // the source of a files backup, a .pgpass Secret.
-    const volumes: k8s.Volume[] = [emptyDir('scratch', p.scratchSize)];
-    const mounts: k8s.VolumeMount[] = [{ name: 'scratch', mountPath: PATHS.scratch }];
-    volumes.push(
-      p.target.volume
-        ? { name: 'backup', persistentVolumeClaim: { claimName: p.target.volume.claimName } }
-        : emptyDir('backup', p.scratchSize),
-    );
-    mounts.push({ name: 'backup', mountPath: PATHS.backup });
-    const uploadMounts = [...mounts];
-    if (engine.type === 'files') {
-      volumes.push({ name: 'source', persistentVolumeClaim: { claimName: engine.claimName, readOnly: true } });
-      mounts.push({ name: 'source', mountPath: PATHS.source, readOnly: true });
-    }
-    const pgpass = passFileVolume(engine);
-    if (pgpass) {
-      volumes.push(pgpass.volume);
-      mounts.push(pgpass.mount);
-    }
-
-    const resources = resolveResources(p.resources);
-    const backup = scriptContainer({
-      name: 'backup',
-      image,
-      script: backupScript(engine),
-      env: [
-        ...commonEnv(this.filePrefix, engine, PATHS.backup),
-        ...retentionEnv(p.retention),
-        { name: 'BACKUP_DEADLINE_SECONDS', value: String(p.activeDeadlineSeconds) },
-        ...engineEnv(engine, name),
-      ],
-      mounts,
-      resources,
-    });
-    const s3 = p.target.s3;
-    const upload = s3
-      ? scriptContainer({
-          name: 'upload',
-          image: s3.image,
-          script: uploadScript(),
-          env: [...commonEnv(this.filePrefix, engine, PATHS.backup), ...retentionEnv(s3.retention ?? p.retention), ...s3Env(s3)],
-          mounts: uploadMounts,
-          resources,
-        })
-      : undefined;
-
-    const runAsUser = p.runAsUser ?? engineUid(engine);
-    const runAsGroup = p.runAsGroup ?? runAsUser;
-    const serviceAccountName = p.serviceAccountName ?? name;
-    const affinity: k8s.Affinity | undefined =
-      engine.type === 'files' && engine.colocateWith
-        ? {
-            // A ReadWriteOnce volume is attached to one node; only pods there can mount it.
-            podAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { ...engine.colocateWith } }, topologyKey: 'kubernetes.io/hostname' }],
-            },
-          }
-        : undefined;
-    const annotations = dependsOn(engine, ns);
-
-    this.cronJob = new k8s.KubeCronJob(this, BackupCronJobIds.CronJob, {
-      metadata: meta(name, 'CronJob'),
-      spec: {
-        schedule: p.schedule,
-        timeZone: p.timeZone,
-        // Two backups at once would compete for the database and the disk.
-        concurrencyPolicy: 'Forbid',
-        startingDeadlineSeconds: p.startingDeadlineSeconds,
-        successfulJobsHistoryLimit: p.successfulJobsHistoryLimit,
-        failedJobsHistoryLimit: p.failedJobsHistoryLimit,
-        suspend: p.suspend,
-        jobTemplate: {
-          metadata: { labels },
-          spec: {
-            backoffLimit: p.backoffLimit,
-            activeDeadlineSeconds: p.activeDeadlineSeconds,
-            template: {
-              metadata: { labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
-              spec: {
-                // Never: each retry is a new pod, so the logs of a failed attempt stay readable.
-                restartPolicy: 'Never',
-                serviceAccountName,
-                automountServiceAccountToken: false,
-                enableServiceLinks: false,
-                securityContext: restrictedPodSecurityContext(runAsUser, runAsGroup),
-                ...(p.imagePullSecrets.length > 0 ? { imagePullSecrets: p.imagePullSecrets.map((s) => ({ name: s })) } : {}),
-                ...(upload ? { initContainers: [backup], containers: [upload] } : { containers: [backup] }),
-                volumes,
-                ...(affinity ? { affinity } : {}),
-              },
-            },
-          },
-        },
-      },
-    });
-
-    if (!p.serviceAccountName) {
-      this.serviceAccount = new k8s.KubeServiceAccount(this, BackupCronJobIds.ServiceAccount, {
-        metadata: meta(name, 'ServiceAccount'),
-        automountServiceAccountToken: false,
-      });
-    }
-
-    const egress = [engineEgress(engine, ns), ...(s3 ? [s3Egress(s3, ns)] : [])].filter((r): r is k8s.NetworkPolicyEgressRule => r !== undefined);
-    this.networkPolicy = new k8s.KubeNetworkPolicy(this, BackupCronJobIds.NetworkPolicy, {
-      metadata: meta(name, 'NetworkPolicy'),
-      spec: {
-        podSelector: { matchLabels: { ...selector } },
-        // Nothing connects to a backup pod; it reaches the database and the storage only.
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [],
-        egress,
-      },
-    });
+    [this.name, this.namespace, this.filePrefix, this.fileExtension] = [name, ns, p.filePrefix ?? name, backupExtension(engine)];
+    const w = workloadIdentity(this, { namespace: ns, name, image: engineImage(engine), component: 'backup', partOf: p.partOf, labels: p.labels });
+    this.selectorLabels = w.selector;
+    const volume = p.target.volume;
+    if (volume?.create) this.persistentVolumeClaim = createPersistentVolumeClaim(this, BackupCronJobIds.Pvc, w, { name: volume.claimName, ...volume.create });
+    const images = [engineImage(engine), ...(p.target.s3 ? [p.target.s3.image] : [])];
+    this.cronJob = setPrimary(this, createCronJob(this, BackupCronJobIds.CronJob, w, p, {
+      backoffLimit: p.backoffLimit,
+      activeDeadlineSeconds: p.activeDeadlineSeconds,
+      podSpec: backupPodSpec(p, this.filePrefix),
+      podAnnotations: dependsOn(engine, ns),
+      annotations: devProfileWaivers(p.profile, { mutableImage: anyMutableImage(images) }),
+    }));
+    if (!p.serviceAccountName) this.serviceAccount = createServiceAccount(this, BackupCronJobIds.ServiceAccount, w);
+    // Nothing connects to a backup pod; it reaches the database and the storage only.
+    this.networkPolicy = createNetworkPolicy(this, BackupCronJobIds.NetworkPolicy, w, { ingress: [], egress: jobEgress(engine, p.target.s3, ns) });
 
     this.rpoSeconds = longestInterval(p.schedule, p.timeZone);
     const timing = { longestIntervalSeconds: this.rpoSeconds, startingDeadlineSeconds: p.startingDeadlineSeconds, activeDeadlineSeconds: p.activeDeadlineSeconds };
     this.staleAfterSeconds = staleAfterSeconds(timing);
-    this.alerts =
-      p.alerting === false
-        ? []
-        : backupAlerts({ ...timing, namespace: ns, cronJobName: name, severity: p.alerting.severity, labels: p.alerting.labels });
-    if (p.alerting !== false && p.alerting.prometheusRule) {
-      this.alertRules = new AlertRules(this, BackupCronJobIds.Alerts, {
-        name: `${name}-alerts`,
-        namespace: ns,
-        runbookBaseUrl: p.alerting.prometheusRule.runbookBaseUrl,
-        release: p.alerting.prometheusRule.release,
-        labels,
-        defaultGroup: name,
-      });
-      this.addAlertsTo(this.alertRules);
-    }
+    const alerting = p.alerting;
+    this.alerts = alerting === false ? [] : backupAlerts({ ...timing, namespace: ns, cronJobName: name, severity: alerting.severity, labels: alerting.labels });
+    if (alerting !== false && alerting.prometheusRule) this.alertRules = this.createAlertRules(w, alerting.prometheusRule);
     // A backup nobody hears fail is the D-SKR-01 outcome: the alerts must go somewhere.
     this.node.addValidation({
       validate: () =>
@@ -278,6 +145,19 @@ export class BackupCronJob extends Construct {
     });
   }
 
+  private createAlertRules(w: WorkloadIdentity, rule: { runbookBaseUrl: string; release: string | false }): AlertRules {
+    const rules = new AlertRules(this, BackupCronJobIds.Alerts, {
+      name: `${this.name}-alerts`,
+      namespace: this.namespace,
+      runbookBaseUrl: rule.runbookBaseUrl,
+      release: rule.release,
+      labels: w.labels,
+      defaultGroup: this.name,
+    });
+    this.addAlertsTo(rules);
+    return rules;
+  }
+
   /**
    * Adds the alerts to an {@link ObservabilityStack} or {@link AlertRules}
    * (anything with `addAlert`), in rule group `group`.
@@ -287,4 +167,41 @@ export class BackupCronJob extends Construct {
     for (const a of this.alerts) sink.addAlert(a, group);
     this.alertsWired = true;
   }
+}
+
+/**
+ * The backup pod: the backup container, and with object storage an upload
+ * container after it (the backup then runs as an init container, so an
+ * upload never starts after a failed backup). Volumes: scratch (HOME, the
+ * hand-over), the backups, the source of a files backup, a .pgpass Secret.
+ */
+function backupPodSpec(p: BackupCronJobConfig, filePrefix: string): k8s.PodSpec {
+  const { engine, target } = p;
+  const parts = [scratch(p.scratchSize), backupVolume(target.volume?.claimName, p.scratchSize, false)];
+  const uploadMounts = parts.map((x) => x.mount);
+  if (engine.type === 'files') {
+    parts.push({ volume: { name: 'source', persistentVolumeClaim: { claimName: engine.claimName, readOnly: true } }, mount: { name: 'source', mountPath: PATHS.source, readOnly: true } });
+  }
+  const pgpass = passFileVolume(engine);
+  if (pgpass) parts.push(pgpass);
+  const resources = resolveResources(p.resources);
+  const backup = scriptContainer({
+    name: 'backup',
+    image: engineImage(engine),
+    script: backupScript(engine),
+    env: [...commonEnv(filePrefix, engine, PATHS.backup), ...retentionEnv(p.retention), { name: 'BACKUP_DEADLINE_SECONDS', value: String(p.activeDeadlineSeconds) }, ...engineEnv(engine, p.name)],
+    mounts: parts.map((x) => x.mount),
+    resources,
+  });
+  const s3 = target.s3;
+  const upload = s3
+    ? scriptContainer({ name: 'upload', image: s3.image, script: uploadScript(), env: [...commonEnv(filePrefix, engine, PATHS.backup), ...retentionEnv(s3.retention ?? p.retention), ...s3Env(s3)], mounts: uploadMounts, resources })
+    : undefined;
+  // A ReadWriteOnce volume is attached to one node; only pods there can mount it.
+  const affinity: k8s.Affinity | undefined =
+    engine.type === 'files' && engine.colocateWith
+      ? { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { ...engine.colocateWith } }, topologyKey: 'kubernetes.io/hostname' }] } }
+      : undefined;
+  const volumes = parts.map((x) => x.volume);
+  return jobPodSpec(p, upload ? { initContainers: [backup], containers: [upload], volumes, affinity } : { containers: [backup], volumes, affinity });
 }

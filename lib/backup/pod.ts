@@ -1,14 +1,23 @@
-import { ANNOTATIONS } from '../internal/labels.js';
-import { k8s } from '../internal/plus.js';
-import { renderEgressRule, renderPodPeer, renderPorts } from '../network/peers.js';
-import { defaultPullPolicy, hardenedContainerSecurityContext, renderResources, type ResolvedResources } from '../workload/container.js';
-import { backupExtension, enginePort, type Destination, type Engine } from './engines.js';
+import type { k8s } from '../internal/plus.js';
+import {
+  dependencyEdges,
+  dependsOnAnnotation,
+  egressRule,
+  emptyDirVolume,
+  envFromSecret,
+  envValue,
+  hardenedContainer,
+  restrictedPodSpec,
+  type ResolvedResources,
+} from '../kit/index.js';
+import { renderEgressRule } from '../network/peers.js';
+import { backupExtension, enginePort, engineUid, type Engine } from './engines.js';
 import type { Retention, S3Target } from './targets.js';
 
 /**
  * Pieces of the pods of {@link BackupCronJob} and {@link RestoreJob}: the
- * environment the scripts read, volumes, containers, the pod security
- * context and the egress rules.
+ * environment the scripts read, volumes, containers, the pod spec and the
+ * egress rules.
  */
 
 /** Where the pods mount things; the scripts read these through env vars. */
@@ -21,23 +30,20 @@ export const PATHS = {
   restoreTarget: '/restore',
 } as const;
 
-const value = (name: string, v: string | number): k8s.EnvVar => ({ name, value: String(v) });
-const secret = (name: string, ref: { name: string; key: string }): k8s.EnvVar => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
-
 /** Variables every script reads. */
 export function commonEnv(prefix: string, e: Engine, backupDir: string): k8s.EnvVar[] {
   return [
-    value('BACKUP_DIR', backupDir),
-    value('BACKUP_PREFIX', prefix),
-    value('BACKUP_EXT', backupExtension(e)),
-    value('SCRATCH_DIR', PATHS.scratch),
-    value('HOME', PATHS.scratch),
+    envValue('BACKUP_DIR', backupDir),
+    envValue('BACKUP_PREFIX', prefix),
+    envValue('BACKUP_EXT', backupExtension(e)),
+    envValue('SCRATCH_DIR', PATHS.scratch),
+    envValue('HOME', PATHS.scratch),
   ];
 }
 
 /** Retention variables. */
 export function retentionEnv(r: Retention): k8s.EnvVar[] {
-  return [value('RETENTION_DAYS', r.days), value('RETENTION_MIN_KEEP', r.minKeep)];
+  return [envValue('RETENTION_DAYS', r.days), envValue('RETENTION_MIN_KEEP', r.minKeep)];
 }
 
 /** The engine's connection: libpq's own variables, or the Redis ones, or the source directory. */
@@ -45,43 +51,43 @@ export function engineEnv(e: Engine, applicationName: string): k8s.EnvVar[] {
   switch (e.type) {
     case 'postgres':
       return [
-        value('PGHOST', e.host),
-        value('PGPORT', e.port),
-        value('PGDATABASE', e.database),
-        value('PGUSER', e.user),
-        value('PGSSLMODE', e.sslMode),
-        value('PGCONNECT_TIMEOUT', 30),
-        value('PGAPPNAME', applicationName),
-        ...(e.password ? [secret('PGPASSWORD', e.password)] : []),
-        ...(e.passFile ? [value('PGPASSFILE_SOURCE', `${PATHS.pgpass}/pgpass`)] : []),
+        envValue('PGHOST', e.host),
+        envValue('PGPORT', e.port),
+        envValue('PGDATABASE', e.database),
+        envValue('PGUSER', e.user),
+        envValue('PGSSLMODE', e.sslMode),
+        envValue('PGCONNECT_TIMEOUT', 30),
+        envValue('PGAPPNAME', applicationName),
+        ...(e.password ? [envFromSecret('PGPASSWORD', e.password)] : []),
+        ...(e.passFile ? [envValue('PGPASSFILE_SOURCE', `${PATHS.pgpass}/pgpass`)] : []),
       ];
     case 'redis':
       return [
-        value('REDIS_HOST', e.host),
-        value('REDIS_PORT', e.port),
-        ...(e.user ? [value('REDIS_USER', e.user)] : []),
-        ...(e.password ? [secret('REDISCLI_AUTH', e.password)] : []),
+        envValue('REDIS_HOST', e.host),
+        envValue('REDIS_PORT', e.port),
+        ...(e.user ? [envValue('REDIS_USER', e.user)] : []),
+        ...(e.password ? [envFromSecret('REDISCLI_AUTH', e.password)] : []),
       ];
     case 'files':
-      return [value('SOURCE_DIR', e.subPath ? `${PATHS.source}/${e.subPath}` : PATHS.source)];
+      return [envValue('SOURCE_DIR', e.subPath ? `${PATHS.source}/${e.subPath}` : PATHS.source)];
   }
 }
 
 /** Object-storage variables of the upload and fetch containers. */
 export function s3Env(s3: S3Target): k8s.EnvVar[] {
   return [
-    value('S3_BUCKET', s3.bucket),
-    value('S3_PREFIX', s3.prefix),
-    ...(s3.endpoint ? [value('S3_ENDPOINT', s3.endpoint)] : []),
-    value('S3_FORCE_PATH_STYLE', String(s3.forcePathStyle)),
-    value('AWS_DEFAULT_REGION', s3.region),
-    secret('AWS_ACCESS_KEY_ID', { name: s3.credentials.secretName, key: s3.credentials.accessKeyIdKey }),
-    secret('AWS_SECRET_ACCESS_KEY', { name: s3.credentials.secretName, key: s3.credentials.secretAccessKeyKey }),
+    envValue('S3_BUCKET', s3.bucket),
+    envValue('S3_PREFIX', s3.prefix),
+    ...(s3.endpoint ? [envValue('S3_ENDPOINT', s3.endpoint)] : []),
+    envValue('S3_FORCE_PATH_STYLE', String(s3.forcePathStyle)),
+    envValue('AWS_DEFAULT_REGION', s3.region),
+    envFromSecret('AWS_ACCESS_KEY_ID', { name: s3.credentials.secretName, key: s3.credentials.accessKeyIdKey }),
+    envFromSecret('AWS_SECRET_ACCESS_KEY', { name: s3.credentials.secretName, key: s3.credentials.secretAccessKeyKey }),
     // The pod cannot reach instance metadata (the NetworkPolicy), so skip the lookup and its timeouts.
-    value('AWS_EC2_METADATA_DISABLED', 'true'),
+    envValue('AWS_EC2_METADATA_DISABLED', 'true'),
     // CLI 2.23+ sends CRC checksums by default, which many S3-compatible stores reject.
-    value('AWS_REQUEST_CHECKSUM_CALCULATION', 'when_required'),
-    value('AWS_RESPONSE_CHECKSUM_VALIDATION', 'when_required'),
+    envValue('AWS_REQUEST_CHECKSUM_CALCULATION', 'when_required'),
+    envValue('AWS_RESPONSE_CHECKSUM_VALIDATION', 'when_required'),
   ];
 }
 
@@ -94,9 +100,17 @@ export function passFileVolume(e: Engine): { volume: k8s.Volume; mount: k8s.Volu
   };
 }
 
-/** A scratch emptyDir. */
-export function emptyDir(name: string, sizeLimit: string): k8s.Volume {
-  return { name, emptyDir: { sizeLimit: k8s.Quantity.fromString(sizeLimit) } };
+/** The scratch emptyDir (HOME, and the hand-over between containers). */
+export function scratch(sizeLimit: string): { volume: k8s.Volume; mount: k8s.VolumeMount } {
+  return { volume: emptyDirVolume('scratch', sizeLimit), mount: { name: 'scratch', mountPath: PATHS.scratch } };
+}
+
+/** The backups: a claim, or (with object storage only) an emptyDir staging them. */
+export function backupVolume(claimName: string | undefined, sizeLimit: string, readOnly: boolean): { volume: k8s.Volume; mount: k8s.VolumeMount } {
+  return {
+    volume: claimName ? { name: 'backup', persistentVolumeClaim: { claimName, ...(readOnly ? { readOnly: true } : {}) } } : emptyDirVolume('backup', sizeLimit),
+    mount: { name: 'backup', mountPath: PATHS.backup, ...(claimName && readOnly ? { readOnly: true } : {}) },
+  };
 }
 
 /** A container running a script with `/bin/sh -c`, hardened like every container of the library. */
@@ -108,35 +122,45 @@ export function scriptContainer(opts: {
   mounts: k8s.VolumeMount[];
   resources: ResolvedResources;
 }): k8s.Container {
-  return {
-    name: opts.name,
-    image: opts.image,
-    imagePullPolicy: defaultPullPolicy(opts.image),
-    command: ['/bin/sh', '-c', opts.script],
-    env: opts.env,
-    resources: renderResources(opts.resources),
-    securityContext: hardenedContainerSecurityContext(),
-    volumeMounts: opts.mounts,
-    terminationMessagePolicy: 'FallbackToLogsOnError',
-  };
+  return hardenedContainer({ ...opts, command: ['/bin/sh', '-c', opts.script], volumeMounts: opts.mounts });
 }
 
-/** The egress rule to the engine's server, when it has one. */
-export function engineEgress(e: Engine, namespace: string): k8s.NetworkPolicyEgressRule | undefined {
+/** Pod props every backup and restore Job takes (`jobPodProps`), parsed. */
+export interface JobPodConfig {
+  readonly name: string;
+  readonly engine: Engine;
+  readonly runAsUser?: number;
+  readonly runAsGroup?: number;
+  readonly serviceAccountName?: string;
+  readonly imagePullSecrets: readonly string[];
+}
+
+/**
+ * The pod spec of a backup or restore Job: `restartPolicy: Never` (each
+ * retry a new pod, so a failed attempt's logs stay readable), the engine's
+ * UID (or the one given), no API token, the containers and volumes given.
+ */
+export function jobPodSpec(
+  p: JobPodConfig,
+  parts: { initContainers?: k8s.Container[]; containers: k8s.Container[]; volumes: k8s.Volume[]; affinity?: k8s.Affinity },
+): k8s.PodSpec {
+  const runAsUser = p.runAsUser ?? engineUid(p.engine);
+  return restrictedPodSpec({
+    restartPolicy: 'Never',
+    serviceAccountName: p.serviceAccountName ?? p.name,
+    runAs: { runAsUser, runAsGroup: p.runAsGroup ?? runAsUser },
+    imagePullSecrets: p.imagePullSecrets,
+    ...parts,
+  });
+}
+
+/** Egress of a Job pod: the engine's server (when it has one) and the object storage (when used). */
+export function jobEgress(e: Engine, s3: Pick<S3Target, 'egress'> | undefined, namespace: string): k8s.NetworkPolicyEgressRule[] {
   const port = enginePort(e);
-  if (port === undefined || e.type === 'files') return undefined;
-  return destinationEgress(e.destination, port, namespace);
-}
-
-function destinationEgress(d: Destination, port: number, namespace: string): k8s.NetworkPolicyEgressRule {
-  const to: k8s.NetworkPolicyPeer =
-    'pods' in d ? renderPodPeer(d.pods, namespace) : { ipBlock: { cidr: d.cidr, ...(d.except.length > 0 ? { except: [...d.except] } : {}) } };
-  return { to: [to], ports: renderPorts([{ port, protocol: 'TCP' }]) };
-}
-
-/** The egress rule to object storage. */
-export function s3Egress(s3: S3Target, namespace: string): k8s.NetworkPolicyEgressRule {
-  return renderEgressRule(s3.egress, namespace);
+  return [
+    ...(port !== undefined && e.type !== 'files' ? [egressRule(e.destination, [port], namespace)] : []),
+    ...(s3 ? [renderEgressRule(s3.egress, namespace)] : []),
+  ];
 }
 
 /**
@@ -145,6 +169,5 @@ export function s3Egress(s3: S3Target, namespace: string): k8s.NetworkPolicyEgre
  */
 export function dependsOn(e: Engine, namespace: string): Record<string, string> {
   if (e.type === 'files' || !('pods' in e.destination)) return {};
-  const app = e.destination.pods.podLabels['app.kubernetes.io/name'];
-  return app ? { [ANNOTATIONS.dependsOn]: `${e.destination.pods.namespace ?? namespace}/${app}:${e.port}` } : {};
+  return dependsOnAnnotation(dependencyEdges([{ pods: e.destination.pods, ports: [{ port: e.port }] }], namespace));
 }

@@ -1,13 +1,9 @@
 import { Construct } from 'constructs';
-import { parseImage } from '../core/image.js';
-import { recommendedLabels, selectorLabels, toLabelValue } from '../internal/labels.js';
-import { claimName } from '../internal/names.js';
-import { k8s } from '../internal/plus.js';
-import { parseProps } from '../internal/props.js';
-import { ensureVerification } from '../validation/synth.js';
-import { resolveResources, restrictedPodSecurityContext } from '../workload/container.js';
-import { engineImage, engineUid } from './engines.js';
-import { commonEnv, dependsOn, emptyDir, engineEgress, engineEnv, passFileVolume, PATHS, s3Egress, s3Env, scriptContainer } from './pod.js';
+import type { k8s } from '../internal/plus.js';
+import { anyMutableImage, createJob, createNetworkPolicy, createServiceAccount, devProfileWaivers, parseConstructProps, setPrimary, workloadIdentity } from '../kit/index.js';
+import { resolveResources } from '../workload/container.js';
+import { engineImage } from './engines.js';
+import { backupVolume, commonEnv, dependsOn, engineEnv, jobEgress, jobPodSpec, passFileVolume, PATHS, s3Env, scratch, scriptContainer } from './pod.js';
 import { RestoreJobPropsSchema, type RestoreJobConfig, type RestoreJobProps } from './restore-job-props.js';
 import { fetchScript, restoreScript } from './scripts.js';
 
@@ -47,11 +43,9 @@ export const RestoreJobIds = {
  * @see https://redis.io/docs/latest/operate/oss_and_stack/management/persistence/
  */
 export class RestoreJob extends Construct {
-  /** The parsed props, defaults applied. */
-  public readonly config: RestoreJobConfig;
   /** Object name of the Job. */
   public readonly name: string;
-  /** The Job. */
+  /** The Job (the default child). */
   public readonly job: k8s.KubeJob;
   /** The dedicated ServiceAccount (absent when `serviceAccountName` brings one). */
   public readonly serviceAccount?: k8s.KubeServiceAccount;
@@ -60,104 +54,66 @@ export class RestoreJob extends Construct {
 
   constructor(scope: Construct, id: string, props: RestoreJobProps) {
     super(scope, id);
-    const p = parseProps(this, RestoreJobPropsSchema, props);
-    ensureVerification(this);
-    this.config = p;
+    const p = parseConstructProps(this, RestoreJobPropsSchema, props);
     const { name, namespace: ns, engine } = p;
     this.name = name;
-    const image = engineImage(engine);
-    const labelInputs = { name, instance: name, version: toLabelValue(parseImage(image)?.tag), component: 'restore', partOf: p.partOf };
-    const labels = recommendedLabels(labelInputs, p.labels);
-    const selector = selectorLabels(labelInputs);
-    const meta = (objName: string, kind: string) => {
-      claimName(this, kind, ns, objName);
-      return { name: objName, namespace: ns, labels };
-    };
-
-    const volumes: k8s.Volume[] = [emptyDir('scratch', p.scratchSize)];
-    const scratch: k8s.VolumeMount = { name: 'scratch', mountPath: PATHS.scratch };
-    const backups: k8s.VolumeMount = { name: 'backup', mountPath: PATHS.backup, ...(p.source.volume ? { readOnly: true } : {}) };
-    volumes.push(
-      p.source.volume ? { name: 'backup', persistentVolumeClaim: { claimName: p.source.volume.claimName, readOnly: true } } : emptyDir('backup', p.scratchSize),
-    );
-    const mounts: k8s.VolumeMount[] = [scratch, backups];
-    const extraEnv: k8s.EnvVar[] = [{ name: 'RESTORE_BACKUP', value: p.backup }];
-    if (engine.type === 'redis' && p.redisData) {
-      volumes.push({ name: 'redis-data', persistentVolumeClaim: { claimName: p.redisData.claimName } });
-      mounts.push({ name: 'redis-data', mountPath: PATHS.redisData });
-      extraEnv.push({ name: 'REDIS_DATA_DIR', value: PATHS.redisData }, { name: 'REDIS_RDB_FILENAME', value: p.redisData.rdbFileName });
-    }
-    if (engine.type === 'files' && p.filesTarget) {
-      volumes.push({ name: 'restore', persistentVolumeClaim: { claimName: p.filesTarget.claimName } });
-      mounts.push({ name: 'restore', mountPath: PATHS.restoreTarget });
-      extraEnv.push({ name: 'TARGET_DIR', value: p.filesTarget.subPath ? `${PATHS.restoreTarget}/${p.filesTarget.subPath}` : PATHS.restoreTarget });
-    }
-    const pgpass = passFileVolume(engine);
-    if (pgpass) {
-      volumes.push(pgpass.volume);
-      mounts.push(pgpass.mount);
-    }
-    const resources = resolveResources(p.resources);
-    // The files engine's source directory is not read by a restore.
-    const connection = engine.type === 'files' ? [] : engineEnv(engine, name);
-    const restore = scriptContainer({
-      name: 'restore',
-      image,
-      script: restoreScript(engine, { createDatabase: p.createDatabase, clean: p.clean, noOwner: p.noOwner, checkStopped: p.checkStopped }),
-      env: [...commonEnv(p.filePrefix, engine, PATHS.backup), ...extraEnv, ...connection],
-      mounts,
-      resources,
-    });
-    const s3 = p.source.s3;
-    const fetch = s3
-      ? scriptContainer({
-          name: 'fetch',
-          image: s3.image,
-          script: fetchScript(),
-          env: [...commonEnv(p.filePrefix, engine, PATHS.backup), { name: 'RESTORE_BACKUP', value: p.backup }, ...s3Env({ ...s3, retention: undefined })],
-          mounts: [scratch, backups],
-          resources,
-        })
-      : undefined;
-
-    const runAsUser = p.runAsUser ?? engineUid(engine);
-    const runAsGroup = p.runAsGroup ?? runAsUser;
-    const annotations = dependsOn(engine, ns);
-    this.job = new k8s.KubeJob(this, RestoreJobIds.Job, {
-      metadata: meta(name, 'Job'),
-      spec: {
-        backoffLimit: p.backoffLimit,
-        activeDeadlineSeconds: p.activeDeadlineSeconds,
-        ttlSecondsAfterFinished: p.ttlSecondsAfterFinished,
-        template: {
-          metadata: { labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
-          spec: {
-            restartPolicy: 'Never',
-            serviceAccountName: p.serviceAccountName ?? name,
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            securityContext: restrictedPodSecurityContext(runAsUser, runAsGroup),
-            ...(p.imagePullSecrets.length > 0 ? { imagePullSecrets: p.imagePullSecrets.map((s) => ({ name: s })) } : {}),
-            ...(fetch ? { initContainers: [fetch] } : {}),
-            containers: [restore],
-            volumes,
-          },
-        },
-      },
-    });
-
-    if (!p.serviceAccountName) {
-      this.serviceAccount = new k8s.KubeServiceAccount(this, RestoreJobIds.ServiceAccount, {
-        metadata: meta(name, 'ServiceAccount'),
-        automountServiceAccountToken: false,
-      });
-    }
-    const egress = [engineEgress(engine, ns), ...(s3 ? [s3Egress({ ...s3, retention: undefined }, ns)] : [])].filter(
-      (r): r is k8s.NetworkPolicyEgressRule => r !== undefined,
-    );
-    this.networkPolicy = new k8s.KubeNetworkPolicy(this, RestoreJobIds.NetworkPolicy, {
-      metadata: meta(name, 'NetworkPolicy'),
-      spec: { podSelector: { matchLabels: { ...selector } }, policyTypes: ['Ingress', 'Egress'], ingress: [], egress },
-    });
+    const w = workloadIdentity(this, { namespace: ns, name, image: engineImage(engine), component: 'restore', partOf: p.partOf, labels: p.labels });
+    const images = [engineImage(engine), ...(p.source.s3 ? [p.source.s3.image] : [])];
+    this.job = setPrimary(this, createJob(this, RestoreJobIds.Job, w, {
+      backoffLimit: p.backoffLimit,
+      activeDeadlineSeconds: p.activeDeadlineSeconds,
+      ttlSecondsAfterFinished: p.ttlSecondsAfterFinished,
+      podSpec: restorePodSpec(p),
+      podAnnotations: dependsOn(engine, ns),
+      annotations: devProfileWaivers(p.profile, { mutableImage: anyMutableImage(images) }),
+    }));
+    if (!p.serviceAccountName) this.serviceAccount = createServiceAccount(this, RestoreJobIds.ServiceAccount, w);
+    this.networkPolicy = createNetworkPolicy(this, RestoreJobIds.NetworkPolicy, w, { ingress: [], egress: jobEgress(engine, p.source.s3, ns) });
   }
+}
+
+/**
+ * The restore pod: the restore container, after a fetch container when the
+ * backup comes from object storage. Volumes: scratch, the backups (the
+ * claim read-only, or an emptyDir the fetch fills), the Redis data or files
+ * target, a .pgpass Secret.
+ */
+function restorePodSpec(p: RestoreJobConfig): k8s.PodSpec {
+  const { engine } = p;
+  const base = [scratch(p.scratchSize), backupVolume(p.source.volume?.claimName, p.scratchSize, true)];
+  const parts = [...base];
+  const env: k8s.EnvVar[] = [{ name: 'RESTORE_BACKUP', value: p.backup }];
+  if (engine.type === 'redis' && p.redisData) {
+    parts.push({ volume: { name: 'redis-data', persistentVolumeClaim: { claimName: p.redisData.claimName } }, mount: { name: 'redis-data', mountPath: PATHS.redisData } });
+    env.push({ name: 'REDIS_DATA_DIR', value: PATHS.redisData }, { name: 'REDIS_RDB_FILENAME', value: p.redisData.rdbFileName });
+  }
+  if (engine.type === 'files' && p.filesTarget) {
+    parts.push({ volume: { name: 'restore', persistentVolumeClaim: { claimName: p.filesTarget.claimName } }, mount: { name: 'restore', mountPath: PATHS.restoreTarget } });
+    env.push({ name: 'TARGET_DIR', value: p.filesTarget.subPath ? `${PATHS.restoreTarget}/${p.filesTarget.subPath}` : PATHS.restoreTarget });
+  }
+  const pgpass = passFileVolume(engine);
+  if (pgpass) parts.push(pgpass);
+  const resources = resolveResources(p.resources);
+  // The files engine's source directory is not read by a restore.
+  const connection = engine.type === 'files' ? [] : engineEnv(engine, p.name);
+  const restore = scriptContainer({
+    name: 'restore',
+    image: engineImage(engine),
+    script: restoreScript(engine, { createDatabase: p.createDatabase, clean: p.clean, noOwner: p.noOwner, checkStopped: p.checkStopped }),
+    env: [...commonEnv(p.filePrefix, engine, PATHS.backup), ...env, ...connection],
+    mounts: parts.map((x) => x.mount),
+    resources,
+  });
+  const s3 = p.source.s3;
+  const fetch = s3
+    ? scriptContainer({
+        name: 'fetch',
+        image: s3.image,
+        script: fetchScript(),
+        env: [...commonEnv(p.filePrefix, engine, PATHS.backup), { name: 'RESTORE_BACKUP', value: p.backup }, ...s3Env({ ...s3, retention: undefined })],
+        mounts: base.map((x) => x.mount),
+        resources,
+      })
+    : undefined;
+  return jobPodSpec(p, { initContainers: fetch ? [fetch] : undefined, containers: [restore], volumes: parts.map((x) => x.volume) });
 }

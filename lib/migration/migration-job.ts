@@ -1,12 +1,25 @@
 import { Construct } from 'constructs';
-import { ANNOTATIONS, recommendedLabels, selectorLabels, toLabelValue } from '../internal/labels.js';
-import { claimName } from '../internal/names.js';
-import { k8s } from '../internal/plus.js';
-import { parseProps } from '../internal/props.js';
+import type { k8s } from '../internal/plus.js';
+import {
+  anyMutableImage,
+  createJob,
+  createNetworkPolicy,
+  createServiceAccount,
+  dependencyEdges,
+  dependsOnAnnotation,
+  devProfileWaivers,
+  hardenedContainer,
+  parseConstructProps,
+  renderEnv,
+  renderEnvFrom,
+  restrictedPodSpec,
+  scratchVolume,
+  setPrimary,
+  waiverAnnotations,
+  workloadIdentity,
+} from '../kit/index.js';
 import { renderEgressRule } from '../network/peers.js';
-import { WAIVER_ANNOTATION_PREFIX } from '../validation/internal/annotations.js';
-import { ensureVerification } from '../validation/synth.js';
-import { defaultPullPolicy, hardenedContainerSecurityContext, renderEnv, renderEnvFrom, renderResources, resolveResources, restrictedPodSecurityContext } from '../workload/container.js';
+import { resolveResources } from '../workload/container.js';
 import { MigrationJobPropsSchema, resolveVersion, versionSlug, type MigrationJobConfig, type MigrationJobProps } from './migration-job-props.js';
 
 /** Construct ids of the children: part of the API, since they name objects. */
@@ -45,13 +58,11 @@ export const MIGRATION_TTL_WAIVER_REASON =
  * @see https://kubernetes.io/docs/concepts/workloads/controllers/job/
  */
 export class MigrationJob extends Construct {
-  /** The parsed props, defaults applied. */
-  public readonly config: MigrationJobConfig;
   /** The Job name, `<name>-<version>`. */
   public readonly jobName: string;
   /** The version the name carries. */
   public readonly version: string;
-  /** The Job. */
+  /** The Job (the default child). */
   public readonly job: k8s.KubeJob;
   /** The dedicated ServiceAccount (absent when `serviceAccountName` brings one). */
   public readonly serviceAccount?: k8s.KubeServiceAccount;
@@ -60,81 +71,51 @@ export class MigrationJob extends Construct {
 
   constructor(scope: Construct, id: string, props: MigrationJobProps) {
     super(scope, id);
-    const p = parseProps(this, MigrationJobPropsSchema, props);
-    ensureVerification(this);
-    this.config = p;
+    const p = parseConstructProps(this, MigrationJobPropsSchema, props);
     const ns = p.namespace;
     this.version = resolveVersion(p)!;
     this.jobName = `${p.name}-${versionSlug(this.version)}`;
-    const labelInputs = { name: p.name, instance: this.jobName, version: toLabelValue(this.version), component: 'migration', partOf: p.partOf };
-    const labels = recommendedLabels(labelInputs, p.labels);
-    const selector = selectorLabels(labelInputs);
-    const meta = (objName: string, kind: string) => {
-      claimName(this, kind, ns, objName);
-      return { name: objName, namespace: ns, labels };
-    };
-
-    const runAsUser = p.securityContext.runAsUser;
-    const runAsGroup = p.securityContext.runAsGroup ?? runAsUser;
-    const serviceAccountName = p.serviceAccountName ?? p.name;
-    const container: k8s.Container = {
-      name: 'migrate',
-      image: p.image,
-      imagePullPolicy: p.imagePullPolicy ?? defaultPullPolicy(p.image),
-      ...(p.command ? { command: [...p.command] } : {}),
-      ...(p.args ? { args: [...p.args] } : {}),
-      ...(Object.keys(p.env).length > 0 ? { env: renderEnv(p.env) } : {}),
-      ...(p.envFrom.length > 0 ? { envFrom: renderEnvFrom(p.envFrom) } : {}),
-      resources: renderResources(resolveResources(p.resources)),
-      securityContext: hardenedContainerSecurityContext(),
-      volumeMounts: [{ name: 'scratch', mountPath: p.scratch.mountPath }],
-      terminationMessagePolicy: 'FallbackToLogsOnError',
-    };
-    // Declared dependencies, read by the network invariants (as on SecureAgentDeployment).
-    const dependsOn = p.egress.flatMap((rule) => {
-      if (!('pods' in rule)) return [];
-      const app = rule.pods.podLabels['app.kubernetes.io/name'];
-      return app ? rule.ports.map((port) => `${rule.pods.namespace ?? ns}/${app}:${port.port}`) : [];
-    });
+    const w = workloadIdentity(this, { namespace: ns, name: this.jobName, appName: p.name, version: this.version, component: 'migration', partOf: p.partOf, labels: p.labels });
     const ttl = p.ttlSecondsAfterFinished;
-    const metadata = meta(this.jobName, 'Job');
-    this.job = new k8s.KubeJob(this, MigrationJobIds.Job, {
-      metadata: { ...metadata, ...(ttl === undefined ? { annotations: { [`${WAIVER_ANNOTATION_PREFIX}WKL-04`]: MIGRATION_TTL_WAIVER_REASON } } : {}) },
-      spec: {
-        backoffLimit: p.backoffLimit,
-        activeDeadlineSeconds: p.activeDeadlineSeconds,
-        ...(ttl !== undefined ? { ttlSecondsAfterFinished: ttl } : {}),
-        template: {
-          metadata: { labels, ...(dependsOn.length > 0 ? { annotations: { [ANNOTATIONS.dependsOn]: dependsOn.join(',') } } : {}) },
-          spec: {
-            // Never: each retry is a new pod, and a failed attempt's logs stay readable.
-            restartPolicy: 'Never',
-            serviceAccountName,
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            securityContext: restrictedPodSecurityContext(runAsUser, runAsGroup),
-            ...(p.imagePullSecrets.length > 0 ? { imagePullSecrets: p.imagePullSecrets.map((s) => ({ name: s })) } : {}),
-            containers: [container],
-            volumes: [{ name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString(p.scratch.sizeLimit) } }],
-          },
-        },
+    this.job = setPrimary(this, createJob(this, MigrationJobIds.Job, w, {
+      backoffLimit: p.backoffLimit,
+      activeDeadlineSeconds: p.activeDeadlineSeconds,
+      ttlSecondsAfterFinished: ttl,
+      podSpec: migrationPodSpec(p),
+      // Declared dependencies, read by the network invariants (as on SecureAgentDeployment).
+      podAnnotations: dependsOnAnnotation(dependencyEdges(p.egress, ns)),
+      annotations: {
+        ...(ttl === undefined ? waiverAnnotations(['WKL-04'], MIGRATION_TTL_WAIVER_REASON) : {}),
+        ...devProfileWaivers(p.profile, { mutableImage: anyMutableImage([p.image]) }),
       },
-    });
-
-    if (!p.serviceAccountName) {
-      this.serviceAccount = new k8s.KubeServiceAccount(this, MigrationJobIds.ServiceAccount, {
-        metadata: meta(p.name, 'ServiceAccount'),
-        automountServiceAccountToken: false,
-      });
-    }
-    this.networkPolicy = new k8s.KubeNetworkPolicy(this, MigrationJobIds.NetworkPolicy, {
-      metadata: meta(this.jobName, 'NetworkPolicy'),
-      spec: {
-        podSelector: { matchLabels: { ...selector } },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [],
-        egress: p.egress.map((rule) => renderEgressRule(rule, ns)),
-      },
-    });
+    }));
+    if (!p.serviceAccountName) this.serviceAccount = createServiceAccount(this, MigrationJobIds.ServiceAccount, w, p.name);
+    this.networkPolicy = createNetworkPolicy(this, MigrationJobIds.NetworkPolicy, w, { ingress: [], egress: p.egress.map((rule) => renderEgressRule(rule, ns)) });
   }
+}
+
+/** The migration pod: one hardened container with a scratch directory, retried as new pods (`restartPolicy: Never`). */
+function migrationPodSpec(p: MigrationJobConfig): k8s.PodSpec {
+  const scratch = scratchVolume('scratch', p.scratch.mountPath, p.scratch.sizeLimit);
+  const runAsUser = p.securityContext.runAsUser;
+  return restrictedPodSpec({
+    restartPolicy: 'Never',
+    serviceAccountName: p.serviceAccountName ?? p.name,
+    runAs: { runAsUser, runAsGroup: p.securityContext.runAsGroup ?? runAsUser },
+    imagePullSecrets: p.imagePullSecrets,
+    containers: [
+      hardenedContainer({
+        name: 'migrate',
+        image: p.image,
+        imagePullPolicy: p.imagePullPolicy,
+        command: p.command,
+        args: p.args,
+        env: renderEnv(p.env),
+        envFrom: renderEnvFrom(p.envFrom),
+        resources: resolveResources(p.resources),
+        volumeMounts: [scratch.mount],
+      }),
+    ],
+    volumes: [scratch.volume],
+  });
 }

@@ -3,6 +3,7 @@ import { imageReference, parseImage } from '../core/image.js';
 import { cidr, dnsSubdomain, labelMap } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
 import { podPeerSchema } from '../network/peers.js';
+import { REDIS } from '../stores/redis.js';
 
 /**
  * The data stores a backup can read and a restore can write: PostgreSQL
@@ -185,7 +186,7 @@ export function engineImage(e: Engine): string {
     case 'postgres':
       return e.image ?? `postgres:${e.serverVersion}-alpine`;
     case 'redis':
-      return e.image ?? (e.flavor === 'valkey' ? 'valkey/valkey:8.0-alpine' : 'redis:7.2-alpine');
+      return e.image ?? REDIS.flavors[e.flavor].image;
     case 'files':
       return e.image;
   }

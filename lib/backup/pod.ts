@@ -11,6 +11,7 @@ import {
   type ResolvedResources,
 } from '../kit/index.js';
 import { renderEgressRule } from '../network/peers.js';
+import { REDIS } from '../stores/redis.js';
 import { backupExtension, enginePort, engineUid, type Engine } from './engines.js';
 import type { Retention, S3Target } from './targets.js';
 
@@ -26,7 +27,7 @@ export const PATHS = {
   scratch: '/scratch',
   source: '/source',
   pgpass: '/secrets/pgpass',
-  redisData: '/data',
+  redisData: REDIS.dataDir,
   restoreTarget: '/restore',
 } as const;
 

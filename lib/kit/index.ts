@@ -5,6 +5,7 @@ export * from './autoscaling.js';
 export * from './config.js';
 export * from './construct.js';
 export * from './container.js';
+export * from './daemonset.js';
 export * from './deployment.js';
 export * from './disruption.js';
 export * from './job.js';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { dnsLabel, dnsSubdomain } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
-import { severitySchema, type AlertOptions } from './alert-rules.js';
+import { REDIS } from '../stores/redis.js';
+import { severitySchema, type AlertOptions, type RequiredMetric } from './alert-rules.js';
 import type { MetricsTarget } from './metrics-target.js';
 import { offOr } from './toggle.js';
 import { metricName, num, openRatio, promDuration, promLabelName, selector, type Matcher } from './promql.js';
@@ -177,178 +178,256 @@ function percent(ratio: number): string {
  * its own in `requires`.
  */
 export function agentAlerts(target: MetricsTarget, m: HttpMetricNames, c: AgentAlertsConfig): AlertOptions[] {
-  const prefix = c.alertPrefix ?? pascalCase(target.name);
   const ns = target.namespace;
-  const job = target.name;
-  const app: Matcher[] = [
-    ['job', '=', job],
-    ['namespace', '=', ns],
-  ];
-  const pods: Matcher[] = [
-    ['namespace', '=', ns],
-    ['pod', '=~', target.podRegex],
-    ['container', '=', target.container],
-  ];
-  const appReq = (metric: string) => ({ metric, source: 'app' as const, job, namespace: ns });
-  const out: AlertOptions[] = [];
-  const where = '{{ $labels.job }} in {{ $labels.namespace }}';
+  const x: AlertContext = {
+    target,
+    m,
+    c,
+    prefix: c.alertPrefix ?? pascalCase(target.name),
+    ns,
+    app: [
+      ['job', '=', target.name],
+      ['namespace', '=', ns],
+    ],
+    pods: [
+      ['namespace', '=', ns],
+      ['pod', '=~', target.podRegex],
+      ['container', '=', target.container],
+    ],
+    where: '{{ $labels.job }} in {{ $labels.namespace }}',
+  };
+  return LIBRARY.flatMap((alerts) => alerts(x));
+}
 
-  const ratio = (matcher: Matcher) =>
-    `sum by (namespace, job) (rate(${selector(m.requests, [...app, matcher])}[5m]))\n/\nsum by (namespace, job) (rate(${selector(m.requests, app)}[5m]))`;
+/** What every alert of the library is built from. */
+interface AlertContext {
+  readonly target: MetricsTarget;
+  readonly m: HttpMetricNames;
+  readonly c: AgentAlertsConfig;
+  /** Prefix of the alert names. */
+  readonly prefix: string;
+  readonly ns: string;
+  /** The app's own series: its job and namespace. */
+  readonly app: Matcher[];
+  /** The pods' cAdvisor and kube-state-metrics series: namespace, pod and container. */
+  readonly pods: Matcher[];
+  /** How a summary names the workload. */
+  readonly where: string;
+}
 
-  if (c.errorRate) {
-    const a = c.errorRate;
-    out.push({
-      name: a.name ?? `${prefix}HighErrorRate`,
-      expr: `${ratio([m.statusLabel, '=~', a.statusRegex])}\n> ${num(a.threshold)}`,
+/** The alerts of the library, in the order they are added. */
+const LIBRARY: readonly ((x: AlertContext) => AlertOptions[])[] = [
+  errorRateAlert,
+  latencyAlert,
+  memoryAlert,
+  podNotReadyAlert,
+  hpaAtMaxAlert,
+  rateLimitAlert,
+  certificateExpiryAlert,
+  redisAlerts,
+  postgresAlerts,
+];
+
+/** The app's request counter, for `requires`. */
+function appMetric(x: AlertContext, metric: string): RequiredMetric {
+  return { metric, source: 'app', job: x.target.name, namespace: x.ns };
+}
+
+/** The share of requests matching `matcher`, per namespace and job. */
+function requestRatio(x: AlertContext, matcher: Matcher): string {
+  const rate = (extra: Matcher[]) => `sum by (namespace, job) (rate(${selector(x.m.requests, [...x.app, ...extra])}[5m]))`;
+  return `${rate([matcher])}\n/\n${rate([])}`;
+}
+
+function errorRateAlert(x: AlertContext): AlertOptions[] {
+  const a = x.c.errorRate;
+  if (!a) return [];
+  return [
+    {
+      name: a.name ?? `${x.prefix}HighErrorRate`,
+      expr: `${requestRatio(x, [x.m.statusLabel, '=~', a.statusRegex])}\n> ${num(a.threshold)}`,
       for: a.for,
       severity: a.severity,
-      summary: `${where} fails more than ${percent(a.threshold)} of requests`,
-      description: `{{ $value | humanizePercentage }} of the requests to ${where} returned a server error (status ${a.statusRegex}) over the last 5 minutes; the threshold is ${percent(a.threshold)}.`,
-      requires: [appReq(m.requests)],
-    });
-  }
-  if (c.latency) {
-    const a = c.latency;
-    const q = `p${num(a.quantile * 100)}`;
-    out.push({
-      name: a.name ?? `${prefix}HighLatency`,
-      expr: `histogram_quantile(${num(a.quantile)},\n  sum by (namespace, job, le) (rate(${selector(`${m.duration}_bucket`, app)}[5m]))\n)\n> ${num(a.thresholdSeconds)}`,
+      summary: `${x.where} fails more than ${percent(a.threshold)} of requests`,
+      description: `{{ $value | humanizePercentage }} of the requests to ${x.where} returned a server error (status ${a.statusRegex}) over the last 5 minutes; the threshold is ${percent(a.threshold)}.`,
+      requires: [appMetric(x, x.m.requests)],
+    },
+  ];
+}
+
+function latencyAlert(x: AlertContext): AlertOptions[] {
+  const a = x.c.latency;
+  if (!a) return [];
+  const q = `p${num(a.quantile * 100)}`;
+  return [
+    {
+      name: a.name ?? `${x.prefix}HighLatency`,
+      expr: `histogram_quantile(${num(a.quantile)},\n  sum by (namespace, job, le) (rate(${selector(`${x.m.duration}_bucket`, x.app)}[5m]))\n)\n> ${num(a.thresholdSeconds)}`,
       for: a.for,
       severity: a.severity,
-      summary: `${where} answers slowly (${q} above ${num(a.thresholdSeconds)}s)`,
-      description: `The ${q} request latency of ${where} is {{ $value | humanizeDuration }} over the last 5 minutes; the threshold is ${num(a.thresholdSeconds)}s.`,
-      requires: [appReq(`${m.duration}_bucket`)],
-    });
-  }
-  if (c.memory) {
-    const a = c.memory;
-    out.push({
-      name: a.name ?? `${prefix}HighMemoryUsage`,
+      summary: `${x.where} answers slowly (${q} above ${num(a.thresholdSeconds)}s)`,
+      description: `The ${q} request latency of ${x.where} is {{ $value | humanizeDuration }} over the last 5 minutes; the threshold is ${num(a.thresholdSeconds)}s.`,
+      requires: [appMetric(x, `${x.m.duration}_bucket`)],
+    },
+  ];
+}
+
+function memoryAlert(x: AlertContext): AlertOptions[] {
+  const a = x.c.memory;
+  if (!a) return [];
+  return [
+    {
+      name: a.name ?? `${x.prefix}HighMemoryUsage`,
       // The working set is what the OOM killer counts (usage includes page
       // cache), and a limit of 0 (none) is filtered out instead of dividing by it.
-      expr: `max by (namespace, pod, container) (${selector('container_memory_working_set_bytes', pods)})\n/\nmax by (namespace, pod, container) (${selector('container_spec_memory_limit_bytes', pods)} > 0)\n> ${num(a.threshold)}`,
+      expr: `max by (namespace, pod, container) (${selector('container_memory_working_set_bytes', x.pods)})\n/\nmax by (namespace, pod, container) (${selector('container_spec_memory_limit_bytes', x.pods)} > 0)\n> ${num(a.threshold)}`,
       for: a.for,
       severity: a.severity,
       summary: `Pod {{ $labels.pod }} uses more than ${percent(a.threshold)} of its memory limit`,
       description: `Container {{ $labels.container }} of pod {{ $labels.pod }} in {{ $labels.namespace }} uses {{ $value | humanizePercentage }} of its memory limit; it is OOM-killed at 100%.`,
       requires: [
-        { metric: 'container_memory_working_set_bytes', source: 'cadvisor', namespace: ns },
-        { metric: 'container_spec_memory_limit_bytes', source: 'cadvisor', namespace: ns },
+        { metric: 'container_memory_working_set_bytes', source: 'cadvisor', namespace: x.ns },
+        { metric: 'container_spec_memory_limit_bytes', source: 'cadvisor', namespace: x.ns },
       ],
-    });
-  }
-  if (c.podNotReady) {
-    const a = c.podNotReady;
-    const podSel: Matcher[] = [
-      ['namespace', '=', ns],
-      ['pod', '=~', target.podRegex],
-      ['condition', '=', 'true'],
-    ];
-    out.push({
-      name: a.name ?? `${prefix}PodNotReady`,
+    },
+  ];
+}
+
+function podNotReadyAlert(x: AlertContext): AlertOptions[] {
+  const a = x.c.podNotReady;
+  if (!a) return [];
+  const podSel: Matcher[] = [
+    ['namespace', '=', x.ns],
+    ['pod', '=~', x.target.podRegex],
+    ['condition', '=', 'true'],
+  ];
+  return [
+    {
+      name: a.name ?? `${x.prefix}PodNotReady`,
       expr: `max by (namespace, pod) (${selector('kube_pod_status_ready', podSel)}) == 0`,
       for: a.for,
       severity: a.severity,
       summary: `Pod {{ $labels.pod }} is not ready`,
       description: `Pod {{ $labels.pod }} in {{ $labels.namespace }} has not been ready for ${a.for}, so it receives no traffic.`,
-      requires: [{ metric: 'kube_pod_status_ready', source: 'kube-state-metrics', namespace: ns }],
-    });
-  }
-  if (c.hpaAtMax && target.hpaName) {
-    const a = c.hpaAtMax;
-    const hpa: Matcher[] = [
-      ['namespace', '=', ns],
-      ['horizontalpodautoscaler', '=', target.hpaName],
-    ];
-    out.push({
-      name: a.name ?? `${prefix}HpaAtMaxReplicas`,
-      expr: `max by (namespace, horizontalpodautoscaler) (${selector('kube_horizontalpodautoscaler_status_current_replicas', hpa)})\n>=\nmax by (namespace, horizontalpodautoscaler) (${selector('kube_horizontalpodautoscaler_spec_max_replicas', hpa)})`,
+      requires: [{ metric: 'kube_pod_status_ready', source: 'kube-state-metrics', namespace: x.ns }],
+    },
+  ];
+}
+
+function hpaAtMaxAlert(x: AlertContext): AlertOptions[] {
+  const a = x.c.hpaAtMax;
+  if (!a || !x.target.hpaName) return [];
+  const hpa: Matcher[] = [
+    ['namespace', '=', x.ns],
+    ['horizontalpodautoscaler', '=', x.target.hpaName],
+  ];
+  const series = (metric: string) => `max by (namespace, horizontalpodautoscaler) (${selector(metric, hpa)})`;
+  return [
+    {
+      name: a.name ?? `${x.prefix}HpaAtMaxReplicas`,
+      expr: `${series('kube_horizontalpodautoscaler_status_current_replicas')}\n>=\n${series('kube_horizontalpodautoscaler_spec_max_replicas')}`,
       for: a.for,
       severity: a.severity,
       summary: `HPA {{ $labels.horizontalpodautoscaler }} runs at its maximum replicas`,
       description: `HPA {{ $labels.horizontalpodautoscaler }} in {{ $labels.namespace }} has run {{ $value }} replicas, its maximum, for ${a.for}; load beyond this is not absorbed. Raise maxReplicas (and the namespace quota) or find the cause.`,
       requires: [
-        { metric: 'kube_horizontalpodautoscaler_status_current_replicas', source: 'kube-state-metrics', namespace: ns },
-        { metric: 'kube_horizontalpodautoscaler_spec_max_replicas', source: 'kube-state-metrics', namespace: ns },
+        { metric: 'kube_horizontalpodautoscaler_status_current_replicas', source: 'kube-state-metrics', namespace: x.ns },
+        { metric: 'kube_horizontalpodautoscaler_spec_max_replicas', source: 'kube-state-metrics', namespace: x.ns },
       ],
-    });
-  }
-  if (c.rateLimitRejections) {
-    const a = c.rateLimitRejections;
-    out.push({
-      name: a.name ?? `${prefix}HighRateLimitRejections`,
-      expr: `${ratio([m.statusLabel, '=', a.statusCode])}\n> ${num(a.threshold)}`,
+    },
+  ];
+}
+
+function rateLimitAlert(x: AlertContext): AlertOptions[] {
+  const a = x.c.rateLimitRejections;
+  if (!a) return [];
+  return [
+    {
+      name: a.name ?? `${x.prefix}HighRateLimitRejections`,
+      expr: `${requestRatio(x, [x.m.statusLabel, '=', a.statusCode])}\n> ${num(a.threshold)}`,
       for: a.for,
       severity: a.severity,
-      summary: `${where} rejects more than ${percent(a.threshold)} of requests by rate limit`,
-      description: `{{ $value | humanizePercentage }} of the requests to ${where} were rejected with status ${a.statusCode} over the last 5 minutes; the threshold is ${percent(a.threshold)}.`,
-      requires: [appReq(m.requests)],
-    });
-  }
-  if (c.certificateExpiry) {
-    const a = c.certificateExpiry;
-    const cert: Matcher[] = [
-      [c.certificateNamespaceLabel, '=', ns],
-      ['name', '=', a.certificate],
-    ];
-    out.push({
-      name: a.name ?? `${prefix}CertificateExpiringSoon`,
+      summary: `${x.where} rejects more than ${percent(a.threshold)} of requests by rate limit`,
+      description: `{{ $value | humanizePercentage }} of the requests to ${x.where} were rejected with status ${a.statusCode} over the last 5 minutes; the threshold is ${percent(a.threshold)}.`,
+      requires: [appMetric(x, x.m.requests)],
+    },
+  ];
+}
+
+function certificateExpiryAlert(x: AlertContext): AlertOptions[] {
+  const a = x.c.certificateExpiry;
+  if (!a) return [];
+  const cert: Matcher[] = [
+    [x.c.certificateNamespaceLabel, '=', x.ns],
+    ['name', '=', a.certificate],
+  ];
+  return [
+    {
+      name: a.name ?? `${x.prefix}CertificateExpiringSoon`,
       // Aggregated by name only: the series' `namespace` may be cert-manager's
       // (see certificateNamespaceLabel), so the Certificate's is set as a rule label.
       expr: `min by (name) (${selector('certmanager_certificate_expiration_timestamp_seconds', cert)}) - time()\n< ${a.days * 86400}`,
       for: a.for,
       severity: a.severity,
-      labels: { namespace: ns },
+      labels: { namespace: x.ns },
       summary: `Certificate {{ $labels.name }} expires in less than ${a.days} days`,
-      description: `Certificate {{ $labels.name }} in ${ns} expires in {{ $value | humanizeDuration }} and cert-manager has not renewed it.`,
-      requires: [{ metric: 'certmanager_certificate_expiration_timestamp_seconds', source: 'cert-manager', namespace: ns }],
+      description: `Certificate {{ $labels.name }} in ${x.ns} expires in {{ $value | humanizeDuration }} and cert-manager has not renewed it.`,
+      requires: [{ metric: 'certmanager_certificate_expiration_timestamp_seconds', source: 'cert-manager', namespace: x.ns }],
+    },
+  ];
+}
+
+function redisAlerts(x: AlertContext): AlertOptions[] {
+  const r = x.c.redis;
+  if (!r) return [];
+  const { metrics, source } = REDIS.exporter;
+  const exp: Matcher[] = [
+    ['job', '=', r.job],
+    ['namespace', '=', r.namespace],
+  ];
+  const req = (metric: string): RequiredMetric => ({ metric, source, job: r.job, namespace: r.namespace });
+  const out: AlertOptions[] = [];
+  if (r.down) {
+    const a = r.down;
+    out.push({
+      name: a.name ?? `${x.prefix}RedisDown`,
+      expr: `(max by (namespace, job) (${selector(metrics.up, exp)}) == 0)\nor\nabsent(${selector(metrics.up, exp)})`,
+      for: a.for,
+      severity: a.severity,
+      summary: `Redis behind {{ $labels.job }} in {{ $labels.namespace }} is down`,
+      description: `redis_exporter job {{ $labels.job }} in {{ $labels.namespace }} reports Redis down, or is not scraped at all, for ${a.for}.`,
+      requires: [req(metrics.up)],
     });
   }
-  if (c.redis) {
-    const r = c.redis;
-    const exp: Matcher[] = [
-      ['job', '=', r.job],
-      ['namespace', '=', r.namespace],
-    ];
-    const req = (metric: string) => ({ metric, source: 'redis_exporter' as const, job: r.job, namespace: r.namespace });
-    if (r.down) {
-      const a = r.down;
-      out.push({
-        name: a.name ?? `${prefix}RedisDown`,
-        expr: `(max by (namespace, job) (${selector('redis_up', exp)}) == 0)\nor\nabsent(${selector('redis_up', exp)})`,
-        for: a.for,
-        severity: a.severity,
-        summary: `Redis behind {{ $labels.job }} in {{ $labels.namespace }} is down`,
-        description: `redis_exporter job {{ $labels.job }} in {{ $labels.namespace }} reports Redis down, or is not scraped at all, for ${a.for}.`,
-        requires: [req('redis_up')],
-      });
-    }
-    if (r.cacheHitRatio) {
-      const a = r.cacheHitRatio;
-      const hits = `sum by (namespace, job) (rate(${selector('redis_keyspace_hits_total', exp)}[5m]))`;
-      const misses = `sum by (namespace, job) (rate(${selector('redis_keyspace_misses_total', exp)}[5m]))`;
-      out.push({
-        name: a.name ?? `${prefix}LowCacheHitRatio`,
-        expr: `${hits}\n/\n(${hits} + ${misses})\n< ${num(a.threshold)}`,
-        for: a.for,
-        severity: a.severity,
-        summary: `Redis cache hit ratio of {{ $labels.job }} is below ${percent(a.threshold)}`,
-        description: `Redis behind {{ $labels.job }} in {{ $labels.namespace }} answers {{ $value | humanizePercentage }} of lookups from cache over the last 5 minutes; the threshold is ${percent(a.threshold)}.`,
-        requires: [req('redis_keyspace_hits_total'), req('redis_keyspace_misses_total')],
-      });
-    }
-  }
-  if (c.postgres?.connections) {
-    const r = c.postgres;
-    const a = c.postgres.connections;
-    const exp: Matcher[] = [
-      ['job', '=', r.job],
-      ['namespace', '=', r.namespace],
-    ];
-    const req = (metric: string) => ({ metric, source: 'postgres_exporter' as const, job: r.job, namespace: r.namespace });
+  if (r.cacheHitRatio) {
+    const a = r.cacheHitRatio;
+    const hits = `sum by (namespace, job) (rate(${selector(metrics.keyspaceHits, exp)}[5m]))`;
+    const misses = `sum by (namespace, job) (rate(${selector(metrics.keyspaceMisses, exp)}[5m]))`;
     out.push({
-      name: a.name ?? `${prefix}DatabaseConnectionPoolHigh`,
+      name: a.name ?? `${x.prefix}LowCacheHitRatio`,
+      expr: `${hits}\n/\n(${hits} + ${misses})\n< ${num(a.threshold)}`,
+      for: a.for,
+      severity: a.severity,
+      summary: `Redis cache hit ratio of {{ $labels.job }} is below ${percent(a.threshold)}`,
+      description: `Redis behind {{ $labels.job }} in {{ $labels.namespace }} answers {{ $value | humanizePercentage }} of lookups from cache over the last 5 minutes; the threshold is ${percent(a.threshold)}.`,
+      requires: [req(metrics.keyspaceHits), req(metrics.keyspaceMisses)],
+    });
+  }
+  return out;
+}
+
+function postgresAlerts(x: AlertContext): AlertOptions[] {
+  const r = x.c.postgres;
+  const a = r?.connections;
+  if (!r || !a) return [];
+  const exp: Matcher[] = [
+    ['job', '=', r.job],
+    ['namespace', '=', r.namespace],
+  ];
+  const req = (metric: string): RequiredMetric => ({ metric, source: 'postgres_exporter', job: r.job, namespace: r.namespace });
+  return [
+    {
+      name: a.name ?? `${x.prefix}DatabaseConnectionPoolHigh`,
       // pg_stat_activity_count has one series per database and state, and
       // max_connections none of those labels: sum first, then match per server.
       expr: `sum by (namespace, job, instance) (${selector('pg_stat_activity_count', exp)})\n/ on (namespace, job, instance)\nmax by (namespace, job, instance) (${selector('pg_settings_max_connections', exp)})\n> ${num(a.threshold)}`,
@@ -357,7 +436,6 @@ export function agentAlerts(target: MetricsTarget, m: HttpMetricNames, c: AgentA
       summary: `PostgreSQL {{ $labels.instance }} uses more than ${percent(a.threshold)} of max_connections`,
       description: `PostgreSQL behind {{ $labels.job }} ({{ $labels.instance }}) in {{ $labels.namespace }} has {{ $value | humanizePercentage }} of max_connections in use; new connections fail at 100%.`,
       requires: [req('pg_stat_activity_count'), req('pg_settings_max_connections')],
-    });
-  }
-  return out;
+    },
+  ];
 }

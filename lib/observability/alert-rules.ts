@@ -3,10 +3,8 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { PrometheusRule, type IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { dnsLabel, dnsSubdomain, labelMap } from '../core/schemas.js';
-import { MANAGED_BY } from '../internal/labels.js';
-import { claimName } from '../internal/names.js';
-import { parseProps, problem } from '../internal/props.js';
-import { ensureVerification } from '../validation/synth.js';
+import { problem } from '../internal/props.js';
+import { managedMeta, parseConstructProps, setPrimary } from '../kit/index.js';
 import { parseOptions } from './options.js';
 import { labelValue, metricName, promDuration, promLabelName } from './promql.js';
 
@@ -207,28 +205,22 @@ export class AlertRules extends Construct {
   public readonly name: string;
   /** Namespace. */
   public readonly namespace: string;
-  private readonly config: z.output<typeof AlertRulesPropsSchema>;
+  private readonly props: z.output<typeof AlertRulesPropsSchema>;
   private readonly groups: Group[] = [];
 
   constructor(scope: Construct, id: string, props: AlertRulesProps) {
     super(scope, id);
-    const p = parseProps(this, AlertRulesPropsSchema, props);
-    ensureVerification(this);
-    this.config = p;
+    const p = parseConstructProps(this, AlertRulesPropsSchema, props);
+    this.props = p;
     this.name = p.name;
     this.namespace = p.namespace;
-    claimName(this, 'PrometheusRule', p.namespace, p.name);
     const body = {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'PrometheusRule',
-      metadata: {
-        name: p.name,
-        namespace: p.namespace,
-        labels: { ...p.labels, ...(p.release !== false ? { release: p.release } : {}), 'app.kubernetes.io/managed-by': MANAGED_BY },
-      },
+      metadata: managedMeta(this, 'PrometheusRule', p.namespace, p.name, { ...p.labels, ...(p.release !== false ? { release: p.release } : {}) }),
       spec: Lazy.any({ produce: () => ({ groups: this.renderGroups() }) }),
     };
-    this.prometheusRule = new ApiObject(this, AlertRulesIds.PrometheusRule, body);
+    this.prometheusRule = setPrimary(this, new ApiObject(this, AlertRulesIds.PrometheusRule, body));
     this.node.addValidation({
       validate: () => {
         const errors: string[] = [];
@@ -304,13 +296,13 @@ export class AlertRules extends Construct {
 
   /** The rule groups as Prometheus sees them (also what `promtool check rules` reads). */
   public renderGroups(): RenderedGroup[] {
-    const escape = this.config.helmSafeAnnotations ? helmEscape : (s: string) => s;
-    const base = this.config.runbookBaseUrl.replace(/\/+$/, '');
+    const escape = this.props.helmSafeAnnotations ? helmEscape : (s: string) => s;
+    const base = this.props.runbookBaseUrl.replace(/\/+$/, '');
     return this.groups
       .filter((g) => g.rules.length > 0)
       .map((g) => ({
         name: g.name,
-        interval: g.interval ?? this.config.interval,
+        interval: g.interval ?? this.props.interval,
         rules: g.rules.map((r): RenderedRule => {
           if (r.kind === 'record') {
             return { record: r.rule.record, expr: r.rule.expr, ...(Object.keys(r.rule.labels).length > 0 ? { labels: { ...r.rule.labels } } : {}) };
@@ -335,7 +327,7 @@ export class AlertRules extends Construct {
   }
 
   private groupFor(name: string | undefined): Group {
-    const wanted = name ?? this.config.defaultGroup ?? this.config.name;
+    const wanted = name ?? this.props.defaultGroup ?? this.props.name;
     let g = this.groups.find((x) => x.name === wanted);
     if (!g) {
       this.addGroup(wanted);

@@ -1,21 +1,40 @@
-import { createHash } from 'node:crypto';
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { imageReference, parseImage } from '../core/image.js';
+import { imageReference } from '../core/image.js';
 import { formatBytes, formatCpu, parseQuantity } from '../core/quantity.js';
 import { cidr, dnsLabel, dnsSubdomain, labelMap, portNumber, workloadName } from '../core/schemas.js';
-import { ANNOTATIONS, recommendedLabels, selectorLabels, toLabelValue } from '../internal/labels.js';
-import { claimName } from '../internal/names.js';
+import { ANNOTATIONS } from '../internal/labels.js';
 import { k8s } from '../internal/plus.js';
-import { parseProps, problem } from '../internal/props.js';
+import { problem } from '../internal/props.js';
+import {
+  configChecksum,
+  configMapVolume,
+  createConfigMap,
+  createDaemonSet,
+  createNetworkPolicy,
+  createServiceAccount,
+  dependencyEdges,
+  dependsOnAnnotation,
+  envFromSecret,
+  hardenedContainer,
+  ingressRule,
+  parseConstructProps,
+  podTemplate,
+  restrictedPodSpec,
+  scratchVolume,
+  secretVolume,
+  setPrimary,
+  VolumeSet,
+  waiverAnnotations,
+  workloadIdentity,
+  type ResourceSet,
+} from '../kit/index.js';
 import { AgentNamespace, API_ACCESS_LABEL } from '../namespace/agent-namespace.js';
-import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, podPeerSchema, renderEgressRule, renderPodPeer, renderPorts } from '../network/peers.js';
-import { WAIVER_ANNOTATION_PREFIX } from '../validation/internal/annotations.js';
-import { ensureVerification } from '../validation/synth.js';
+import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, podPeerSchema, renderEgressRule } from '../network/peers.js';
+import { resolveResources, resourcesSchema, tolerationSchema } from '../workload/container.js';
 import { parseOptions } from './options.js';
-import { defaultPullPolicy, hardenedContainerSecurityContext, renderResources, resolveResources, resourcesSchema, tolerationSchema } from '../workload/container.js';
 
 /** The reason recorded on the `logging` namespace and the DaemonSet waivers. */
 export const FLUENT_BIT_EXCEPTION_REASON =
@@ -199,142 +218,48 @@ export class FluentBit extends Construct {
 
   constructor(scope: Construct, id: string, props: FluentBitProps) {
     super(scope, id);
-    const p = parseProps(this, FluentBitPropsSchema, props);
-    ensureVerification(this);
+    const p = parseConstructProps(this, FluentBitPropsSchema, props);
     this.props = p;
     const { name, namespace: ns } = p;
     this.namespace = ns;
     this.shipped = new Set(p.namespaces);
-    const labelInputs = { name, instance: name, version: toLabelValue(parseImage(p.image)?.tag), component: 'log-shipper' };
-    const selector = selectorLabels(labelInputs);
-    const labels = recommendedLabels(labelInputs, p.labels);
-    const meta = (kind: string, objName = name, namespaced = true) => {
-      claimName(this, kind, namespaced ? ns : undefined, objName);
-      return { name: objName, ...(namespaced ? { namespace: ns } : {}), labels };
-    };
-
-    // One pod per node: the quota admits maxNodes of them (quota checks
-    // cannot count DaemonSet pods, so it is sized here).
-    const resources = resolveResources(p.resources);
-    const times = (q: string, format: (n: number) => string) => format((parseQuantity(q) ?? 0) * p.maxNodes);
-    const scaled = (s: typeof resources.requests) => ({
-      cpu: times(s.cpu, formatCpu),
-      memory: times(s.memory, formatBytes),
-      ephemeralStorage: times(s.ephemeralStorage, formatBytes),
-    });
+    const w = workloadIdentity(this, { namespace: ns, name, image: p.image, component: 'log-shipper', labels: p.labels });
     this.agentNamespace = new AgentNamespace(this, FluentBitIds.Namespace, {
       name: ns,
       podSecurityLevel: 'privileged',
       podSecurityReason: p.exceptionReason,
       apiServerEgress: { cidrs: p.apiServer.cidrs, port: p.apiServer.port },
-      quota: { requests: scaled(resources.requests), limits: scaled(resources.limits), pods: p.maxNodes, persistentVolumeClaims: 0 },
+      quota: shipperQuota(p),
     });
-
     const configText = Lazy.any({ produce: () => this.renderConfig() }) as unknown as string;
-    this.configMap = new k8s.KubeConfigMap(this, FluentBitIds.ConfigMap, { metadata: meta('ConfigMap', `${name}-config`), data: { 'fluent-bit.yaml': configText } });
-
-    this.serviceAccount = new k8s.KubeServiceAccount(this, FluentBitIds.ServiceAccount, { metadata: meta('ServiceAccount'), automountServiceAccountToken: false });
+    this.configMap = createConfigMap(this, FluentBitIds.ConfigMap, w.meta('ConfigMap', `${name}-config`), { 'fluent-bit.yaml': configText });
+    this.serviceAccount = createServiceAccount(this, FluentBitIds.ServiceAccount, w);
     this.clusterRole = new k8s.KubeClusterRole(this, FluentBitIds.ClusterRole, {
-      metadata: meta('ClusterRole', `${ns}-${name}`, false),
+      metadata: w.clusterMeta('ClusterRole', `${ns}-${name}`),
       rules: [{ apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] }],
     });
     this.clusterRoleBinding = new k8s.KubeClusterRoleBinding(this, FluentBitIds.ClusterRoleBinding, {
-      metadata: meta('ClusterRoleBinding', `${ns}-${name}`, false),
+      metadata: w.clusterMeta('ClusterRoleBinding', `${ns}-${name}`),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: this.clusterRole.name },
       subjects: [{ kind: 'ServiceAccount', name: this.serviceAccount.name, namespace: ns }],
     });
-
-    const out = p.output;
-    const env: k8s.EnvVar[] = [];
-    if (out.credentials) {
-      env.push(
-        { name: 'LOG_OUTPUT_USER', valueFrom: { secretKeyRef: { name: out.credentials.user.name, key: out.credentials.user.key } } },
-        { name: 'LOG_OUTPUT_PASSWORD', valueFrom: { secretKeyRef: { name: out.credentials.password.name, key: out.credentials.password.key } } },
-      );
-    }
-    const volumes: k8s.Volume[] = [
-      // Read-only: the shipper only reads the node's logs.
-      { name: 'varlog', hostPath: { path: '/var/log', type: 'Directory' } },
-      { name: 'config', configMap: { name: this.configMap.name } },
-      { name: 'state', emptyDir: { sizeLimit: k8s.Quantity.fromString('512Mi') } },
-    ];
-    const mounts: k8s.VolumeMount[] = [
-      { name: 'varlog', mountPath: '/var/log', readOnly: true },
-      { name: 'config', mountPath: '/fluent-bit/etc/conf', readOnly: true },
-      { name: 'state', mountPath: '/fluent-bit/state' },
-    ];
-    if (out.tls.caSecret) {
-      volumes.push({ name: 'output-ca', secret: { secretName: out.tls.caSecret.name, items: [{ key: out.tls.caSecret.key, path: 'ca.crt' }], defaultMode: 0o444 } });
-      mounts.push({ name: 'output-ca', mountPath: '/fluent-bit/etc/output-ca', readOnly: true });
-    }
-    const uid = p.securityContext.runAsUser;
-    const waivers = Object.fromEntries(FLUENT_BIT_WAIVED_CHECKS.map((id) => [`${WAIVER_ANNOTATION_PREFIX}${id}`, p.exceptionReason]));
-    const target = out.egress;
-    const targetApp = 'pods' in target ? target.pods.podLabels['app.kubernetes.io/name'] : undefined;
-    const dependsOn = 'pods' in target && targetApp ? target.ports.map((pt) => `${target.pods.namespace ?? ns}/${targetApp}:${pt.port}`).join(',') : undefined;
-    const http = k8s.IntOrString.fromString('http');
-    this.daemonSet = new k8s.KubeDaemonSet(this, FluentBitIds.DaemonSet, {
-      metadata: { ...meta('DaemonSet'), annotations: waivers },
-      spec: {
-        selector: { matchLabels: { ...selector } },
-        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromString('10%') } },
-        template: {
-          metadata: {
-            labels: { ...labels, [API_ACCESS_LABEL]: 'true' },
-            annotations: {
-              [ANNOTATIONS.configChecksum]: Lazy.any({ produce: () => createHash('sha256').update(this.renderConfig()).digest('hex') }) as unknown as string,
-              // Fluent Bit flushes its buffers (Grace 5 s in the config) after SIGTERM.
-              [ANNOTATIONS.drainSeconds]: '10',
-              ...(dependsOn ? { [ANNOTATIONS.dependsOn]: dependsOn } : {}),
-            },
-          },
-          spec: {
-            serviceAccountName: this.serviceAccount.name,
-            automountServiceAccountToken: true,
-            enableServiceLinks: false,
-            terminationGracePeriodSeconds: 30,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: uid,
-              runAsGroup: uid,
-              fsGroup: uid,
-              supplementalGroups: [p.securityContext.logFileGroup],
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
-            containers: [
-              {
-                name: 'fluent-bit',
-                image: p.image,
-                imagePullPolicy: defaultPullPolicy(p.image),
-                command: ['/fluent-bit/bin/fluent-bit'],
-                args: ['--config=/fluent-bit/etc/conf/fluent-bit.yaml'],
-                ...(env.length > 0 ? { env } : {}),
-                ports: [{ name: 'http', containerPort: FLUENT_BIT_HTTP_PORT, protocol: 'TCP' }],
-                resources: renderResources(resources),
-                livenessProbe: { httpGet: { path: '/api/v1/health', port: http }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
-                readinessProbe: { tcpSocket: { port: http }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 2 },
-                securityContext: hardenedContainerSecurityContext(uid, uid),
-                volumeMounts: mounts,
-                terminationMessagePolicy: 'FallbackToLogsOnError',
-              },
-            ],
-            volumes,
-            tolerations: p.tolerations.map((t) => ({ ...t })),
-          },
+    this.daemonSet = setPrimary(this, createDaemonSet(this, FluentBitIds.DaemonSet, w, {
+      annotations: waiverAnnotations(FLUENT_BIT_WAIVED_CHECKS, p.exceptionReason),
+      template: podTemplate({
+        labels: { ...w.labels, [API_ACCESS_LABEL]: 'true' },
+        annotations: {
+          [ANNOTATIONS.configChecksum]: Lazy.any({ produce: () => configChecksum(this.renderConfig()) }) as unknown as string,
+          // Fluent Bit flushes its buffers (Grace 5 s in the config) after SIGTERM.
+          [ANNOTATIONS.drainSeconds]: '10',
+          ...dependsOnAnnotation(dependencyEdges([p.output.egress], ns)),
         },
-      },
+        spec: shipperPodSpec(p, this.configMap.name, this.serviceAccount.name),
+      }),
+    }));
+    this.networkPolicy = createNetworkPolicy(this, FluentBitIds.NetworkPolicy, w, {
+      ingress: [ingressRule([p.scrapedBy], [FLUENT_BIT_HTTP_PORT], ns)],
+      egress: [renderEgressRule(p.output.egress, ns)],
     });
-
-    this.networkPolicy = new k8s.KubeNetworkPolicy(this, FluentBitIds.NetworkPolicy, {
-      metadata: meta('NetworkPolicy'),
-      spec: {
-        podSelector: { matchLabels: { ...selector } },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ from: [renderPodPeer(p.scrapedBy, ns)], ports: renderPorts([{ port: FLUENT_BIT_HTTP_PORT, protocol: 'TCP' }]) }],
-        egress: [renderEgressRule(out.egress, ns)],
-      },
-    });
-
     this.node.addValidation({
       validate: () => (this.shipped.size === 0 ? [`${this.node.path}: no namespace is shipped; list props.namespaces or call shipNamespace()`] : []),
     });
@@ -357,37 +282,7 @@ export class FluentBit extends Construct {
 
   /** The Fluent Bit configuration as an object. */
   public configModel(): Record<string, unknown> {
-    const out = this.props.output;
-    const tls = { tls: 'on', 'tls.verify': 'on', ...(out.tls.caSecret ? { 'tls.ca_file': '/fluent-bit/etc/output-ca/ca.crt' } : {}) };
-    const auth = out.credentials ? { http_user: '${LOG_OUTPUT_USER}', http_passwd: '${LOG_OUTPUT_PASSWORD}' } : {};
-    const output =
-      out.type === 'elasticsearch'
-        ? {
-            name: 'es',
-            match: 'kube.*',
-            host: out.host,
-            port: out.port,
-            index: out.index,
-            // Elasticsearch 8 rejects mapping types; `Type _doc` broke it (D-SKR-15).
-            suppress_type_name: 'on',
-            replace_dots: 'on',
-            trace_error: 'on',
-            retry_limit: 10,
-            ...auth,
-            ...tls,
-          }
-        : {
-            name: 'loki',
-            match: 'kube.*',
-            host: out.host,
-            port: out.port,
-            labels: 'job=fluent-bit, namespace=$kubernetes[\'namespace_name\'], pod=$kubernetes[\'pod_name\'], container=$kubernetes[\'container_name\']',
-            line_format: 'json',
-            ...(out.tenantId ? { tenant_id: out.tenantId } : {}),
-            retry_limit: 10,
-            ...auth,
-            ...tls,
-          };
+    const output = outputConfig(this.props.output);
     return {
       service: {
         flush: 5,
@@ -435,4 +330,99 @@ export class FluentBit extends Construct {
       },
     };
   }
+}
+
+type Config = z.output<typeof FluentBitPropsSchema>;
+
+/**
+ * The namespace quota: one shipper pod per node, so `maxNodes` pods and
+ * their requests and limits (quota checks cannot count DaemonSet pods, so
+ * it is sized here).
+ */
+function shipperQuota(p: Config): { requests: ResourceSet; limits: ResourceSet; pods: number; persistentVolumeClaims: number } {
+  const resources = resolveResources(p.resources);
+  const times = (q: string, format: (n: number) => string) => format((parseQuantity(q) ?? 0) * p.maxNodes);
+  const scaled = (s: ResourceSet): ResourceSet => ({
+    cpu: times(s.cpu, formatCpu),
+    memory: times(s.memory, formatBytes),
+    ephemeralStorage: times(s.ephemeralStorage, formatBytes),
+  });
+  return { requests: scaled(resources.requests), limits: scaled(resources.limits), pods: p.maxNodes, persistentVolumeClaims: 0 };
+}
+
+/**
+ * The shipper pod: the node's logs through a read-only hostPath, the
+ * config, tail positions in an emptyDir, the output's CA; a non-root UID
+ * reading the `0640 root:root` log files through a supplemental group; the
+ * API token, which the Kubernetes filter needs.
+ */
+function shipperPodSpec(p: Config, configMapName: string, serviceAccountName: string): k8s.PodSpec {
+  const out = p.output;
+  const volumes = new VolumeSet();
+  // Read-only: the shipper only reads the node's logs.
+  volumes.add({ volume: { name: 'varlog', hostPath: { path: '/var/log', type: 'Directory' } }, mount: { name: 'varlog', mountPath: '/var/log', readOnly: true } });
+  volumes.add(configMapVolume('config', configMapName, '/fluent-bit/etc/conf'));
+  volumes.add(scratchVolume('state', '/fluent-bit/state', '512Mi'));
+  if (out.tls.caSecret) {
+    volumes.add(secretVolume('output-ca', out.tls.caSecret.name, '/fluent-bit/etc/output-ca', 0o444, [{ key: out.tls.caSecret.key, path: 'ca.crt' }]));
+  }
+  const uid = p.securityContext.runAsUser;
+  const http = k8s.IntOrString.fromString('http');
+  const container = hardenedContainer({
+    name: 'fluent-bit',
+    image: p.image,
+    command: ['/fluent-bit/bin/fluent-bit'],
+    args: ['--config=/fluent-bit/etc/conf/fluent-bit.yaml'],
+    env: out.credentials ? [envFromSecret('LOG_OUTPUT_USER', out.credentials.user), envFromSecret('LOG_OUTPUT_PASSWORD', out.credentials.password)] : undefined,
+    ports: [{ name: 'http', containerPort: FLUENT_BIT_HTTP_PORT }],
+    resources: resolveResources(p.resources),
+    livenessProbe: { httpGet: { path: '/api/v1/health', port: http }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+    readinessProbe: { tcpSocket: { port: http }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 2 },
+    runAsUser: uid,
+    runAsGroup: uid,
+    volumeMounts: volumes.mounts,
+  });
+  return restrictedPodSpec({
+    serviceAccountName,
+    automountServiceAccountToken: true,
+    terminationGracePeriodSeconds: 30,
+    runAs: { runAsUser: uid, supplementalGroups: [p.securityContext.logFileGroup] },
+    containers: [container],
+    volumes: volumes.volumes,
+    tolerations: p.tolerations.map((t) => ({ ...t })),
+  });
+}
+
+/** The `outputs` entry: Elasticsearch or Loki, over verified TLS, with basic auth from the env when credentials are given. */
+function outputConfig(out: Config['output']): Record<string, unknown> {
+  const tls = { tls: 'on', 'tls.verify': 'on', ...(out.tls.caSecret ? { 'tls.ca_file': '/fluent-bit/etc/output-ca/ca.crt' } : {}) };
+  const auth = out.credentials ? { http_user: '${LOG_OUTPUT_USER}', http_passwd: '${LOG_OUTPUT_PASSWORD}' } : {};
+  if (out.type === 'elasticsearch') {
+    return {
+      name: 'es',
+      match: 'kube.*',
+      host: out.host,
+      port: out.port,
+      index: out.index,
+      // Elasticsearch 8 rejects mapping types; `Type _doc` broke it (D-SKR-15).
+      suppress_type_name: 'on',
+      replace_dots: 'on',
+      trace_error: 'on',
+      retry_limit: 10,
+      ...auth,
+      ...tls,
+    };
+  }
+  return {
+    name: 'loki',
+    match: 'kube.*',
+    host: out.host,
+    port: out.port,
+    labels: "job=fluent-bit, namespace=$kubernetes['namespace_name'], pod=$kubernetes['pod_name'], container=$kubernetes['container_name']",
+    line_format: 'json',
+    ...(out.tenantId ? { tenant_id: out.tenantId } : {}),
+    retry_limit: 10,
+    ...auth,
+    ...tls,
+  };
 }

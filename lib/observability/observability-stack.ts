@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { dnsLabel, dnsSubdomain } from '../core/schemas.js';
-import { parseProps, problem } from '../internal/props.js';
+import { problem } from '../internal/props.js';
+import { parseConstructProps, setPrimary } from '../kit/index.js';
 import { podPeerSchema, DEFAULT_MONITORING_SOURCE } from '../network/peers.js';
-import { ensureVerification } from '../validation/synth.js';
 import { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
 import { agentAlerts, agentAlertsSchema, httpMetricNamesSchema, pascalCase } from './agent-alerts.js';
 import { AlertRules } from './alert-rules.js';
@@ -94,6 +94,8 @@ export const ObservabilityStackPropsSchema = z.strictObject({
 /** Props of {@link ObservabilityStack}. */
 export type ObservabilityStackProps = Readonly<z.input<typeof ObservabilityStackPropsSchema>>;
 
+type Config = z.output<typeof ObservabilityStackPropsSchema>;
+
 /** Construct ids of the children: part of the API, since they name objects. */
 export const ObservabilityStackIds = {
   ServiceMonitor: 'ServiceMonitor',
@@ -131,89 +133,90 @@ export class ObservabilityStack extends Construct {
 
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id);
-    const p = parseProps(this, ObservabilityStackPropsSchema, props);
-    ensureVerification(this);
+    const p = parseConstructProps(this, ObservabilityStackPropsSchema, props);
     const agent = p.agent;
     this.agent = agent;
-    const target = agentMetricsTarget(agent);
-    this.target = target;
-
-    if (p.serviceMonitor !== false) {
-      if (!target.metricsPort) {
-        throw new Error(`${this.node.path} props.serviceMonitor: agent "${agent.name}" serves no metrics (metrics: false), got a ServiceMonitor; set serviceMonitor: false or give the agent a metrics port`);
-      }
-      this.serviceMonitor = new AgentServiceMonitor(this, ObservabilityStackIds.ServiceMonitor, {
-        target,
-        ...(p.serviceMonitor.endpoints ? { endpoints: p.serviceMonitor.endpoints } : {}),
-        dropLabels: p.serviceMonitor.dropLabels,
-        sampleLimit: p.serviceMonitor.sampleLimit,
-        release: p.release,
-        scrapedBy: p.scrapedBy,
-      });
-    }
-
-    this.rules = new AlertRules(this, ObservabilityStackIds.Rules, {
+    this.target = agentMetricsTarget(agent);
+    if (p.serviceMonitor !== false) this.serviceMonitor = this.createServiceMonitor(p, p.serviceMonitor);
+    this.rules = setPrimary(this, new AlertRules(this, ObservabilityStackIds.Rules, {
       name: p.rulesName ?? `${agent.name}-alerts`,
       namespace: agent.namespace,
       runbookBaseUrl: p.runbookBaseUrl,
       release: p.release,
       defaultGroup: agent.name,
       helmSafeAnnotations: p.helmSafeAnnotations,
-    });
-    // A TLS Ingress with a cert-manager issuer gets a Certificate named after
-    // its Secret (ingress-shim): alert before it expires unless told otherwise
-    // (on the label alerts.certificateNamespaceLabel names, kept by the spread).
-    const exposure = agent.exposure;
-    const rawAlerts = (props.alerts ?? {}) as { certificateExpiry?: unknown };
-    const alertsConfig =
-      rawAlerts.certificateExpiry === undefined && exposure?.type === 'ingress' && exposure.tls && (exposure.tls.clusterIssuer || exposure.tls.issuer)
-        ? agentAlertsSchema.parse({ ...(props.alerts ?? {}), certificateExpiry: { certificate: exposure.tls.secretName } })
-        : p.alerts;
-    for (const a of agentAlerts(target, p.metrics, alertsConfig)) this.rules.addAlert(a);
+    }));
+    for (const a of agentAlerts(this.target, p.metrics, this.alertsConfig(p, props))) this.rules.addAlert(a);
     if (p.slo && (p.slo.availability || p.slo.latency)) {
       const group = `${agent.name}-slo`;
       this.rules.addGroup(group, { interval: '1m' });
-      const slo = sloRules(target, p.metrics, p.slo, p.alerts.alertPrefix ?? pascalCase(agent.name));
+      const slo = sloRules(this.target, p.metrics, p.slo, p.alerts.alertPrefix ?? pascalCase(agent.name));
       for (const r of slo.recordings) this.rules.addRecordingRule(r, group);
       for (const a of slo.alerts) this.rules.addAlert(a, group);
     }
-
     if (p.dashboard !== false) {
-      this.dashboard = new AgentDashboard(this, ObservabilityStackIds.Dashboard, {
-        target,
-        metrics: p.metrics,
-        ...(p.dashboard.namespace ? { namespace: p.dashboard.namespace } : {}),
-        ...(p.dashboard.folder ? { folder: p.dashboard.folder } : {}),
-        ...(p.dashboard.title ? { title: p.dashboard.title } : {}),
-      });
+      const d = p.dashboard;
+      this.dashboard = new AgentDashboard(this, ObservabilityStackIds.Dashboard, { target: this.target, metrics: p.metrics, namespace: d.namespace, folder: d.folder, title: d.title });
     }
-
-    if (p.tracing) {
-      const { collector: spec, protocol, serviceName, environment, resourceAttributes, endpointEnv } = p.tracing;
-      let collector: OtelCollector;
-      if (spec instanceof OtelCollector) {
-        collector = spec;
-      } else {
-        const { alerts, ...collectorProps } = spec;
-        collector = new OtelCollector(this, ObservabilityStackIds.Collector, { ...collectorProps, namespace: collectorProps.namespace ?? agent.namespace, scrapedBy: collectorProps.scrapedBy });
-        this.collectorServiceMonitor = new AgentServiceMonitor(this, ObservabilityStackIds.CollectorServiceMonitor, {
-          target: collector,
-          endpoints: [
-            { port: 'metrics', path: '/metrics' },
-            // Metrics the apps pushed over OTLP keep the job and instance the
-            // exporter derives from service.name and service.instance.id.
-            { port: 'prom-export', path: '/metrics', honorLabels: true },
-          ],
-          release: p.release,
-          scrapedBy: collectorProps.scrapedBy,
-        });
-        for (const a of collectorAlerts(collector, alerts)) this.rules.addAlert(a, collector.name);
-      }
-      collector.wireAgent(agent, { protocol, ...(serviceName ? { serviceName } : {}), ...(environment ? { environment } : {}), resourceAttributes, endpointEnv });
-      this.collector = collector;
-    }
-
+    if (p.tracing) [this.collector, this.collectorServiceMonitor] = this.wireTracing(p, p.tracing);
     p.logShipper?.shipNamespace(agent.namespace);
+  }
+
+  private createServiceMonitor(p: Config, sm: Exclude<Config['serviceMonitor'], false>): AgentServiceMonitor {
+    if (!this.target.metricsPort) {
+      throw new Error(
+        `${this.node.path} props.serviceMonitor: agent "${this.agent.name}" serves no metrics (metrics: false), got a ServiceMonitor; set serviceMonitor: false or give the agent a metrics port`,
+      );
+    }
+    return new AgentServiceMonitor(this, ObservabilityStackIds.ServiceMonitor, {
+      target: this.target,
+      ...(sm.endpoints ? { endpoints: sm.endpoints } : {}),
+      dropLabels: sm.dropLabels,
+      sampleLimit: sm.sampleLimit,
+      release: p.release,
+      scrapedBy: p.scrapedBy,
+    });
+  }
+
+  /**
+   * The alert library's options. A TLS Ingress with a cert-manager issuer
+   * gets a Certificate named after its Secret (ingress-shim): alert before
+   * it expires unless told otherwise (on the label
+   * alerts.certificateNamespaceLabel names, kept by the spread).
+   */
+  private alertsConfig(p: Config, props: ObservabilityStackProps): Config['alerts'] {
+    const exposure = this.agent.exposure;
+    const tls = exposure?.type === 'ingress' ? exposure.tls : undefined;
+    const rawAlerts = (props.alerts ?? {}) as { certificateExpiry?: unknown };
+    if (rawAlerts.certificateExpiry !== undefined || !tls || !(tls.clusterIssuer || tls.issuer)) return p.alerts;
+    return agentAlertsSchema.parse({ ...(props.alerts ?? {}), certificateExpiry: { certificate: tls.secretName } });
+  }
+
+  /** The collector (given, or created here with its ServiceMonitor and alerts), wired to the agent. */
+  private wireTracing(p: Config, tracing: NonNullable<Config['tracing']>): [OtelCollector, AgentServiceMonitor?] {
+    const { collector: spec, protocol, serviceName, environment, resourceAttributes, endpointEnv } = tracing;
+    let collector: OtelCollector;
+    let monitor: AgentServiceMonitor | undefined;
+    if (spec instanceof OtelCollector) {
+      collector = spec;
+    } else {
+      const { alerts, ...collectorProps } = spec;
+      collector = new OtelCollector(this, ObservabilityStackIds.Collector, { ...collectorProps, namespace: collectorProps.namespace ?? this.agent.namespace, scrapedBy: collectorProps.scrapedBy });
+      monitor = new AgentServiceMonitor(this, ObservabilityStackIds.CollectorServiceMonitor, {
+        target: collector,
+        endpoints: [
+          { port: 'metrics', path: '/metrics' },
+          // Metrics the apps pushed over OTLP keep the job and instance the
+          // exporter derives from service.name and service.instance.id.
+          { port: 'prom-export', path: '/metrics', honorLabels: true },
+        ],
+        release: p.release,
+        scrapedBy: collectorProps.scrapedBy,
+      });
+      for (const a of collectorAlerts(collector, alerts)) this.rules.addAlert(a, collector.name);
+    }
+    collector.wireAgent(this.agent, { protocol, ...(serviceName ? { serviceName } : {}), ...(environment ? { environment } : {}), resourceAttributes, endpointEnv });
+    return [collector, monitor];
   }
 
   /** Adds an alert of your own to the agent's PrometheusRule (see {@link AlertRules.addAlert}). */

@@ -1,18 +1,39 @@
-import { createHash } from 'node:crypto';
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { imageReference, parseImage } from '../core/image.js';
+import { imageReference } from '../core/image.js';
 import { parseQuantity } from '../core/quantity.js';
 import { dnsLabel, dnsSubdomain, hostname, labelMap, workloadName } from '../core/schemas.js';
-import { ANNOTATIONS, recommendedLabels, selectorLabels, toLabelValue } from '../internal/labels.js';
-import { claimName } from '../internal/names.js';
+import { ANNOTATIONS } from '../internal/labels.js';
 import { k8s } from '../internal/plus.js';
-import { parseProps, problem } from '../internal/props.js';
-import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, podPeerSchema, renderEgressRule, renderPodPeer, renderPorts, type PodPeer } from '../network/peers.js';
-import { ensureVerification } from '../validation/synth.js';
-import { defaultPullPolicy, hardenedContainerSecurityContext, renderResources, resolveResources, resourcesSchema, restrictedPodSecurityContext } from '../workload/container.js';
+import { problem } from '../internal/props.js';
+import {
+  configChecksum,
+  configMapVolume,
+  createConfigMap,
+  createDeployment,
+  createNetworkPolicy,
+  createPodDisruptionBudget,
+  createService,
+  createServiceAccount,
+  dependencyEdges,
+  dependsOnAnnotation,
+  envValue,
+  hardenedContainer,
+  ingressRule,
+  parseConstructProps,
+  podTemplate,
+  restrictedPodSpec,
+  secretVolume,
+  setPrimary,
+  spreadOverZonesAndHosts,
+  VolumeSet,
+  workloadIdentity,
+  type WorkloadIdentity,
+} from '../kit/index.js';
+import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, podPeerSchema, renderEgressRule, type PodPeer } from '../network/peers.js';
+import { resolveResources, resourcesSchema } from '../workload/container.js';
 import type { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
 import type { MetricsTarget } from './metrics-target.js';
 import type { AlertOptions } from './alert-rules.js';
@@ -209,185 +230,81 @@ export class OtelCollector extends Construct implements MetricsTarget {
 
   constructor(scope: Construct, id: string, props: OtelCollectorProps) {
     super(scope, id);
-    const p = parseProps(this, OtelCollectorPropsSchema, props);
-    ensureVerification(this);
+    const p = parseConstructProps(this, OtelCollectorPropsSchema, props);
     const { name, namespace: ns } = p;
-    this.name = name;
-    this.namespace = ns;
-    this.podRegex = deploymentPodRegex(name);
-    const labelInputs = { name, instance: name, version: toLabelValue(parseImage(p.image)?.tag), component: 'telemetry-collector', partOf: p.partOf };
-    const selector = selectorLabels(labelInputs);
-    const labels = recommendedLabels(labelInputs, p.labels);
-    this.serviceLabels = selector;
-    this.labels = labels;
-    const meta = (kind: string, objName = name) => {
-      claimName(this, kind, ns, objName);
-      return { name: objName, namespace: ns, labels };
-    };
-
-    const tls = p.traces.tls;
-    const caDir = '/etc/otelcol/ca';
-    const caKey = tls.ca ? ('configMap' in tls.ca ? tls.ca.configMap.key : tls.ca.secret.key) : undefined;
-    const listen = (port: number) => `\${env:MY_POD_IP}:${port}`;
-    const processors = ['memory_limiter', 'attributes/redact', 'redaction', 'batch'];
-    this.config = {
-      extensions: { health_check: { endpoint: listen(OTEL_PORTS.health) } },
-      receivers: {
-        otlp: { protocols: { grpc: { endpoint: listen(OTEL_PORTS['otlp-grpc']) }, http: { endpoint: listen(OTEL_PORTS['otlp-http']) } } },
-      },
-      processors: {
-        // First: refuse data before the pod runs out of memory.
-        memory_limiter: { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 25 },
-        'attributes/redact': {
-          actions: [
-            ...p.redactKeys.map((key) => ({ key, action: 'delete' })),
-            { pattern: REDACTED_KEY_PATTERN, action: 'delete' },
-          ],
-        },
-        redaction: { allow_all_keys: true, blocked_values: [...REDACTED_VALUE_PATTERNS], summary: 'silent' },
-        // Last: batch what survived.
-        batch: { send_batch_size: 8192, timeout: '5s' },
-      },
-      exporters: {
-        'otlp/traces': {
-          endpoint: p.traces.endpoint,
-          tls: tls.insecure
-            ? { insecure: true }
-            : { insecure: false, ...(caKey ? { ca_file: `${caDir}/${caKey}` } : {}), ...(tls.serverName ? { server_name_override: tls.serverName } : {}) },
-          sending_queue: { enabled: true, queue_size: 5000 },
-          retry_on_failure: { enabled: true, max_elapsed_time: '300s' },
-        },
-        prometheus: { endpoint: listen(OTEL_PORTS['prom-export']), resource_to_telemetry_conversion: { enabled: true } },
-      },
-      service: {
-        extensions: ['health_check'],
-        telemetry: {
-          logs: { level: 'info', encoding: 'json' },
-          metrics: { level: 'normal', readers: [{ pull: { exporter: { prometheus: { host: '${env:MY_POD_IP}', port: OTEL_PORTS.metrics } } } }] },
-        },
-        pipelines: {
-          traces: { receivers: ['otlp'], processors, exporters: ['otlp/traces'] },
-          metrics: { receivers: ['otlp'], processors, exporters: ['prometheus'] },
-        },
-      },
-    };
+    [this.name, this.namespace, this.podRegex] = [name, ns, deploymentPodRegex(name)];
+    const w = workloadIdentity(this, { namespace: ns, name, image: p.image, component: 'telemetry-collector', partOf: p.partOf, labels: p.labels });
+    [this.serviceLabels, this.labels] = [w.selector, w.labels];
+    this.config = collectorConfig(p);
     const configText = stringify(this.config, { lineWidth: 0, aliasDuplicateObjects: false });
-    this.configMap = new k8s.KubeConfigMap(this, OtelCollectorIds.ConfigMap, { metadata: meta('ConfigMap', `${name}-config`), data: { 'collector.yaml': configText } });
-
-    this.serviceAccount = new k8s.KubeServiceAccount(this, OtelCollectorIds.ServiceAccount, { metadata: meta('ServiceAccount'), automountServiceAccountToken: false });
-
-    const resources = resolveResources(p.resources);
-    const memLimit = parseQuantity(resources.limits.memory) ?? 0;
-    // The Go runtime collects harder near GOMEMLIMIT: 80 % of the limit, the memory_limiter's ceiling.
-    const goMemLimit = `${Math.floor((memLimit * 0.8) / 2 ** 20)}MiB`;
-    const volumes: k8s.Volume[] = [{ name: 'config', configMap: { name: this.configMap.name, items: [{ key: 'collector.yaml', path: 'collector.yaml' }] } }];
-    const mounts: k8s.VolumeMount[] = [{ name: 'config', mountPath: '/etc/otelcol', readOnly: true }];
-    if (tls.ca) {
-      volumes.push(
-        'configMap' in tls.ca
-          ? { name: 'ca', configMap: { name: tls.ca.configMap.name, items: [{ key: tls.ca.configMap.key, path: tls.ca.configMap.key }] } }
-          : { name: 'ca', secret: { secretName: tls.ca.secret.name, items: [{ key: tls.ca.secret.key, path: tls.ca.secret.key }], defaultMode: 0o444 } },
-      );
-      mounts.push({ name: 'ca', mountPath: caDir, readOnly: true });
-    }
-    const backend = p.traces.egress;
-    const dependsOn =
-      'pods' in backend && backend.pods.podLabels['app.kubernetes.io/name']
-        ? backend.ports.map((port) => `${backend.pods.namespace ?? ns}/${backend.pods.podLabels['app.kubernetes.io/name']}:${port.port}`).join(',')
-        : undefined;
-    const port = (n: keyof typeof OTEL_PORTS) => k8s.IntOrString.fromString(n);
-    const checksum = createHash('sha256').update(configText).digest('hex');
-    this.deployment = new k8s.KubeDeployment(this, OtelCollectorIds.Deployment, {
-      metadata: {
-        ...meta('Deployment'),
-        ...(tls.insecure ? { annotations: { 'cdk8s-agent-platform.dev/plaintext-export': tls.insecureReason! } } : {}),
-      },
-      spec: {
-        replicas: p.replicas,
-        revisionHistoryLimit: 5,
-        selector: { matchLabels: { ...selector } },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
-        template: {
-          metadata: {
-            labels: { ...labels },
-            annotations: {
-              [ANNOTATIONS.configChecksum]: checksum,
-              // The collector flushes its batch and export queue after SIGTERM.
-              [ANNOTATIONS.drainSeconds]: '15',
-              ...(dependsOn ? { [ANNOTATIONS.dependsOn]: dependsOn } : {}),
-            },
-          },
-          spec: {
-            serviceAccountName: this.serviceAccount.name,
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            terminationGracePeriodSeconds: 30,
-            securityContext: restrictedPodSecurityContext(10001, 10001),
-            containers: [
-              {
-                name: this.container,
-                image: p.image,
-                imagePullPolicy: defaultPullPolicy(p.image),
-                args: ['--config=/etc/otelcol/collector.yaml'],
-                env: [
-                  { name: 'MY_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-                  { name: 'GOMEMLIMIT', value: goMemLimit },
-                ],
-                ports: (Object.keys(OTEL_PORTS) as (keyof typeof OTEL_PORTS)[]).map((n) => ({ name: n, containerPort: OTEL_PORTS[n], protocol: 'TCP' })),
-                resources: renderResources(resources),
-                // Readiness: the health_check extension reports the pipelines
-                // up; liveness only needs the process to accept connections.
-                readinessProbe: { httpGet: { path: '/', port: port('health') }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
-                livenessProbe: { tcpSocket: { port: port('health') }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
-                securityContext: hardenedContainerSecurityContext(10001, 10001),
-                volumeMounts: mounts,
-                terminationMessagePolicy: 'FallbackToLogsOnError',
-              },
-            ],
-            volumes,
-            topologySpreadConstraints: ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map((topologyKey) => ({
-              maxSkew: 1,
-              topologyKey,
-              whenUnsatisfiable: 'ScheduleAnyway',
-              labelSelector: { matchLabels: { ...selector } },
-              matchLabelKeys: ['pod-template-hash'],
-            })),
-          },
+    this.configMap = createConfigMap(this, OtelCollectorIds.ConfigMap, w.meta('ConfigMap', `${name}-config`), { 'collector.yaml': configText });
+    this.serviceAccount = createServiceAccount(this, OtelCollectorIds.ServiceAccount, w);
+    const tls = p.traces.tls;
+    this.deployment = setPrimary(this, createDeployment(this, OtelCollectorIds.Deployment, w, {
+      replicas: p.replicas,
+      strategy: { type: 'RollingUpdate', maxSurge: 1, maxUnavailable: 0 },
+      annotations: tls.insecure ? { 'cdk8s-agent-platform.dev/plaintext-export': tls.insecureReason! } : undefined,
+      template: podTemplate({
+        labels: w.labels,
+        annotations: {
+          [ANNOTATIONS.configChecksum]: configChecksum(configText),
+          // The collector flushes its batch and export queue after SIGTERM.
+          [ANNOTATIONS.drainSeconds]: '15',
+          ...dependsOnAnnotation(dependencyEdges([p.traces.egress], ns)),
         },
-      },
+        spec: this.podSpec(p, w),
+      }),
+    }));
+    this.service = createService(this, OtelCollectorIds.Service, w, { ports: this.servicePortNames.map((n) => ({ name: n, port: OTEL_PORTS[n as keyof typeof OTEL_PORTS] })) });
+    this.pdb = createPodDisruptionBudget(this, OtelCollectorIds.Pdb, w, { maxUnavailable: 1 });
+    for (const peer of p.allowFrom) this.callers.push({ peer, port: OTEL_PORTS['otlp-grpc'] }, { peer, port: OTEL_PORTS['otlp-http'] });
+    this.networkPolicy = createNetworkPolicy(this, OtelCollectorIds.NetworkPolicy, w, {
+      // Callers are added by wireAgent() after construction, so the rules are built at synth.
+      ingress: Lazy.any({
+        produce: (): k8s.NetworkPolicyIngressRule[] => [...this.callerRules(), ingressRule([p.scrapedBy], [OTEL_PORTS.metrics, OTEL_PORTS['prom-export']], ns)],
+      }) as unknown as k8s.NetworkPolicyIngressRule[],
+      egress: [renderEgressRule(p.traces.egress, ns)],
     });
+  }
 
-    this.service = new k8s.KubeService(this, OtelCollectorIds.Service, {
-      metadata: meta('Service'),
-      spec: {
-        type: 'ClusterIP',
-        selector: { ...selector },
-        ports: this.servicePortNames.map((n) => ({ name: n, port: OTEL_PORTS[n as keyof typeof OTEL_PORTS], targetPort: k8s.IntOrString.fromString(n), protocol: 'TCP' })),
-      },
-    });
-
-    this.pdb = new k8s.KubePodDisruptionBudget(this, OtelCollectorIds.Pdb, {
-      metadata: meta('PodDisruptionBudget'),
-      spec: { selector: { matchLabels: { ...selector } }, maxUnavailable: k8s.IntOrString.fromNumber(1), unhealthyPodEvictionPolicy: 'AlwaysAllow' },
-    });
-
-    for (const peer of p.allowFrom) {
-      this.callers.push({ peer, port: OTEL_PORTS['otlp-grpc'] }, { peer, port: OTEL_PORTS['otlp-http'] });
+  /** The collector pods: one hardened container reading the mounted config, spread over zones and hosts. */
+  private podSpec(p: z.output<typeof OtelCollectorPropsSchema>, w: WorkloadIdentity): k8s.PodSpec {
+    const resources = resolveResources(p.resources);
+    // The Go runtime collects harder near GOMEMLIMIT: 80 % of the limit, the memory_limiter's ceiling.
+    const goMemLimit = `${Math.floor(((parseQuantity(resources.limits.memory) ?? 0) * 0.8) / 2 ** 20)}MiB`;
+    const volumes = new VolumeSet();
+    volumes.add(configMapVolume('config', this.configMap.name, '/etc/otelcol', [{ key: 'collector.yaml', path: 'collector.yaml' }]));
+    const ca = p.traces.tls.ca;
+    if (ca) {
+      volumes.add(
+        'configMap' in ca
+          ? configMapVolume('ca', ca.configMap.name, CA_DIR, [{ key: ca.configMap.key, path: ca.configMap.key }])
+          : secretVolume('ca', ca.secret.name, CA_DIR, 0o444, [{ key: ca.secret.key, path: ca.secret.key }]),
+      );
     }
-    this.networkPolicy = new k8s.KubeNetworkPolicy(this, OtelCollectorIds.NetworkPolicy, {
-      metadata: meta('NetworkPolicy'),
-      spec: {
-        podSelector: { matchLabels: { ...selector } },
-        policyTypes: ['Ingress', 'Egress'],
-        // Callers are added by wireAgent() after construction, so the rules are built at synth.
-        ingress: Lazy.any({
-          produce: (): k8s.NetworkPolicyIngressRule[] => [
-            ...this.callerRules(),
-            { from: [renderPodPeer(p.scrapedBy, ns)], ports: renderPorts([{ port: OTEL_PORTS.metrics, protocol: 'TCP' }, { port: OTEL_PORTS['prom-export'], protocol: 'TCP' }]) },
-          ],
-        }) as unknown as k8s.NetworkPolicyIngressRule[],
-        egress: [renderEgressRule(backend, ns)],
-      },
+    const health = k8s.IntOrString.fromString('health');
+    const container = hardenedContainer({
+      name: this.container,
+      image: p.image,
+      args: ['--config=/etc/otelcol/collector.yaml'],
+      env: [{ name: 'MY_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }, envValue('GOMEMLIMIT', goMemLimit)],
+      ports: (Object.keys(OTEL_PORTS) as (keyof typeof OTEL_PORTS)[]).map((n) => ({ name: n, containerPort: OTEL_PORTS[n] })),
+      resources,
+      // Readiness: the health_check extension reports the pipelines up;
+      // liveness only needs the process to accept connections.
+      readinessProbe: { httpGet: { path: '/', port: health }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
+      livenessProbe: { tcpSocket: { port: health }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+      runAsUser: COLLECTOR_UID,
+      runAsGroup: COLLECTOR_UID,
+      volumeMounts: volumes.mounts,
+    });
+    return restrictedPodSpec({
+      serviceAccountName: this.serviceAccount.name,
+      terminationGracePeriodSeconds: 30,
+      runAs: { runAsUser: COLLECTOR_UID },
+      containers: [container],
+      volumes: volumes.volumes,
+      topologySpreadConstraints: spreadOverZonesAndHosts(w.selector),
     });
   }
 
@@ -440,11 +357,65 @@ export class OtelCollector extends Construct implements MetricsTarget {
       entry.ports.add(c.port);
       byPeer.set(key, entry);
     }
-    return [...byPeer.values()].map(({ peer, ports }) => ({
-      from: [renderPodPeer(peer, this.namespace)],
-      ports: renderPorts([...ports].sort((a, b) => a - b).map((n) => ({ port: n, protocol: 'TCP' as const }))),
-    }));
+    return [...byPeer.values()].map(({ peer, ports }) => ingressRule([peer], [...ports].sort((a, b) => a - b), this.namespace));
   }
+}
+
+/** Where the CA bundle of the trace backend is mounted. */
+const CA_DIR = '/etc/otelcol/ca';
+
+/** UID and GID of the collector (the contrib image's user). */
+const COLLECTOR_UID = 10001;
+
+/**
+ * The collector configuration: OTLP receivers on the pod IP, the memory
+ * limiter first and the batch last, redaction of secret-like attribute keys
+ * and values, traces to the backend over OTLP, metrics to the Prometheus
+ * exporter, and the health check.
+ */
+function collectorConfig(p: z.output<typeof OtelCollectorPropsSchema>): Record<string, unknown> {
+  const tls = p.traces.tls;
+  const caKey = tls.ca ? ('configMap' in tls.ca ? tls.ca.configMap.key : tls.ca.secret.key) : undefined;
+  const listen = (port: number) => `\${env:MY_POD_IP}:${port}`;
+  const processors = ['memory_limiter', 'attributes/redact', 'redaction', 'batch'];
+  return {
+    extensions: { health_check: { endpoint: listen(OTEL_PORTS.health) } },
+    receivers: {
+      otlp: { protocols: { grpc: { endpoint: listen(OTEL_PORTS['otlp-grpc']) }, http: { endpoint: listen(OTEL_PORTS['otlp-http']) } } },
+    },
+    processors: {
+      // First: refuse data before the pod runs out of memory.
+      memory_limiter: { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 25 },
+      'attributes/redact': {
+        actions: [...p.redactKeys.map((key) => ({ key, action: 'delete' })), { pattern: REDACTED_KEY_PATTERN, action: 'delete' }],
+      },
+      redaction: { allow_all_keys: true, blocked_values: [...REDACTED_VALUE_PATTERNS], summary: 'silent' },
+      // Last: batch what survived.
+      batch: { send_batch_size: 8192, timeout: '5s' },
+    },
+    exporters: {
+      'otlp/traces': {
+        endpoint: p.traces.endpoint,
+        tls: tls.insecure
+          ? { insecure: true }
+          : { insecure: false, ...(caKey ? { ca_file: `${CA_DIR}/${caKey}` } : {}), ...(tls.serverName ? { server_name_override: tls.serverName } : {}) },
+        sending_queue: { enabled: true, queue_size: 5000 },
+        retry_on_failure: { enabled: true, max_elapsed_time: '300s' },
+      },
+      prometheus: { endpoint: listen(OTEL_PORTS['prom-export']), resource_to_telemetry_conversion: { enabled: true } },
+    },
+    service: {
+      extensions: ['health_check'],
+      telemetry: {
+        logs: { level: 'info', encoding: 'json' },
+        metrics: { level: 'normal', readers: [{ pull: { exporter: { prometheus: { host: '${env:MY_POD_IP}', port: OTEL_PORTS.metrics } } } }] },
+      },
+      pipelines: {
+        traces: { receivers: ['otlp'], processors, exporters: ['otlp/traces'] },
+        metrics: { receivers: ['otlp'], processors, exporters: ['prometheus'] },
+      },
+    },
+  };
 }
 
 /** Options of {@link collectorAlerts}. */

@@ -3,11 +3,10 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { ServiceMonitor as ServiceMonitorModel, type IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { dnsSubdomain, httpPath, labelMap, portName } from '../core/schemas.js';
-import { ANNOTATIONS, MANAGED_BY } from '../internal/labels.js';
-import { claimName } from '../internal/names.js';
-import { parseProps, problem } from '../internal/props.js';
+import { ANNOTATIONS } from '../internal/labels.js';
+import { problem } from '../internal/props.js';
+import { managedMeta, parseConstructProps, setPrimary } from '../kit/index.js';
 import { DEFAULT_MONITORING_SOURCE, podPeerSchema } from '../network/peers.js';
-import { ensureVerification } from '../validation/synth.js';
 import type { MetricsTarget } from './metrics-target.js';
 import { durationSeconds, labelValue, promDuration, promLabelName } from './promql.js';
 
@@ -126,11 +125,9 @@ export class AgentServiceMonitor extends Construct {
 
   constructor(scope: Construct, id: string, props: AgentServiceMonitorProps) {
     super(scope, id);
-    const p = parseProps(this, AgentServiceMonitorPropsSchema, props);
-    ensureVerification(this);
+    const p = parseConstructProps(this, AgentServiceMonitorPropsSchema, props);
     const t = p.target;
     this.name = p.name ?? t.name;
-    claimName(this, 'ServiceMonitor', t.namespace, this.name);
     const endpoints = (p.endpoints ?? [scrapeEndpointSchema.parse({})]).map((e) => ({
       port: (e.port ?? t.metricsPort?.name)!,
       path: e.path ?? t.metricsPort?.path ?? '/metrics',
@@ -141,15 +138,11 @@ export class AgentServiceMonitor extends Construct {
     }));
     const scraper = p.scrapedBy.namespace ?? t.namespace;
     const app = p.scrapedBy.podLabels['app.kubernetes.io/name'];
+    const labels = { ...p.labels, ...(p.release !== false ? { release: p.release } : {}) };
     const body: IServiceMonitor = {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'ServiceMonitor',
-      metadata: {
-        name: this.name,
-        namespace: t.namespace,
-        labels: { ...p.labels, ...(p.release !== false ? { release: p.release } : {}), 'app.kubernetes.io/managed-by': MANAGED_BY },
-        annotations: { [ANNOTATIONS.ingressFrom]: app ? `${scraper}/${app}` : scraper },
-      },
+      metadata: managedMeta(this, 'ServiceMonitor', t.namespace, this.name, labels, { [ANNOTATIONS.ingressFrom]: app ? `${scraper}/${app}` : scraper }),
       spec: {
         selector: { matchLabels: { ...t.serviceLabels } },
         namespaceSelector: { matchNames: [t.namespace] },
@@ -162,6 +155,6 @@ export class AgentServiceMonitor extends Construct {
     } catch (e) {
       throw new Error(`${this.node.path}: the ServiceMonitor fails the prometheus-operator schema: ${(e as Error).message}`);
     }
-    this.serviceMonitor = new ApiObject(this, AgentServiceMonitorIds.ServiceMonitor, body as ConstructorParameters<typeof ApiObject>[2]);
+    this.serviceMonitor = setPrimary(this, new ApiObject(this, AgentServiceMonitorIds.ServiceMonitor, body as ConstructorParameters<typeof ApiObject>[2]));
   }
 }

@@ -45,7 +45,15 @@ describe('FluentBit', () => {
     expect(pod.volumes.filter((v: Obj) => v.hostPath)).toHaveLength(1);
     const c = pod.containers[0];
     expect(c.volumeMounts[0]).toEqual({ name: 'varlog', mountPath: '/var/log', readOnly: true });
-    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, supplementalGroups: [0], seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      fsGroup: 10001,
+      fsGroupChangePolicy: 'OnRootMismatch',
+      supplementalGroups: [0],
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(c.securityContext).toEqual({
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,

@@ -3,7 +3,6 @@ import { imageReference } from '../core/image.js';
 import { parseQuantity } from '../core/quantity.js';
 import { bytesQuantity, cpuQuantity, dnsLabel, dnsSubdomain, envVarName, httpPath, portName, portNumber } from '../core/schemas.js';
 import { looksLikeSecretName } from '../core/secret-names.js';
-import { k8s } from '../internal/plus.js';
 import { problem } from '../internal/props.js';
 import { SIZING_PRESETS, sizingPresetSchema } from './sizing.js';
 
@@ -235,97 +234,5 @@ export const tolerationSchema = z
 /** Options of an extra container. */
 export type ExtraContainerOptions = z.input<typeof extraContainerSchema>;
 
-/** The restricted container security context every container gets. */
-export function hardenedContainerSecurityContext(runAsUser?: number, runAsGroup?: number): k8s.SecurityContext {
-  return {
-    allowPrivilegeEscalation: false,
-    readOnlyRootFilesystem: true,
-    runAsNonRoot: true,
-    ...(runAsUser !== undefined ? { runAsUser } : {}),
-    ...(runAsGroup !== undefined ? { runAsGroup } : {}),
-    privileged: false,
-    capabilities: { drop: ['ALL'] },
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
-}
-
-/**
- * The restricted pod security context every pod gets: non-root UID and GID,
- * `fsGroup` (default: the GID) so mounted volumes are writable for them, and
- * the RuntimeDefault seccomp profile.
- */
-export function restrictedPodSecurityContext(runAsUser: number, runAsGroup: number, fsGroup: number = runAsGroup): k8s.PodSecurityContext {
-  return {
-    runAsNonRoot: true,
-    runAsUser,
-    runAsGroup,
-    fsGroup,
-    fsGroupChangePolicy: 'OnRootMismatch',
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
-}
-
-/** Renders env vars in the order given. */
-export function renderEnv(env: z.output<typeof envSchema>): k8s.EnvVar[] {
-  return Object.entries(env).map(([name, v]): k8s.EnvVar => {
-    if (typeof v === 'string') return { name, value: v };
-    if ('fromConfigMap' in v) {
-      return { name, valueFrom: { configMapKeyRef: { name: v.fromConfigMap.name, key: v.fromConfigMap.key, ...(v.fromConfigMap.optional ? { optional: true } : {}) } } };
-    }
-    if ('fromSecret' in v) {
-      return { name, valueFrom: { secretKeyRef: { name: v.fromSecret.name, key: v.fromSecret.key, ...(v.fromSecret.optional ? { optional: true } : {}) } } };
-    }
-    if ('fromField' in v) return { name, valueFrom: { fieldRef: { fieldPath: v.fromField } } };
-    return {
-      name,
-      valueFrom: {
-        resourceFieldRef: {
-          resource: v.fromResource.resource,
-          ...(v.fromResource.divisor ? { divisor: k8sQuantity(v.fromResource.divisor) } : {}),
-        },
-      },
-    };
-  });
-}
-
-/** Renders envFrom sources. */
-export function renderEnvFrom(envFrom: z.output<typeof envFromSchema>): k8s.EnvFromSource[] {
-  return envFrom.map((s) => ({ configMapRef: { name: s.configMap }, ...(s.prefix ? { prefix: s.prefix } : {}) }));
-}
-
-function k8sQuantity(q: string): k8s.Quantity {
-  return k8s.Quantity.fromString(q);
-}
-
-/** Renders requests and limits. */
-export function renderResources(r: ResolvedResources): k8s.ResourceRequirements {
-  const set = (s: ResolvedResources['requests']) => ({
-    cpu: k8sQuantity(s.cpu),
-    memory: k8sQuantity(s.memory),
-    'ephemeral-storage': k8sQuantity(s.ephemeralStorage),
-  });
-  return { requests: set(r.requests), limits: set(r.limits) };
-}
-
-/** Renders a probe; `defaultPort` is used for HTTP probes without a port. */
-export function renderProbe(p: ProbeOptions, defaultPort: string | number): k8s.Probe {
-  const intOrString = (v: string | number) => (typeof v === 'number' ? k8s.IntOrString.fromNumber(v) : k8s.IntOrString.fromString(v));
-  const handler: Partial<k8s.Probe> =
-    p.path !== undefined
-      ? { httpGet: { path: p.path, port: intOrString(p.port ?? defaultPort) } }
-      : p.tcpPort !== undefined
-        ? { tcpSocket: { port: intOrString(p.tcpPort) } }
-        : { exec: { command: p.command } };
-  return {
-    ...handler,
-    initialDelaySeconds: p.initialDelaySeconds,
-    periodSeconds: p.periodSeconds,
-    timeoutSeconds: p.timeoutSeconds,
-    failureThreshold: p.failureThreshold,
-  };
-}
-
-/** The pull policy: `IfNotPresent` for digest-pinned images (immutable), else `Always` (IMG-03). */
-export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
-  return /@sha256:[a-f0-9]{64}$/.test(image) ? 'IfNotPresent' : 'Always';
-}
+// The renderers of these props (env, resources, probes, the security
+// contexts) are in lib/kit/container.ts and lib/kit/security.ts.

@@ -4,12 +4,12 @@ import { isTimeZone, longestInterval } from '../../lib/backup/schedule.js';
 import { validateSchema } from '../../lib/validation/schema/index.js';
 import { all, errorOf, one, synth, type Obj } from '../util.js';
 import { testRules } from '../observability/promtool.js';
-import { container, cronPod, PG_BACKUP, synthBackup } from './fixtures.js';
+import { BACKUP_EXTERNAL, container, cronPod, PG_BACKUP, synthBackup } from './fixtures.js';
 
 const S3 = { bucket: 'skreaver-backups', prefix: 'db/', credentials: { secretName: 'skreaver-s3' } };
 
 function error(props: Partial<BackupCronJobProps>): string {
-  return errorOf(() => synth((chart) => new BackupCronJob(chart, 'Backup', { ...PG_BACKUP, ...props } as BackupCronJobProps)));
+  return errorOf(() => synthBackup({ ...PG_BACKUP, ...props } as BackupCronJobProps));
 }
 
 describe('BackupCronJob', () => {
@@ -198,24 +198,30 @@ describe('BackupCronJob', () => {
 
   it('hands its alerts to a rule set with addAlertsTo, and fails synth when they go nowhere', () => {
     let backup: BackupCronJob | undefined;
-    const objs = synth((chart) => {
-      const rules = new AlertRules(chart, 'Rules', { name: 'platform-alerts', namespace: 'skreaver', runbookBaseUrl: 'https://runbooks.example.com/platform' });
-      backup = new BackupCronJob(chart, 'Backup', { ...PG_BACKUP, alerting: { labels: { team: 'platform' } } });
-      backup.addAlertsTo(rules);
-    });
+    const objs = synth(
+      (chart) => {
+        const rules = new AlertRules(chart, 'Rules', { name: 'platform-alerts', namespace: 'skreaver', runbookBaseUrl: 'https://runbooks.example.com/platform' });
+        backup = new BackupCronJob(chart, 'Backup', { ...PG_BACKUP, alerting: { labels: { team: 'platform' } } });
+        backup.addAlertsTo(rules);
+      },
+      { external: BACKUP_EXTERNAL },
+    );
     expect(one(objs, 'PrometheusRule').metadata.name).toBe('platform-alerts');
     expect(one(objs, 'PrometheusRule').spec.groups[0].rules.map((r: Obj) => r.alert)).toEqual(['BackupNotRecent', 'BackupJobFailed']);
     expect(backup!.alerts[0]!.labels).toEqual({ team: 'platform', cronjob: 'skreaver-db-backup' });
     expect(backup!.rpoSeconds).toBe(86400);
     expect(backup!.staleAfterSeconds).toBe(93600);
 
-    expect(errorOf(() => synth((chart) => new BackupCronJob(chart, 'Backup', { ...PG_BACKUP, alerting: {} })))).toContain(
+    expect(errorOf(() => synthBackup({ ...PG_BACKUP, alerting: {} }))).toContain(
       'test/Backup: the alerts of BackupCronJob "skreaver-db-backup" go nowhere; call addAlertsTo(<ObservabilityStack or AlertRules>), set alerting.prometheusRule, or set alerting: false',
     );
     let off: BackupCronJob | undefined;
-    const none = synth((chart) => {
-      off = new BackupCronJob(chart, 'Backup', { ...PG_BACKUP, alerting: false });
-    });
+    const none = synth(
+      (chart) => {
+        off = new BackupCronJob(chart, 'Backup', { ...PG_BACKUP, alerting: false });
+      },
+      { external: BACKUP_EXTERNAL },
+    );
     expect(off!.alerts).toEqual([]);
     expect(all(none, 'PrometheusRule')).toEqual([]);
   });

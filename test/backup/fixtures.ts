@@ -2,7 +2,7 @@ import { BackupCronJob } from '../../lib/backup/backup-cronjob.js';
 import type { BackupCronJobProps } from '../../lib/backup/backup-cronjob-props.js';
 import { RestoreJob } from '../../lib/backup/restore-job.js';
 import type { RestoreJobProps } from '../../lib/backup/restore-job-props.js';
-import { one, synth, type Obj } from '../util.js';
+import { one, synth, type Obj, type SynthOptions } from '../util.js';
 
 /** Props of a PostgreSQL backup like Skreaver's, to spread and override. */
 export const PG_BACKUP: BackupCronJobProps = {
@@ -24,14 +24,36 @@ export const PG_BACKUP: BackupCronJobProps = {
   alerting: { prometheusRule: { runbookBaseUrl: 'https://runbooks.example.com/backups' } },
 };
 
-/** Synthesizes one BackupCronJob and returns its objects. */
-export function synthBackup(props: BackupCronJobProps): Obj[] {
-  return synth((chart) => new BackupCronJob(chart, 'Backup', props));
+/**
+ * What the backup tests' Jobs reference and a test bundle does not hold:
+ * the database credentials, the object storage credentials, and the claims
+ * of the backups, the data and the restore targets (the database servers
+ * and their claims belong to other charts of a real app).
+ */
+export const BACKUP_EXTERNAL = [
+  'Secret/skreaver-db',
+  'Secret/skreaver-pgpass',
+  'Secret/skreaver-secrets',
+  'Secret/skreaver-s3',
+  'Secret/weaver-secrets',
+  'Secret/weaver-s3',
+  'Secret/r',
+  'PersistentVolumeClaim/skreaver-backup',
+  'PersistentVolumeClaim/redis-backup',
+  'PersistentVolumeClaim/redis-data-redis-0',
+  'PersistentVolumeClaim/audit-logs',
+  'PersistentVolumeClaim/audit-logs-backup',
+  'PersistentVolumeClaim/audit-logs-restored',
+] as const;
+
+/** Synthesizes one BackupCronJob, verified, and returns its objects. */
+export function synthBackup(props: BackupCronJobProps, options: SynthOptions = {}): Obj[] {
+  return synth((chart) => new BackupCronJob(chart, 'Backup', props), { external: BACKUP_EXTERNAL, ...options });
 }
 
-/** Synthesizes one RestoreJob and returns its objects. */
-export function synthRestore(props: RestoreJobProps): Obj[] {
-  return synth((chart) => new RestoreJob(chart, 'Restore', props));
+/** Synthesizes one RestoreJob, verified, and returns its objects. */
+export function synthRestore(props: RestoreJobProps, options: SynthOptions = {}): Obj[] {
+  return synth((chart) => new RestoreJob(chart, 'Restore', props), { external: BACKUP_EXTERNAL, ...options });
 }
 
 /** The pod spec of the CronJob in a synthesized bundle. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { RestoreJob, type RestoreJobProps } from '../../lib/index.js';
+import type { RestoreJobProps } from '../../lib/index.js';
 import { validateSchema } from '../../lib/validation/schema/index.js';
-import { errorOf, one, synth, type Obj } from '../util.js';
+import { errorOf, one, type Obj } from '../util.js';
 import { container, PG_BACKUP, synthRestore } from './fixtures.js';
 
 const PG_RESTORE: RestoreJobProps = {
@@ -95,6 +95,6 @@ describe('RestoreJob', () => {
     ],
     ['an activeDeadlineSeconds of zero', { activeDeadlineSeconds: 0 }, 'test/Restore props.activeDeadlineSeconds: must be greater than 0, got 0; give the longest acceptable run in seconds, like 7200'],
   ])('rejects %s', (_what, props, message) => {
-    expect(errorOf(() => synth((chart) => new RestoreJob(chart, 'Restore', { ...PG_RESTORE, ...props } as RestoreJobProps)))).toBe(`invalid props for test/Restore:\n  ${message}`);
+    expect(errorOf(() => synthRestore({ ...PG_RESTORE, ...props } as RestoreJobProps))).toBe(`invalid props for test/Restore:\n  ${message}`);
   });
 });

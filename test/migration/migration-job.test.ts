@@ -15,13 +15,20 @@ const TALOS: MigrationJobProps = {
   partOf: 'talos',
 };
 
+/** The database Secret comes from outside the bundle (an ExternalSecret of the app's chart). */
+const EXTERNAL = ['Secret/talos-system/talos-secrets'];
+
+function build(props: Partial<MigrationJobProps> = {}) {
+  return synth((chart) => new MigrationJob(chart, 'Migrations', { ...TALOS, ...props } as MigrationJobProps), { external: EXTERNAL });
+}
+
 function job(props: Partial<MigrationJobProps> = {}) {
-  return one(synth((chart) => new MigrationJob(chart, 'Migrations', { ...TALOS, ...props } as MigrationJobProps)), 'Job');
+  return one(build(props), 'Job');
 }
 
 describe('MigrationJob', () => {
   it('matches its snapshot', () => {
-    expect(synth((chart) => new MigrationJob(chart, 'Migrations', TALOS))).toMatchSnapshot();
+    expect(build()).toMatchSnapshot();
   });
 
   it('names the Job after the version, from the prop, the image tag or the digest', () => {
@@ -44,7 +51,7 @@ describe('MigrationJob', () => {
   });
 
   it('runs a restricted pod with a scratch volume and reaches only what it declares', () => {
-    const objs = synth((chart) => new MigrationJob(chart, 'Migrations', TALOS));
+    const objs = build();
     const pod = one(objs, 'Job').spec.template.spec;
     expect(pod.restartPolicy).toBe('Never');
     expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1001, runAsGroup: 1001, fsGroup: 1001, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } });
@@ -62,12 +69,14 @@ describe('MigrationJob', () => {
   });
 
   it('passes the full verification in a namespace, with only the TTL finding waived', () => {
-    const objs = synth((chart) => {
-      new AgentNamespace(chart, 'Ns', { name: 'talos-system' });
-      new MigrationJob(chart, 'Migrations', { ...TALOS, egress: [] });
-    });
-    // The database Secret comes from outside the bundle (an ExternalSecret of the app's chart).
-    const report = verify(objs, { external: ['Secret/talos-system/talos-secrets'] });
+    const objs = synth(
+      (chart) => {
+        new AgentNamespace(chart, 'Ns', { name: 'talos-system' });
+        new MigrationJob(chart, 'Migrations', { ...TALOS, egress: [] });
+      },
+      { external: EXTERNAL },
+    );
+    const report = verify(objs, { external: EXTERNAL });
     expect(report.blocking).toEqual([]);
     expect(report.waived.map((f) => `${f.checkId} ${f.path}`)).toEqual(['WKL-04 spec.ttlSecondsAfterFinished']);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgentNamespace, type AgentNamespaceProps } from '../../lib/index.js';
+import { AgentNamespace, SecureAgentDeployment, type AgentNamespaceProps } from '../../lib/index.js';
 import { errorOf, one, synth, type Obj } from '../util.js';
 
 function build(props: Partial<AgentNamespaceProps> = {}): Obj[] {
@@ -75,7 +75,18 @@ describe('AgentNamespace', () => {
   });
 
   it('opens API server egress only for pods labelled for API access', () => {
-    const np = one(build({ apiServerEgress: { cidrs: ['10.0.0.1/32'] } }), 'NetworkPolicy', 'allow-api-server');
+    // A policy that selects no pod fails the verification (NET-03), so a workload granted API access is part of the bundle.
+    const objs = synth(
+      (chart) => {
+        new AgentNamespace(chart, 'Ns', { name: 'agents', apiServerEgress: { cidrs: ['10.0.0.1/32'] } });
+        new SecureAgentDeployment(chart, 'Agent', { name: 'agent', namespace: 'agents', image: 'registry.example.com/agent:1.2.3', rbac: { configMaps: ['agent-config'] } });
+      },
+      { external: ['ConfigMap/agents/agent-config'] },
+    );
+    expect(errorOf(() => build({ apiServerEgress: { cidrs: ['10.0.0.1/32'] } }))).toContain(
+      'NET-03 High NetworkPolicy agents/allow-api-server spec.podSelector: NetworkPolicy podSelector cdk8s-agent-platform.dev/api-access=true selects no pod template in namespace agents',
+    );
+    const np = one(objs, 'NetworkPolicy', 'allow-api-server');
     expect(np.spec).toEqual({
       podSelector: { matchLabels: { 'cdk8s-agent-platform.dev/api-access': 'true' } },
       policyTypes: ['Egress'],

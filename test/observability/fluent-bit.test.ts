@@ -15,10 +15,14 @@ const base: FluentBitProps = {
 };
 
 function build(props: Partial<FluentBitProps> = {}, after?: (f: FluentBit) => void): Obj[] {
-  return synth((chart) => {
-    const f = new FluentBit(chart, 'Logging', { ...base, ...props });
-    after?.(f);
-  });
+  return synth(
+    (chart) => {
+      const f = new FluentBit(chart, 'Logging', { ...base, ...props });
+      after?.(f);
+    },
+    // The output's credentials and CA come from outside the bundle.
+    { external: ['Secret/logging/es-creds'] },
+  );
 }
 
 function config(objs: Obj[]): Obj {

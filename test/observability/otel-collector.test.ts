@@ -22,10 +22,14 @@ function agent(chart: Chart, props: Partial<SecureAgentDeploymentProps> = {}): S
 }
 
 function build(props: Partial<OtelCollectorProps> = {}, wire?: (c: OtelCollector, chart: Chart) => void): Obj[] {
-  return synth((chart) => {
-    const c = new OtelCollector(chart, 'Collector', { namespace: 'agents', traces, ...props });
-    wire?.(c, chart);
-  });
+  return synth(
+    (chart) => {
+      const c = new OtelCollector(chart, 'Collector', { namespace: 'agents', traces, ...props });
+      wire?.(c, chart);
+    },
+    // A trust-manager CA bundle from outside the bundle.
+    { external: ['ConfigMap/agents/trust-bundle'] },
+  );
 }
 
 function config(objs: Obj[]): Obj {
@@ -212,12 +216,15 @@ describe('OtelCollector', () => {
     });
 
     it('catches a collector that does not admit the agent (the verification can fail)', () => {
-      const bundle = synth((chart) => {
+      const unwired = (chart: Chart) => {
         new AgentNamespace(chart, 'Ns', { name: 'agents' });
         const a = agent(chart);
         new OtelCollector(chart, 'Collector', { namespace: 'agents', traces });
         a.addEgress({ pods: { podLabels: { 'app.kubernetes.io/name': 'otel-collector', 'app.kubernetes.io/instance': 'otel-collector' } }, ports: [{ port: 4317 }] });
-      });
+      };
+      expect(errorOf(() => synth(unwired))).toContain('NET-02 High Deployment agents/otel-collector spec.template.metadata.labels: ingress from agents/agent on 4317/TCP');
+      // Off here only to read the whole report of the same bundle.
+      const bundle = synth(unwired, { verify: 'off' });
       expect(verify(bundle).blocking.map((f) => `${f.checkId} ${f.kind}/${f.name}`)).toEqual(['NET-02 Deployment/otel-collector']);
     });
 

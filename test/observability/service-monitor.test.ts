@@ -39,13 +39,19 @@ describe('AgentServiceMonitor', () => {
     const sm = one(build(), 'ServiceMonitor');
     expect(sm.metadata.labels.release).toBe('kube-prometheus-stack');
     expect(sm.metadata.annotations).toEqual({ 'cdk8s-agent-platform.dev/ingress-from': 'monitoring/prometheus' });
-    const custom = one(build({ release: 'prom', scrapedBy: { namespace: 'observability', podLabels: { 'app.kubernetes.io/name': 'vmagent' } } }), 'ServiceMonitor');
+    const vmagent = { namespace: 'observability', podLabels: { 'app.kubernetes.io/name': 'vmagent' } };
+    // The agent admits the scraper the ServiceMonitor records (NET-02 fails the synth otherwise).
+    expect(errorOf(() => build({ scrapedBy: vmagent }))).toContain('NET-02 High Deployment agents/agent spec.template.metadata.labels: ingress from Prometheus in observability');
+    const custom = one(build({ release: 'prom', scrapedBy: vmagent }, { metrics: { scrapeFrom: vmagent } }), 'ServiceMonitor');
     expect(custom.metadata.labels.release).toBe('prom');
     expect(custom.metadata.annotations['cdk8s-agent-platform.dev/ingress-from']).toBe('observability/vmagent');
   });
 
   it('takes several endpoints, drop lists and honorLabels', () => {
-    const sm = one(build({ endpoints: [{ port: 'metrics', interval: '15s', scrapeTimeout: '15s' }, { port: 'http', path: '/stats', honorLabels: true }], dropLabels: [] }), 'ServiceMonitor');
+    // Prometheus may scrape the app port too.
+    const agentProps = { allowFrom: [{ namespace: 'monitoring', podLabels: { 'app.kubernetes.io/name': 'prometheus' } }] };
+    const endpoints = [{ port: 'metrics', interval: '15s', scrapeTimeout: '15s' }, { port: 'http', path: '/stats', honorLabels: true }];
+    const sm = one(build({ endpoints, dropLabels: [] }, agentProps), 'ServiceMonitor');
     expect(sm.spec.endpoints).toEqual([
       { port: 'metrics', path: '/metrics', interval: '15s', scrapeTimeout: '15s' },
       { port: 'http', path: '/stats', interval: '30s', scrapeTimeout: '10s', honorLabels: true },

@@ -1,7 +1,7 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { SecureAgentDeployment, type SecureAgentDeploymentProps } from '../../lib/index.js';
-import { all, errorOf, one, synth, type Obj } from '../util.js';
+import { all, errorOf, one, synth, type Obj, type SynthOptions } from '../util.js';
 
 const base: SecureAgentDeploymentProps = {
   name: 'agent',
@@ -9,8 +9,24 @@ const base: SecureAgentDeploymentProps = {
   image: 'registry.example.com/agent:1.2.3',
 };
 
-function build(props: Partial<SecureAgentDeploymentProps> = {}): Obj[] {
-  return synth((chart) => new SecureAgentDeployment(chart, 'Agent', { ...base, ...props }));
+/** What the tests' workloads reference and a test bundle does not hold (Secrets and ConfigMaps of the app, a caller's pods). */
+const EXTERNAL = [
+  'Secret/agent-secrets',
+  'Secret/agent-tls',
+  'Secret/otel',
+  'Secret/regcred',
+  'Secret/s',
+  'Secret/t',
+  'ConfigMap/agent-cfg',
+  'ConfigMap/agent-env',
+  'ConfigMap/cm',
+  'ConfigMap/cm-all',
+  'ConfigMap/more',
+  'Pod/scheduler',
+];
+
+function build(props: Partial<SecureAgentDeploymentProps> = {}, options: SynthOptions = {}): Obj[] {
+  return synth((chart) => new SecureAgentDeployment(chart, 'Agent', { ...base, ...props }), { external: EXTERNAL, ...options });
 }
 
 function reject(props: Partial<SecureAgentDeploymentProps>): string {
@@ -58,7 +74,7 @@ describe('SecureAgentDeployment', () => {
     it('meets Pod Security restricted on the pod and every container', () => {
       const dep = one(
         build({
-          sidecars: [{ name: 'side', image: 'registry.example.com/side:1.0.0', livenessProbe: { command: ['/bin/true'] }, readinessProbe: { command: ['/bin/true'] } }],
+          sidecars: [{ name: 'side', image: 'registry.example.com/side:1.0.0', livenessProbe: { command: ['/bin/alive'] }, readinessProbe: { command: ['/bin/ready'] } }],
           initContainers: [{ name: 'init', image: 'registry.example.com/init:1.0.0' }],
         }),
         'Deployment',
@@ -187,7 +203,7 @@ describe('SecureAgentDeployment', () => {
     it('renders env literals, ConfigMap and Secret references in order, and envFrom', () => {
       const c = one(
         build({
-          env: { A: '1', B: { fromConfigMap: { name: 'cm', key: 'b' } }, C_TOKEN: { fromSecret: { name: 's', key: 'c', optional: true } }, D: { fromField: 'metadata.name' } },
+          env: { A: '1', B: { fromConfigMap: { name: 'cm', key: 'b' } }, C_TOKEN: { fromSecret: { name: 's', key: 'c' } }, D: { fromField: 'metadata.name' } },
           envFrom: [{ configMap: 'cm-all' }, { configMap: 'more', prefix: 'M_' }],
         }),
         'Deployment',
@@ -195,7 +211,7 @@ describe('SecureAgentDeployment', () => {
       expect(c.env).toEqual([
         { name: 'A', value: '1' },
         { name: 'B', valueFrom: { configMapKeyRef: { name: 'cm', key: 'b' } } },
-        { name: 'C_TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'c', optional: true } } },
+        { name: 'C_TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'c' } } },
         { name: 'D', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       ]);
       expect(c.envFrom).toEqual([{ configMapRef: { name: 'cm-all' } }, { configMapRef: { name: 'more' }, prefix: 'M_' }]);
@@ -427,7 +443,7 @@ describe('SecureAgentDeployment', () => {
       expect(agent.hpa?.kind).toBe('HorizontalPodAutoscaler');
       agent.deployment.addJsonPatch(JsonPatch.add('/spec/template/spec/hostname', 'patched'));
       ApiObject.of(agent.service).metadata.addAnnotation('example.com/owner', 'team-ai');
-    });
+    }, { external: EXTERNAL });
     expect(one(objs, 'Deployment').spec.template.spec.hostname).toBe('patched');
     expect(one(objs, 'Service').metadata.annotations).toEqual({ 'example.com/owner': 'team-ai' });
   });
@@ -437,7 +453,7 @@ describe('SecureAgentDeployment', () => {
       synth((chart) => {
         new SecureAgentDeployment(chart, 'A', base);
         new SecureAgentDeployment(chart, 'B', base);
-      }),
+      }, { external: EXTERNAL }),
     );
     expect(msg).toBe('test/B: duplicate Deployment "agent" in namespace "agents", already defined by test/A; give one of them another name');
   });
@@ -505,7 +521,7 @@ describe('SecureAgentDeployment wiring after construction', () => {
       agent.addEnv('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://otel-collector:4317');
       agent.addEnv('OTEL_TOKEN', { fromSecret: { name: 'otel', key: 'token' } });
       agent.addEgress({ pods: { podLabels: { 'app.kubernetes.io/name': 'otel-collector' } }, ports: [{ port: 4317 }] });
-    });
+    }, { external: EXTERNAL });
     const dep = one(objs, 'Deployment');
     expect(dep.spec.template.spec.containers[0].env).toEqual([
       { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-collector:4317' },
@@ -526,7 +542,7 @@ describe('SecureAgentDeployment wiring after construction', () => {
       });
       agent.addEnv('B', '2');
       agent.addEgress({ pods: { namespace: 'obs', podLabels: { 'app.kubernetes.io/name': 'otel-collector' } }, ports: [{ port: 4317 }] });
-    });
+    }, { external: EXTERNAL });
     const dep = one(objs, 'Deployment');
     expect(dep.spec.template.spec.containers[0].env.map((e: Obj) => e.name)).toEqual(['A', 'B']);
     expect(dep.spec.template.metadata.annotations['cdk8s-agent-platform.dev/depends-on']).toBe('agents/postgres:5432,obs/otel-collector:4317');
@@ -540,7 +556,7 @@ describe('SecureAgentDeployment wiring after construction', () => {
       expect(errorOf(() => agent.addEnv('API_TOKEN', 'abc'))).toBe(
         `invalid props for test/Agent:\n  test/Agent props.API_TOKEN: is a literal value under the secret-like name API_TOKEN, got "abc"; reference a Secret instead: { fromSecret: { name: '<secret>', key: '<key>' } }`,
       );
-    });
+    }, { external: EXTERNAL });
   });
 });
 
@@ -596,10 +612,11 @@ describe('SecureAgentDeployment props, one by one', () => {
     ]);
   });
 
-  it('runs an init container as a native sidecar with restartAlways', () => {
-    const init = dep({
-      initContainers: [{ name: 'proxy', image: 'registry.example.com/proxy:1.0.0', restartAlways: true, ports: [{ name: 'proxy', containerPort: 15001 }], livenessProbe: { tcpPort: 'proxy' }, readinessProbe: { tcpPort: 'proxy' } }],
-    }).spec.template.spec.initContainers[0];
+  it('runs an init container as a native sidecar with restartAlways (Kubernetes 1.29+)', () => {
+    const proxy = { name: 'proxy', image: 'registry.example.com/proxy:1.0.0', restartAlways: true, ports: [{ name: 'proxy', containerPort: 15001 }], livenessProbe: { tcpPort: 'proxy' }, readinessProbe: { tcpPort: 'proxy' } };
+    // Kubernetes 1.28 drops restartPolicy on an init container (the SidecarContainers gate is off), which the verification blocks.
+    expect(errorOf(() => build({ initContainers: [proxy] }))).toContain('WKL-06 High Deployment agents/agent spec.template.spec.initContainers[0].restartPolicy');
+    const init = one(build({ initContainers: [proxy] }, { kubernetesVersion: '1.29' }), 'Deployment').spec.template.spec.initContainers[0];
     expect(init.restartPolicy).toBe('Always');
     expect(init.livenessProbe.tcpSocket).toEqual({ port: 'proxy' });
   });

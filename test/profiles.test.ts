@@ -1,0 +1,197 @@
+import type { Chart } from 'cdk8s';
+import { describe, expect, it } from 'vitest';
+import {
+  AgentDashboard,
+  AgentNamespace,
+  agentMetricsTarget,
+  AgentServiceMonitor,
+  AlertRules,
+  BackupCronJob,
+  ExternalSecretRef,
+  FluentBit,
+  MigrationJob,
+  ObservabilityStack,
+  OtelCollector,
+  RestoreJob,
+  SecureAgentDeployment,
+  verify,
+  type Profile,
+} from '../lib/index.js';
+import { all, errorOf, one, synth, type Obj } from './util.js';
+
+// Every construct in every profile, with the verification on: each bundle
+// (the construct, its namespace of the same profile, what it needs) must
+// synth, and the findings the verification reports as waived must be
+// exactly the recorded ones: the dev profile's relaxations (one replica
+// AVL-01, a mutable image IMG-01, plain HTTP NET-07) and the library's
+// documented exceptions, nothing else.
+
+const PROFILES = ['dev', 'staging', 'production'] as const satisfies readonly Profile[];
+
+/** Staging and production pin images; dev runs `:latest`, which its profile allows. */
+const image = (profile: Profile, repo: string) => `${repo}:${profile === 'dev' ? 'latest' : '1.2.3'}`;
+
+/** What the bundles reference outside themselves. */
+const EXTERNAL = ['Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups'];
+
+const RUNBOOKS = 'https://runbooks.example.com/agents';
+
+const agent = (chart: Chart, profile: Profile) =>
+  new SecureAgentDeployment(chart, 'Agent', { name: 'agent', namespace: 'agents', profile, image: image(profile, 'registry.example.com/agent') });
+
+const postgres = (profile: Profile) =>
+  ({
+    type: 'postgres',
+    host: 'postgres',
+    database: 'app',
+    user: 'app',
+    password: { name: 'db', key: 'password' },
+    serverVersion: 16,
+    image: profile === 'dev' ? 'postgres:latest' : 'postgres:16.4-alpine',
+    destination: { cidr: '10.20.0.0/16' },
+  }) as const;
+
+const traces = { endpoint: 'tempo.agents.svc:4317', tls: { insecure: true, insecureReason: 'in-namespace test backend' }, egress: { cidr: '10.30.0.0/16', ports: [{ port: 4317 }] } };
+
+/** Each construct, built in a chart that holds its namespace too. */
+const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => void> = {
+  AgentNamespace: () => undefined,
+  SecureAgentDeployment: (chart, profile) => agent(chart, profile),
+  ExternalSecretRef: (chart) =>
+    new ExternalSecretRef(chart, 'Secrets', { name: 'db', namespace: 'agents', secretStore: { name: 'vault' }, data: [{ secretKey: 'password', remoteKey: 'db/password' }] }),
+  ObservabilityStack: (chart, profile) =>
+    new ObservabilityStack(chart, 'Observability', { agent: agent(chart, profile), runbookBaseUrl: RUNBOOKS, tracing: { collector: { traces } } }),
+  AgentServiceMonitor: (chart, profile) => new AgentServiceMonitor(chart, 'Monitor', { target: agentMetricsTarget(agent(chart, profile)) }),
+  AlertRules: (chart) => {
+    const rules = new AlertRules(chart, 'Rules', { name: 'rules', namespace: 'agents', runbookBaseUrl: RUNBOOKS });
+    rules.addAlert({ name: 'Always', expr: 'vector(1)', for: '5m', severity: 'info', summary: 's', description: 'd' });
+  },
+  AgentDashboard: (chart, profile) => new AgentDashboard(chart, 'Dashboard', { target: agentMetricsTarget(agent(chart, profile)) }),
+  // The collector and the log shipper take no profile: their pinned default images in every one.
+  OtelCollector: (chart) => new OtelCollector(chart, 'Collector', { namespace: 'agents', traces }),
+  FluentBit: (chart) =>
+    new FluentBit(chart, 'Logging', {
+      namespaces: ['agents'],
+      apiServer: { cidrs: ['10.0.0.1/32'] },
+      output: { type: 'loki', host: 'loki.logging.svc', egress: { cidr: '10.40.0.0/16', ports: [{ port: 3100 }] } },
+    }),
+  BackupCronJob: (chart, profile) =>
+    new BackupCronJob(chart, 'Backup', {
+      name: 'db-backup',
+      namespace: 'agents',
+      profile,
+      schedule: '0 2 * * *',
+      engine: postgres(profile),
+      target: { volume: { claimName: 'backups' }, s3: { bucket: 'backups', credentials: { secretName: 's3' }, image: image(profile, 'amazon/aws-cli') } },
+      alerting: { prometheusRule: { runbookBaseUrl: RUNBOOKS } },
+    }),
+  RestoreJob: (chart, profile) =>
+    new RestoreJob(chart, 'Restore', {
+      name: 'db-restore',
+      namespace: 'agents',
+      profile,
+      engine: postgres(profile),
+      filePrefix: 'db-backup',
+      backup: 'latest',
+      source: { volume: { claimName: 'backups' } },
+    }),
+  MigrationJob: (chart, profile) =>
+    new MigrationJob(chart, 'Migrations', {
+      name: 'migrations',
+      namespace: 'agents',
+      profile,
+      version: 'v1',
+      image: image(profile, 'registry.example.com/agent'),
+      command: ['/app/migrate'],
+      env: { DATABASE_PASSWORD: { fromSecret: { name: 'db', key: 'password' } } },
+    }),
+};
+
+/** The waived findings a bundle may report, as `<check> <kind>/<name>`, beyond the dev relaxations of its images. */
+const RECORDED: Record<string, string[]> = {
+  FluentBit: ['PSS-05 DaemonSet/fluent-bit', 'PSS-18 Namespace/logging'],
+  MigrationJob: ['WKL-04 Job/migrations-v1'],
+};
+
+/** The objects that run an image and so record the dev profile's mutable tag (IMG-01). */
+const WORKLOADS: Record<string, string[]> = {
+  SecureAgentDeployment: ['Deployment/agent'],
+  ObservabilityStack: ['Deployment/agent'],
+  AgentServiceMonitor: ['Deployment/agent'],
+  AgentDashboard: ['Deployment/agent'],
+  BackupCronJob: ['CronJob/db-backup'],
+  RestoreJob: ['Job/db-restore'],
+  MigrationJob: ['Job/migrations-v1'],
+};
+
+/** The waivers the dev profile records: a mutable image on each workload, and one replica on each agent Deployment. */
+function devWaivers(name: string): string[] {
+  const workloads = WORKLOADS[name] ?? [];
+  return [...workloads.map((w) => `IMG-01 ${w}`), ...workloads.filter((w) => w.startsWith('Deployment/')).map((w) => `AVL-01 ${w}`)];
+}
+
+function bundle(name: string, profile: Profile): Obj[] {
+  return synth(
+    (chart) => {
+      new AgentNamespace(chart, 'Namespace', { name: 'agents', profile });
+      CONSTRUCTS[name]!(chart, profile);
+    },
+    { external: EXTERNAL, profile },
+  );
+}
+
+describe.each(PROFILES)('profile %s', (profile) => {
+  it.each(Object.keys(CONSTRUCTS))('%s synthesizes with verification on, waiving only what is recorded', (name) => {
+    const objs = bundle(name, profile);
+    expect(objs.length).toBeGreaterThan(0);
+    const report = verify(objs, { external: EXTERNAL });
+    expect(report.blocking).toEqual([]);
+    const waived = [...new Set(report.waived.map((f) => `${f.checkId} ${f.kind}/${f.name}`))].sort();
+    const expected = [...(RECORDED[name] ?? []), ...(profile === 'dev' ? devWaivers(name) : [])].sort();
+    expect(waived).toEqual(expected);
+  });
+});
+
+describe('the dev profile', () => {
+  const build = (props: Partial<ConstructorParameters<typeof SecureAgentDeployment>[2]>) =>
+    synth((chart) => new SecureAgentDeployment(chart, 'Agent', { name: 'agent', namespace: 'agents', profile: 'dev', image: 'registry.example.com/agent:latest', ...props }), {
+      profile: 'dev',
+    });
+
+  it('runs one replica without an HPA or a PDB, and records the single replica and the mutable tag as waivers', () => {
+    const objs = build({});
+    const dep = one(objs, 'Deployment');
+    expect(dep.spec.replicas).toBe(1);
+    expect(all(objs, 'HorizontalPodAutoscaler')).toEqual([]);
+    expect(all(objs, 'PodDisruptionBudget')).toEqual([]);
+    expect(dep.metadata.annotations).toEqual({
+      'waivers.cdk8s-agent-platform.dev/AVL-01': "profile 'dev' runs a single replica, so a restart is a short outage; staging and production run two or more",
+      'waivers.cdk8s-agent-platform.dev/IMG-01': "profile 'dev' accepts mutable image tags; staging and production require a version tag or a digest",
+    });
+  });
+
+  it('gets a PDB as soon as more than one pod runs, and records nothing for a pinned image', () => {
+    const objs = build({ replicas: 2, image: 'registry.example.com/agent:1.2.3' });
+    expect(one(objs, 'PodDisruptionBudget').spec).toMatchObject({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+    expect(one(objs, 'Deployment').metadata.annotations).toBeUndefined();
+  });
+
+  it('gets a PDB with an HPA too', () => {
+    const objs = build({ autoscaling: { minReplicas: 2, maxReplicas: 3 } });
+    expect(all(objs, 'PodDisruptionBudget')).toHaveLength(1);
+  });
+
+  it('records plain HTTP on the Ingress as a waiver; other profiles reject it', () => {
+    const objs = build({ exposure: { type: 'ingress', host: 'agent.dev.example.com' } });
+    expect(one(objs, 'Ingress', 'agent').metadata.annotations['waivers.cdk8s-agent-platform.dev/NET-07']).toBe(
+      "profile 'dev' may expose the app over plain HTTP; staging and production require TLS",
+    );
+    expect(errorOf(() => build({ profile: 'staging', image: 'registry.example.com/agent:1.2.3', exposure: { type: 'ingress', host: 'agent.example.com' } }))).toContain(
+      'test/Agent props.exposure.tls:',
+    );
+  });
+
+  it('fails synth without a PDB for several replicas, as every profile does', () => {
+    expect(errorOf(() => build({ replicas: 2, pdb: false }))).toContain('AVL-04 High Deployment agents/agent');
+  });
+});

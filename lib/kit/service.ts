@@ -43,7 +43,7 @@ export function createService(scope: Construct, id: string, w: WorkloadIdentity,
     metadata: w.meta('Service', o.name),
     spec: {
       type: 'ClusterIP',
-      ...(o.headless ? { clusterIP: 'None' } : {}),
+      clusterIp: o.headless ? 'None' : undefined,
       selector: { ...w.selector },
       ports: renderServicePorts(o.ports),
       publishNotReadyAddresses: o.publishNotReadyAddresses,

@@ -1,4 +1,5 @@
-import type { Chart } from 'cdk8s';
+import { ApiObject, type Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import {
   AgentDashboard,
@@ -53,8 +54,8 @@ const postgres = (profile: Profile) =>
 
 const traces = { endpoint: 'tempo.agents.svc:4317', tls: { insecure: true, insecureReason: 'in-namespace test backend' }, egress: { cidr: '10.30.0.0/16', ports: [{ port: 4317 }] } };
 
-/** Each construct, built in a chart that holds its namespace too. */
-const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => void> = {
+/** Each construct, built in a chart that holds its namespace too; returns the construct (the namespace for AgentNamespace). */
+const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct | undefined> = {
   AgentNamespace: () => undefined,
   SecureAgentDeployment: (chart, profile) => agent(chart, profile),
   ExternalSecretRef: (chart) =>
@@ -65,6 +66,7 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => void> = {
   AlertRules: (chart) => {
     const rules = new AlertRules(chart, 'Rules', { name: 'rules', namespace: 'agents', runbookBaseUrl: RUNBOOKS });
     rules.addAlert({ name: 'Always', expr: 'vector(1)', for: '5m', severity: 'info', summary: 's', description: 'd' });
+    return rules;
   },
   AgentDashboard: (chart, profile) => new AgentDashboard(chart, 'Dashboard', { target: agentMetricsTarget(agent(chart, profile)) }),
   // The collector and the log shipper take no profile: their pinned default images in every one.
@@ -130,15 +132,42 @@ function devWaivers(name: string): string[] {
   return [...workloads.map((w) => `IMG-01 ${w}`), ...workloads.filter((w) => w.startsWith('Deployment/')).map((w) => `AVL-01 ${w}`)];
 }
 
-function bundle(name: string, profile: Profile): Obj[] {
+function bundle(name: string, profile: Profile, check?: (c: Construct) => void): Obj[] {
   return synth(
     (chart) => {
-      new AgentNamespace(chart, 'Namespace', { name: 'agents', profile });
-      CONSTRUCTS[name]!(chart, profile);
+      const ns = new AgentNamespace(chart, 'Namespace', { name: 'agents', profile });
+      const construct = CONSTRUCTS[name]!(chart, profile) ?? ns;
+      check?.(construct);
     },
     { external: EXTERNAL, profile },
   );
 }
+
+/** The kind of each construct's primary object, which `ApiObject.of(construct)` reaches. */
+const PRIMARY: Record<string, string> = {
+  AgentNamespace: 'Namespace',
+  SecureAgentDeployment: 'Deployment',
+  ExternalSecretRef: 'ExternalSecret',
+  ObservabilityStack: 'PrometheusRule',
+  AgentServiceMonitor: 'ServiceMonitor',
+  AlertRules: 'PrometheusRule',
+  AgentDashboard: 'ConfigMap',
+  OtelCollector: 'Deployment',
+  FluentBit: 'DaemonSet',
+  BackupCronJob: 'CronJob',
+  RestoreJob: 'Job',
+  MigrationJob: 'Job',
+};
+
+describe('default children', () => {
+  it.each(Object.keys(CONSTRUCTS))('ApiObject.of(%s) is its primary object', (name) => {
+    let primary: ApiObject | undefined;
+    bundle(name, 'production', (c) => {
+      primary = ApiObject.of(c);
+    });
+    expect(primary?.kind).toBe(PRIMARY[name]);
+  });
+});
 
 describe.each(PROFILES)('profile %s', (profile) => {
   it.each(Object.keys(CONSTRUCTS))('%s synthesizes with verification on, waiving only what is recorded', (name) => {

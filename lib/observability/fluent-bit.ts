@@ -22,6 +22,7 @@ import {
   ingressRule,
   parseConstructProps,
   podTemplate,
+  renderProbe,
   restrictedPodSpec,
   scratchVolume,
   secretVolume,
@@ -367,7 +368,6 @@ function shipperPodSpec(p: Config, configMapName: string, serviceAccountName: st
     volumes.add(secretVolume('output-ca', out.tls.caSecret.name, '/fluent-bit/etc/output-ca', 0o444, [{ key: out.tls.caSecret.key, path: 'ca.crt' }]));
   }
   const uid = p.securityContext.runAsUser;
-  const http = k8s.IntOrString.fromString('http');
   const container = hardenedContainer({
     name: 'fluent-bit',
     image: p.image,
@@ -376,8 +376,8 @@ function shipperPodSpec(p: Config, configMapName: string, serviceAccountName: st
     env: out.credentials ? [envFromSecret('LOG_OUTPUT_USER', out.credentials.user), envFromSecret('LOG_OUTPUT_PASSWORD', out.credentials.password)] : undefined,
     ports: [{ name: 'http', containerPort: FLUENT_BIT_HTTP_PORT }],
     resources: resolveResources(p.resources),
-    livenessProbe: { httpGet: { path: '/api/v1/health', port: http }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
-    readinessProbe: { tcpSocket: { port: http }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 2 },
+    livenessProbe: renderProbe({ path: '/api/v1/health', periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 }, 'http'),
+    readinessProbe: renderProbe({ tcpPort: 'http', periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 2 }, 'http'),
     runAsUser: uid,
     runAsGroup: uid,
     volumeMounts: volumes.mounts,

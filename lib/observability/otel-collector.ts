@@ -24,6 +24,7 @@ import {
   ingressRule,
   parseConstructProps,
   podTemplate,
+  renderProbe,
   restrictedPodSpec,
   secretVolume,
   setPrimary,
@@ -282,7 +283,6 @@ export class OtelCollector extends Construct implements MetricsTarget {
           : secretVolume('ca', ca.secret.name, CA_DIR, 0o444, [{ key: ca.secret.key, path: ca.secret.key }]),
       );
     }
-    const health = k8s.IntOrString.fromString('health');
     const container = hardenedContainer({
       name: this.container,
       image: p.image,
@@ -292,8 +292,8 @@ export class OtelCollector extends Construct implements MetricsTarget {
       resources,
       // Readiness: the health_check extension reports the pipelines up;
       // liveness only needs the process to accept connections.
-      readinessProbe: { httpGet: { path: '/', port: health }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
-      livenessProbe: { tcpSocket: { port: health }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+      readinessProbe: renderProbe({ path: '/', periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 }, 'health'),
+      livenessProbe: renderProbe({ tcpPort: 'health', periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 }, 'health'),
       runAsUser: COLLECTOR_UID,
       runAsGroup: COLLECTOR_UID,
       volumeMounts: volumes.mounts,

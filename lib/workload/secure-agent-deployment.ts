@@ -56,6 +56,9 @@ import {
   type SecureAgentDeploymentProps,
 } from './secure-agent-deployment-props.js';
 
+/** The autoscaling in force: the HPA's options, or false for a static replica count. */
+type Autoscaling = ReturnType<typeof resolveAutoscaling>;
+
 /** Construct ids of the children: part of the API, since they name objects. */
 export const SecureAgentDeploymentIds = {
   Deployment: 'Deployment',
@@ -149,7 +152,8 @@ export class SecureAgentDeployment extends Construct {
     if (pv) {
       this.persistentVolumeClaim = createPersistentVolumeClaim(this, SecureAgentDeploymentIds.Pvc, w, { name: pv.claimName ?? `${p.name}-data`, ...pv });
     }
-    this.deployment = setPrimary(this, this.createDeployment(w, ports, config?.checksum));
+    const autoscaling = resolveAutoscaling(p);
+    this.deployment = setPrimary(this, this.createDeployment(w, ports, autoscaling, config?.checksum));
     this.service = createService(this, SecureAgentDeploymentIds.Service, w, {
       ports: ports.service,
       sessionAffinity: p.service.sessionAffinity,
@@ -160,11 +164,10 @@ export class SecureAgentDeployment extends Construct {
       const ids = { role: SecureAgentDeploymentIds.Role, binding: SecureAgentDeploymentIds.RoleBinding };
       ({ role: this.role, roleBinding: this.roleBinding } = createReadRole(this, ids, w, p.rbac, p.serviceAccountName ?? p.name));
     }
-    const autoscaling = resolveAutoscaling(p);
     if (autoscaling) {
       this.hpa = createHorizontalPodAutoscaler(this, SecureAgentDeploymentIds.Hpa, w, { apiVersion: 'apps/v1', kind: 'Deployment', name: p.name }, autoscaling);
     }
-    const budget = this.disruptionBudget();
+    const budget = this.disruptionBudget(autoscaling);
     if (budget) this.pdb = createPodDisruptionBudget(this, SecureAgentDeploymentIds.Pdb, w, budget);
     this.networkPolicy = createNetworkPolicy(this, SecureAgentDeploymentIds.NetworkPolicy, w, {
       ingress: agentIngressPeers(p).map((rule) => ingressRule(rule.peers, [rule.port], p.namespace)),
@@ -173,9 +176,8 @@ export class SecureAgentDeployment extends Construct {
     [this.ingress, this.blockedPathsIngress, this.httpRoute] = this.expose(w, ports);
   }
 
-  private createDeployment(w: WorkloadIdentity, ports: AgentPorts, checksum: string | undefined): k8s.KubeDeployment {
+  private createDeployment(w: WorkloadIdentity, ports: AgentPorts, autoscaling: Autoscaling, checksum: string | undefined): k8s.KubeDeployment {
     const p = this.props;
-    const autoscaling = resolveAutoscaling(p);
     const replicas = autoscaling ? undefined : (p.replicas ?? PROFILE_DEFAULTS[p.profile].replicas);
     const volumes = agentVolumes(p, this.configMap?.name, this.persistentVolumeClaim?.name);
     const runAs = agentRunAs(p);
@@ -218,10 +220,9 @@ export class SecureAgentDeployment extends Construct {
    * every profile as soon as more than one pod may run (a single pod gains
    * nothing from a budget).
    */
-  private disruptionBudget(): DisruptionBudget | undefined {
+  private disruptionBudget(autoscaling: Autoscaling): DisruptionBudget | undefined {
     const p = this.props;
     if (p.pdb !== undefined) return p.pdb === false ? undefined : p.pdb;
-    const autoscaling = resolveAutoscaling(p);
     const maxPods = autoscaling ? autoscaling.maxReplicas : (p.replicas ?? PROFILE_DEFAULTS[p.profile].replicas);
     return PROFILE_DEFAULTS[p.profile].pdb && maxPods > 1 ? { maxUnavailable: 1 } : undefined;
   }

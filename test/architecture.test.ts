@@ -60,8 +60,10 @@ const CAPABILITIES = ['namespace', 'workload', 'secrets', 'observability', 'back
  */
 const ALLOWED: Record<string, (target: string) => boolean> = {
   internal: () => false,
+  // Generated CRD models: they import only their npm packages.
+  crds: () => false,
   core: (t) => layer(t) === 'internal',
-  validation: (t) => ['internal', 'core'].includes(layer(t)) || t === 'lib/exposure/nginx-annotations.ts',
+  validation: (t) => ['internal', 'core', 'crds'].includes(layer(t)) || t === 'lib/exposure/nginx-annotations.ts',
   kit: (t) => ['internal', 'core', 'network'].includes(layer(t)) || t === 'lib/validation/synth.ts' || t === 'lib/validation/internal/annotations.ts',
   app: (t) => ['internal', 'core', 'validation'].includes(layer(t)),
   index: () => true,
@@ -109,12 +111,6 @@ describe('architecture', () => {
   // entry must still be over it, so the list only shrinks.
   const PENDING = new Set([
     'lib/workload/secure-agent-deployment-props.ts superRefine callback',
-    'lib/validation/policy/pod-security.ts checkPodSecurity',
-    'lib/validation/invariants/bundle.ts buildBundle',
-    'lib/validation/policy/containers.ts checkContainers',
-    'lib/validation/invariants/quota.ts checkQuotas',
-    'lib/validation/policy/availability.ts checkWorkloadAvailability',
-    'lib/validation/cli.ts runCli',
   ]);
   const LIMIT = 80;
 

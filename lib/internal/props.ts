@@ -1,6 +1,6 @@
 import type { IConstruct } from 'constructs';
 import { z } from 'zod';
-import { ReportedError } from '../validation/report.js';
+import { ReportedError } from './reported-error.js';
 
 // zod compiles a fast parser per object schema with new Function() on first
 // use. A synth parses each schema a few times, so compiling costs more than

@@ -125,9 +125,13 @@ describe('SecureAgentDeployment', () => {
     });
 
     it('accepts a bring-your-own ServiceAccount', () => {
-      const objs = build({ serviceAccountName: 'shared-sa' });
+      const objs = build({ serviceAccountName: 'shared-sa' }, { external: [...EXTERNAL, 'ServiceAccount/shared-sa'] });
       expect(all(objs, 'ServiceAccount')).toHaveLength(0);
       expect(one(objs, 'Deployment').spec.template.spec.serviceAccountName).toBe('shared-sa');
+    });
+
+    it('fails synth for a bring-your-own ServiceAccount that is neither in the app nor declared external', () => {
+      expect(reject({ serviceAccountName: 'shared-sa' })).toContain('SEC-04 High Deployment agents/agent spec.template.spec.serviceAccountName: pod runs as ServiceAccount "shared-sa", which is not in the bundle');
     });
 
     it('uses the given UID, group and fsGroup', () => {
@@ -193,7 +197,8 @@ describe('SecureAgentDeployment', () => {
     });
 
     it('sizes from presets, including ephemeral storage', () => {
-      const c = one(build({ resources: 'large' }), 'Deployment').spec.template.spec.containers[0];
+      // The default production quota admits 5 such pods at peak: 4 HPA replicas and the surge.
+      const c = one(build({ resources: 'large', autoscaling: { minReplicas: 2, maxReplicas: 4 } }), 'Deployment').spec.template.spec.containers[0];
       expect(c.resources).toEqual({
         requests: { cpu: '1', memory: '2Gi', 'ephemeral-storage': '512Mi' },
         limits: { cpu: '2', memory: '4Gi', 'ephemeral-storage': '4Gi' },

@@ -7,7 +7,7 @@ export { PropsValidationError } from './internal/props.js';
 export { ANNOTATIONS, MANAGED_BY } from './internal/labels.js';
 export { TARGET_KUBERNETES_VERSION } from './internal/plus.js';
 export { AgentNamespace, AgentNamespaceIds, AgentNamespacePropsSchema, API_ACCESS_LABEL, type AgentNamespaceProps } from './namespace/agent-namespace.js';
-export { SecureAgentDeployment, SecureAgentDeploymentIds, type ExtraContainerOptions } from './workload/secure-agent-deployment.js';
+export { SecureAgentDeployment, SecureAgentDeploymentIds, SHUTDOWN_ENV, type ExtraContainerOptions } from './workload/secure-agent-deployment.js';
 export { SecureAgentDeploymentPropsSchema, type SecureAgentDeploymentProps } from './workload/secure-agent-deployment-props.js';
 export { SIZING_PRESETS, type SizingPreset } from './workload/sizing.js';
 export { ExternalSecretRef, ExternalSecretRefIds, ExternalSecretRefPropsSchema, type ExternalSecretRefProps } from './secrets/external-secret-ref.js';

@@ -86,6 +86,26 @@ export function gracePeriod(p: Config): number {
   return p.shutdown.terminationGracePeriodSeconds ?? preStopSeconds + p.shutdown.drainSeconds + 5;
 }
 
+/**
+ * Environment variables the main container gets when `shutdown.preStop` is
+ * `none`: the seconds the app may take after SIGTERM (`shutdown.drainSeconds`)
+ * and the pod's `terminationGracePeriodSeconds`.
+ */
+export const SHUTDOWN_ENV = {
+  drainSeconds: 'SHUTDOWN_DRAIN_SECONDS',
+  gracePeriodSeconds: 'TERMINATION_GRACE_PERIOD_SECONDS',
+} as const;
+
+/**
+ * The shutdown budget told to an app without a preStop hook: it delays and
+ * drains by itself, so it learns its budget (the reference runtime refuses to
+ * start on a drain longer than the grace period, the rule the props check).
+ */
+export function shutdownEnv(p: Config): Record<string, string> {
+  if (p.shutdown.preStop.type !== 'none') return {};
+  return { [SHUTDOWN_ENV.drainSeconds]: String(p.shutdown.drainSeconds), [SHUTDOWN_ENV.gracePeriodSeconds]: String(gracePeriod(p)) };
+}
+
 /** The main container, named after the workload, probed on `http`. */
 export function mainContainer(p: Config, ports: AgentPorts, mounts: readonly k8s.VolumeMount[]): k8s.Container {
   const preStop = p.shutdown.preStop;
@@ -97,7 +117,7 @@ export function mainContainer(p: Config, ports: AgentPorts, mounts: readonly k8s
     command: p.command,
     args: p.args,
     ports: ports.container,
-    env: renderEnv(p.env),
+    env: renderEnv({ ...p.env, ...shutdownEnv(p) }),
     envFrom: renderEnvFrom(p.envFrom),
     resources: resolveResources(p.resources),
     livenessProbe: renderProbe(p.livenessProbe, 'http'),

@@ -7,6 +7,7 @@ import { ANNOTATIONS } from '../internal/labels.js';
 import { claimName } from '../internal/names.js';
 import type { k8s } from '../internal/plus.js';
 import { parseProps } from '../internal/props.js';
+import { ReportedError } from '../internal/reported-error.js';
 import {
   anyMutableImage,
   createConfigMap,
@@ -45,6 +46,7 @@ import {
   gracePeriod,
   ingressSource,
   mainContainer,
+  shutdownEnv,
   type AgentPorts,
   type MetricsPort,
 } from './agent-pod.js';
@@ -55,6 +57,8 @@ import {
   type SecureAgentDeploymentConfig,
   type SecureAgentDeploymentProps,
 } from './secure-agent-deployment-props.js';
+
+export { SHUTDOWN_ENV } from './agent-pod.js';
 
 /** The autoscaling in force: the HPA's options, or false for a static replica count. */
 type Autoscaling = ReturnType<typeof resolveAutoscaling>;
@@ -138,6 +142,7 @@ export class SecureAgentDeployment extends Construct {
     super(scope, id);
     const p = parseConstructProps(this, SecureAgentDeploymentPropsSchema, props);
     this.props = p;
+    this.claimShutdownEnv();
     const w = workloadIdentity(this, { namespace: p.namespace, name: p.name, appName: p.appName, version: p.version, image: p.image, component: p.component, partOf: p.partOf, labels: p.labels });
     [this.name, this.namespace, this.profile, this.exposure] = [p.name, p.namespace, p.profile, p.exposure];
     [this.selectorLabels, this.labels] = [w.selector, w.labels];
@@ -246,6 +251,22 @@ export class SecureAgentDeployment extends Construct {
       return [undefined, undefined, renderHttpRoute(this, SecureAgentDeploymentIds.HttpRoute, p.exposure, w.meta('HTTPRoute'), backend, blockedPaths)];
     }
     return [];
+  }
+
+  /**
+   * Without a preStop hook the shutdown budget is written into the env
+   * ({@link SHUTDOWN_ENV}); it is set in one place only, so `env` and
+   * `addEnv` may not set those names.
+   */
+  private claimShutdownEnv(): void {
+    for (const name of Object.keys(shutdownEnv(this.props))) {
+      if (name in this.props.env) {
+        throw new ReportedError(
+          `${this.node.path} props.env.${name}: is set from props.shutdown when preStop is none, got ${JSON.stringify(this.props.env[name])}; remove it and set shutdown.drainSeconds or shutdown.terminationGracePeriodSeconds`,
+        );
+      }
+      this.addedEnv.add(name);
+    }
   }
 
   /**

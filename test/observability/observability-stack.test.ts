@@ -117,7 +117,7 @@ describe('ObservabilityStack', () => {
       new ObservabilityStack(chart, 'Observability', { agent: agent(chart), runbookBaseUrl: RUNBOOKS, tracing: { collector, protocol: 'http/protobuf' }, logShipper: shipper });
     });
     expect(all(objs, 'Deployment').map((d) => d.metadata.name)).toEqual(['otel-collector', 'agent']);
-    expect(one(objs, 'Deployment', 'agent').spec.template.spec.containers[0].env[0]).toEqual({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-collector.telemetry.svc:4318' });
+    expect(one(objs, 'Deployment', 'agent').spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT')).toEqual({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-collector.telemetry.svc:4318' });
     expect(one(objs, 'NetworkPolicy', 'agent').spec.egress[0].to).toEqual([
       { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'telemetry' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'otel-collector', 'app.kubernetes.io/instance': 'otel-collector' } } },
     ]);

@@ -171,6 +171,8 @@ describe('OtelCollector', () => {
     it('gives the agent the OTLP endpoint and resource attributes (semantic-convention environment, D-TAL-10)', () => {
       expect(dep.spec.template.spec.containers[0].env).toEqual([
         { name: 'LOG_LEVEL', value: 'info' },
+        { name: 'SHUTDOWN_DRAIN_SECONDS', value: '30' },
+        { name: 'TERMINATION_GRACE_PERIOD_SECONDS', value: '35' },
         { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-collector.agents.svc:4317' },
         { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'grpc' },
         {
@@ -199,7 +201,7 @@ describe('OtelCollector', () => {
 
     it('uses port 4318 for OTLP over HTTP', () => {
       const http = build({}, (c, chart) => c.wireAgent(agent(chart), { protocol: 'http/protobuf' }));
-      expect(one(http, 'Deployment', 'agent').spec.template.spec.containers[0].env[0]).toEqual({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-collector.agents.svc:4318' });
+      expect(one(http, 'Deployment', 'agent').spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT')).toEqual({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-collector.agents.svc:4318' });
       expect(one(http, 'NetworkPolicy', 'otel-collector').spec.ingress[0].ports).toEqual([{ port: 4318, protocol: 'TCP' }]);
     });
 

@@ -218,6 +218,8 @@ describe('SecureAgentDeployment', () => {
         { name: 'B', valueFrom: { configMapKeyRef: { name: 'cm', key: 'b' } } },
         { name: 'C_TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'c' } } },
         { name: 'D', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'SHUTDOWN_DRAIN_SECONDS', value: '30' },
+        { name: 'TERMINATION_GRACE_PERIOD_SECONDS', value: '35' },
       ]);
       expect(c.envFrom).toEqual([{ configMapRef: { name: 'cm-all' } }, { configMapRef: { name: 'more' }, prefix: 'M_' }]);
     });
@@ -265,6 +267,28 @@ describe('SecureAgentDeployment', () => {
       const spec = one(build(), 'Deployment').spec.template.spec;
       expect(spec.containers[0].lifecycle).toBeUndefined();
       expect(spec.terminationGracePeriodSeconds).toBe(35);
+    });
+
+    it('tells the app its drain and grace period as env when it has no preStop hook', () => {
+      const env = (props: Partial<SecureAgentDeploymentProps>) => one(build(props), 'Deployment').spec.template.spec.containers[0].env as Obj[] | undefined;
+      expect(env({ shutdown: { drainSeconds: 45, terminationGracePeriodSeconds: 60 } })).toEqual([
+        { name: 'SHUTDOWN_DRAIN_SECONDS', value: '45' },
+        { name: 'TERMINATION_GRACE_PERIOD_SECONDS', value: '60' },
+      ]);
+      // With an exec preStop the image is not the reference runtime's design: nothing is added.
+      expect(env({ shutdown: { preStop: { type: 'execSleep', seconds: 5 }, drainSeconds: 60 } })).toBeUndefined();
+    });
+
+    it('rejects env that the shutdown settings write', () => {
+      expect(errorOf(() => build({ env: { SHUTDOWN_DRAIN_SECONDS: '30' } }))).toBe(
+        'test/Agent props.env.SHUTDOWN_DRAIN_SECONDS: is set from props.shutdown when preStop is none, got "30"; remove it and set shutdown.drainSeconds or shutdown.terminationGracePeriodSeconds',
+      );
+      synth((chart) => {
+        const agent = new SecureAgentDeployment(chart, 'Agent', base);
+        expect(errorOf(() => agent.addEnv('TERMINATION_GRACE_PERIOD_SECONDS', '60'))).toBe(
+          'test/Agent: env var TERMINATION_GRACE_PERIOD_SECONDS is already set on container "agent"; set it in one place only',
+        );
+      });
     });
 
     it('spreads softly over zones and hosts', () => {
@@ -529,6 +553,8 @@ describe('SecureAgentDeployment wiring after construction', () => {
     }, { external: EXTERNAL });
     const dep = one(objs, 'Deployment');
     expect(dep.spec.template.spec.containers[0].env).toEqual([
+      { name: 'SHUTDOWN_DRAIN_SECONDS', value: '30' },
+      { name: 'TERMINATION_GRACE_PERIOD_SECONDS', value: '35' },
       { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-collector:4317' },
       { name: 'OTEL_TOKEN', valueFrom: { secretKeyRef: { name: 'otel', key: 'token' } } },
     ]);
@@ -549,7 +575,7 @@ describe('SecureAgentDeployment wiring after construction', () => {
       agent.addEgress({ pods: { namespace: 'obs', podLabels: { 'app.kubernetes.io/name': 'otel-collector' } }, ports: [{ port: 4317 }] });
     }, { external: EXTERNAL });
     const dep = one(objs, 'Deployment');
-    expect(dep.spec.template.spec.containers[0].env.map((e: Obj) => e.name)).toEqual(['A', 'B']);
+    expect(dep.spec.template.spec.containers[0].env.map((e: Obj) => e.name)).toEqual(['A', 'SHUTDOWN_DRAIN_SECONDS', 'TERMINATION_GRACE_PERIOD_SECONDS', 'B']);
     expect(dep.spec.template.metadata.annotations['cdk8s-agent-platform.dev/depends-on']).toBe('agents/postgres:5432,obs/otel-collector:4317');
     expect(one(objs, 'NetworkPolicy').spec.egress).toHaveLength(2);
   });
@@ -614,6 +640,8 @@ describe('SecureAgentDeployment props, one by one', () => {
   it('exposes a container resource as env', () => {
     expect(dep({ env: { MEM_LIMIT: { fromResource: { resource: 'limits.memory', divisor: '1Mi' } } } }).spec.template.spec.containers[0].env).toEqual([
       { name: 'MEM_LIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+      { name: 'SHUTDOWN_DRAIN_SECONDS', value: '30' },
+      { name: 'TERMINATION_GRACE_PERIOD_SECONDS', value: '35' },
     ]);
   });
 

@@ -19,8 +19,8 @@ export async function startTracing(log: Logger): Promise<StopTracing> {
   // unreachable collector) become warn lines of the JSON log instead.
   diag.setLogger(
     {
-      error: (msg, ...args) => log.warn({ otel: args.map(String) }, msg),
-      warn: (msg, ...args) => log.warn({ otel: args.map(String) }, msg),
+      error: (msg) => log.warn({ component: 'opentelemetry' }, oneLine(msg)),
+      warn: (msg) => log.warn({ component: 'opentelemetry' }, oneLine(msg)),
       info: () => undefined,
       debug: () => undefined,
       verbose: () => undefined,
@@ -30,7 +30,20 @@ export async function startTracing(log: Logger): Promise<StopTracing> {
   log.info({ endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT, protocol: process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf' }, 'trace export on');
   return async (timeoutMs) => {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([sdk.shutdown(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]).catch((err: Error) => log.warn({ err }, 'trace flush failed'));
+    await Promise.race([sdk.shutdown(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]).catch((err: Error) =>
+      log.warn({ component: 'opentelemetry' }, `trace flush failed: ${oneLine(err.message)}`),
+    );
     clearTimeout(timer);
   };
+}
+
+// The SDK reports an export failure as the error's JSON, stack included.
+function oneLine(msg: string): string {
+  try {
+    const parsed = JSON.parse(msg) as { message?: unknown };
+    if (typeof parsed.message === 'string') return parsed.message;
+  } catch {
+    // not JSON
+  }
+  return msg.split('\n')[0]!;
 }

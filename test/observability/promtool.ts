@@ -50,6 +50,12 @@ export interface PromtoolTest {
     readonly alertname: string;
     readonly exp_alerts: readonly { readonly exp_labels: Readonly<Record<string, string>>; readonly exp_annotations: Readonly<Record<string, string>> }[];
   }[];
+  /** PromQL checked at a time (`ALERTS{...}` shows firing alerts). */
+  readonly promql_expr_test?: readonly {
+    readonly expr: string;
+    readonly eval_time: string;
+    readonly exp_samples: readonly { readonly labels: string; readonly value: number }[];
+  }[];
 }
 
 /** `promtool test rules` with `groups` as the rule file and `tests` as the test cases. */

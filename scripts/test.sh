@@ -20,7 +20,10 @@ REQUIRED_TOOLS=("promtool:prometheus"
   "/usr/bin/flock:util-linux"
   "/usr/bin/redis-server:redis-server"
   "/usr/lib/postgresql/15/bin/postgres:postgresql-15"
-  "/usr/bin/aws:awscli")
+  "/usr/bin/aws:awscli"
+  # The runtime contract test runs the pod in its own network and mount
+  # namespaces and drops to its UID.
+  "unshare:util-linux" "nsenter:util-linux" "setpriv:util-linux" "ip:iproute2")
 
 missing=()
 for entry in "${REQUIRED_TOOLS[@]}"; do

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -180,6 +181,18 @@ describe('the reference runtime, run as the default app deploys it', () => {
   it('also exports the agent metrics: LLM tokens, tool calls and tool failures', () => {
     const names = new Set(parseExposition(report.scrapes.afterErrors.text).map((s) => s.name));
     for (const n of ['agent_llm_tokens_total', 'agent_tool_calls_total', 'agent_tool_failures_total', 'http_requests_in_flight', 'process_resident_memory_bytes']) expect(names, n).toContain(n);
+  });
+
+  it("writes its own metrics as promtool's linter wants them", () => {
+    // prom-client's default process and Node.js metrics keep their upstream names (three gauges end in _total).
+    const own = (report.scrapes.afterErrors.text as string)
+      .split('\n')
+      .filter((l) => !/^(# (HELP|TYPE) )?(nodejs_|process_)/.test(l))
+      .join('\n');
+    expect(own).toContain('# TYPE http_requests_total counter');
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: own, encoding: 'utf8' });
+    expect(`${lint.stdout}${lint.stderr}`).toBe('');
+    expect(lint.status).toBe(0);
   });
 
   it('keeps every alert on its metrics silent under normal load, and the error-rate alert fires when requests fail (promtool)', () => {

@@ -5,7 +5,8 @@
 // test: machines are noisy, so targets are printed as met or not, never
 // asserted. BENCH_RUNS sets the runs per case (default 5; 3 for 1000 agents),
 // BENCH_MAX_N the largest agent count (default 1000), BENCH_TESTS=1 also
-// times `npm test`.
+// times `npm test`. The reference runtime's latency and memory under load
+// come from scripts/bench/runtime.mjs.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -142,6 +143,13 @@ for (const r of rows) {
 console.log(
   `\nin one process: module load ${fmt(s.load)} ms; first synth construct ${fmt(s.first.construct)} / resolve ${fmt(s.first.resolve)} / verify ${fmt(s.first.verify)} ms (validators load on first use); warm construct ${fmt(part('construct'), 1)} / resolve ${fmt(part('resolve'), 1)} / verify ${fmt(part('verify'), 1)} ms`,
 );
+
+// The reference runtime under the contract test's load, against a bare node:http floor.
+const rt = spawnSync(node, ['scripts/bench/runtime.mjs'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'] });
+if (rt.status !== 0) throw new Error(`runtime benchmark failed (${rt.status})`);
+const rtLines = rt.stdout.trim().split('\n');
+console.log(`\n${rtLines.slice(0, -1).join('\n')}`);
+results.runtime = JSON.parse(rtLines[rtLines.length - 1]);
 
 const targets = [];
 const target = (label, value, ok) => targets.push({ label, value, met: ok });

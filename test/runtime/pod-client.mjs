@@ -8,12 +8,11 @@
 // initialDelaySeconds until one success, at most failureThreshold failures in
 // a row; then liveness and readiness every period; an HTTP probe is a GET
 // without keep-alive, successful for a status from 200 to 399 within
-// timeoutSeconds. The load is closed-loop (a fixed number of connections, one
-// request in flight on each) through undici, which honours `connection:
-// close` as real proxies and clients do.
+// timeoutSeconds. The load is scripts/load.mjs's, the one `npm run bench`
+// measures with.
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
+import { closedLoopLoad } from '../../scripts/load.mjs';
 
 const plan = JSON.parse(process.argv[2]);
 const HOST = '127.0.0.1';
@@ -73,28 +72,9 @@ async function scrape(target) {
   return { status: res.status, contentType: res.headers.get('content-type'), text: await res.text(), at: now() };
 }
 
-/** Closed-loop load until `until()` is true; every outcome counted, every error kept by code. */
-async function load(app, connections, body, until) {
-  const pool = new Pool(`http://${HOST}:${app.port}`, { connections, pipelining: 1 });
-  const stats = { requests: 0, statuses: {}, errors: {}, latenciesMs: [] };
-  const worker = async () => {
-    while (!until()) {
-      const started = performance.now();
-      try {
-        const res = await pool.request({ method: 'POST', path: app.invokePath, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        await res.body.text();
-        stats.statuses[res.statusCode] = (stats.statuses[res.statusCode] ?? 0) + 1;
-        stats.latenciesMs.push(performance.now() - started);
-      } catch (err) {
-        const code = err.code ?? err.name ?? 'error';
-        stats.errors[code] = (stats.errors[code] ?? 0) + 1;
-      }
-      stats.requests++;
-    }
-  };
-  await Promise.all(Array.from({ length: connections }, worker));
-  await pool.close();
-  return stats;
+/** Closed-loop load on the invoke path until `until()` is true. */
+function load(app, connections, body, until) {
+  return closedLoopLoad({ origin: `http://${HOST}:${app.port}`, path: app.invokePath, body, connections, until });
 }
 
 /** Polls /readyz every 50 ms: the first 503 is the readiness flip, the first refused connection the closed listener. */

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseQuantity } from '../../lib/core/quantity.js';
 import { nodeBinary, runtimeNodeVersion } from '../../scripts/node-binary.mjs';
 import type { Obj } from '../util.js';
@@ -84,22 +84,30 @@ export interface Pod {
 }
 
 // Sets up the container's view inside new network and mount namespaces, as
-// root, then drops to the pod's UID and GID for good: loopback up, every
-// mount read-only (readOnlyRootFilesystem), a size-limited tmpfs at each
-// emptyDir path, no capabilities, no privilege escalation.
+// root, then drops to the pod's UID and GID for good: loopback up; the app
+// and the Node binary bound at /mnt/app and /mnt/node on a tmpfs (as the
+// image has them at /app and /nodejs, and so that the UID can reach them
+// whatever the permissions above the checkout); every mount read-only
+// (readOnlyRootFilesystem); a size-limited tmpfs at each emptyDir path; no
+// capabilities, no privilege escalation.
 const SANDBOX = `set -eu
+app=$1 nodedir=$2 uid=$3 gid=$4 dirs=$5; shift 5
 ip link set lo up
+mount -t tmpfs -o size=1m,mode=755 podroot /mnt
+mkdir /mnt/app /mnt/node
+mount --bind "$app" /mnt/app
+mount --bind "$nodedir" /mnt/node
 awk '{print $2}' /proc/self/mounts | sort -u | while read -r m; do
   mount -o remount,bind,ro "$(printf '%b' "$m")" 2>/dev/null || true
 done
-for d in / "$PWD"; do
+cd /mnt/app
+for d in / /mnt/app /mnt/node; do
   if touch "$d/.cap-rw-check" 2>/dev/null; then rm -f "$d/.cap-rw-check"; echo "pod sandbox: $d is still writable" >&2; exit 90; fi
 done
-uid=$1 gid=$2 dirs=$3; shift 3
 for spec in $dirs; do
   mount -t tmpfs -o "size=\${spec%%=*},mode=1777" emptydir "\${spec#*=}"
 done
-exec setpriv --reuid="$uid" --regid="$gid" --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all -- "$@"
+exec setpriv --reuid="$uid" --regid="$gid" --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all -- /mnt/node/bin/node "$@"
 `;
 
 /** Whether this process may create namespaces and switch users (CI runs as root). */
@@ -108,10 +116,10 @@ export function canSandbox(): boolean {
 }
 
 /**
- * Starts `command` (the image's, run by `node`) in `cwd` with exactly `env`,
- * in its own network namespace (so it listens on the Deployment's own ports
- * without touching the machine's), with a read-only root filesystem, the
- * emptyDirs as tmpfs, and as `uid`:`gid`.
+ * Starts `command` (the image's, run by `node`) from the app directory `cwd`
+ * with exactly `env`, in its own network namespace (so it listens on the
+ * Deployment's own ports without touching the machine's), with a read-only
+ * root filesystem, the emptyDirs as tmpfs, and as `uid`:`gid`.
  */
 export function startPod(opts: { node: string; command: string[]; cwd: string; env: Record<string, string>; uid: number; gid: number; emptyDirs: { path: string; bytes: number }[] }): Pod {
   if (!canSandbox()) {
@@ -119,8 +127,9 @@ export function startPod(opts: { node: string; command: string[]; cwd: string; e
   }
   const dirs = opts.emptyDirs.map((d) => `${d.bytes}=${d.path}`).join(' ');
   const startedAt = Date.now();
-  const child = spawn('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', SANDBOX, 'pod', String(opts.uid), String(opts.gid), dirs, opts.node, ...opts.command], {
-    cwd: opts.cwd,
+  const nodeDir = dirname(dirname(opts.node));
+  const child = spawn('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', SANDBOX, 'pod', opts.cwd, nodeDir, String(opts.uid), String(opts.gid), dirs, ...opts.command], {
+    cwd: '/',
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

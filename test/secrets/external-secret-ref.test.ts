@@ -26,7 +26,7 @@ describe('ExternalSecretRef', () => {
       new SecureAgentDeployment(chart, 'A', { name: 'app', namespace: 'agents', image: 'r.example.com/app:1.0.0', env: { JWT_SECRET: s.env('jwt') } });
       expect(errorOf(() => s.env('connection-string'))).toBe('test/S: key "connection-string" is not produced by ExternalSecret "app-secrets"; add it to props.data or use one of jwt');
     });
-    expect(one(objs, 'Deployment').spec.template.spec.containers[0].env).toEqual([{ name: 'JWT_SECRET', valueFrom: { secretKeyRef: { name: 'app-secrets', key: 'jwt' } } }]);
+    expect(one(objs, 'Deployment').spec.template.spec.containers[0].env).toContainEqual({ name: 'JWT_SECRET', valueFrom: { secretKeyRef: { name: 'app-secrets', key: 'jwt' } } });
   });
 
   it('rejects an empty key list and duplicate keys', () => {

@@ -160,7 +160,7 @@ describe('the reference runtime, run as the default app deploys it', () => {
     const samples = parseExposition(scraped.text);
     const recorded = new Set(M.groups.flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : []))));
     const exprs = [...M.groups.flatMap((g) => g.rules.map((r) => r.expr)), ...M.dashboardQueries];
-    const problems: string[] = [];
+    const problems = new Set<string>();
     const appMetrics = new Set<string>();
     for (const expr of exprs) {
       for (const sel of selectorsOf(expr)) {
@@ -168,13 +168,13 @@ describe('the reference runtime, run as the default app deploys it', () => {
         const job = sel.matchers.find((x) => x.label === 'job' && x.op === '=');
         if (job?.value === JOB) {
           appMetrics.add(sel.metric);
-          problems.push(...selectorProblems(sel, samples));
+          for (const p of selectorProblems(sel, samples)) problems.add(p);
         } else if (!Object.keys(OTHER_SOURCES).some((prefix) => sel.metric.startsWith(prefix))) {
-          problems.push(`${sel.metric} is neither scraped from job ${JOB} nor from a known exporter`);
+          problems.add(`${sel.metric} is neither scraped from job ${JOB} nor from a known exporter`);
         }
       }
     }
-    expect(problems).toEqual([]);
+    expect([...problems]).toEqual([]);
     expect([...appMetrics].sort()).toEqual(['http_request_duration_seconds_bucket', 'http_request_duration_seconds_count', 'http_requests_total']);
   });
 

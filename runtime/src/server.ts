@@ -102,7 +102,12 @@ async function dispatch(method: string, route: string, id: string | undefined, r
     return config.build;
   }
   if (method !== 'POST') throw new HttpError(405, 'use POST');
-  const agentId = decodeURIComponent(id!);
+  let agentId: string;
+  try {
+    agentId = decodeURIComponent(id!);
+  } catch {
+    throw new HttpError(404, 'the agent id is not valid percent-encoding');
+  }
   if (!config.agent.ids.includes(agentId)) throw new HttpError(404, `no agent ${JSON.stringify(agentId)}; agents here: ${config.agent.ids.join(', ')}`);
   const parsed = invokeRequestSchema.safeParse(await readJson(req));
   if (!parsed.success) {

@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +8,7 @@ import { SecureAgentDeployment, SHUTDOWN_ENV, verify } from '../../lib/index.js'
 import { ConfigError, loadConfig } from '../../runtime/src/config.js';
 import { freePort } from '../backup/harness.js';
 import { errorOf, one, synth, type Obj } from '../util.js';
+import { imageCommand, RUNTIME_DIR } from './pod.js';
 import { invoke, runRuntime, startRuntime, type RuntimeProcess } from './process.js';
 
 const started: RuntimeProcess[] = [];
@@ -100,6 +103,23 @@ describe('the runtime refuses a configuration the library would refuse', () => {
     expect(errorOf(() => loadConfig({ PORT: 'x', SHUTDOWN_DRAIN_SECONDS: 'y' }, '1.0.0'))).toBe(
       'invalid configuration: PORT is not a port number, got "x"; use a whole number from 1 to 65535. SHUTDOWN_DRAIN_SECONDS is not a whole number of seconds, got "y"; write the time in seconds, like "30"',
     );
+  });
+});
+
+describe('the runtime image', () => {
+  it('builds in stages from bases pinned by digest, runs the compiled entry as UID 10001 with no shell', () => {
+    const dockerfile = readFileSync(join(RUNTIME_DIR, 'Dockerfile'), 'utf8');
+    const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]!);
+    expect(froms).toHaveLength(2);
+    for (const from of froms) expect(from).toMatch(/^[^@\s]*22[^@\s]*@sha256:[0-9a-f]{64}$/);
+    expect(froms[1]).toMatch(/^gcr\.io\/distroless\/nodejs22-/);
+    expect([...dockerfile.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1])).toEqual(['10001:10001']);
+    // The run stage needs no shell: nothing runs at build time there, and CMD is exec-form.
+    const runStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runStage).not.toMatch(/^(RUN|SHELL)\b/m);
+    expect(runStage).toMatch(/^CMD \[/m);
+    expect(imageCommand()).toEqual(['dist/main.js']);
+    expect(existsSync(join(RUNTIME_DIR, 'dist', 'main.js'))).toBe(true);
   });
 });
 

@@ -83,19 +83,21 @@ describe('the runtime refuses a configuration the library would refuse', () => {
 
   it('stops with one clear line naming the variable, the value and the fix', async () => {
     const cases: [Record<string, string>, string][] = [
-      [{ SHUTDOWN_DRAIN_SECONDS: 'thirty' }, 'agent-runtime: invalid configuration: SHUTDOWN_DRAIN_SECONDS is not a whole number of seconds, got "thirty"; write the time in seconds, like "30"'],
+      [{ SHUTDOWN_DRAIN_SECONDS: 'thirty' }, 'invalid configuration: SHUTDOWN_DRAIN_SECONDS is not a whole number of seconds, got "thirty"; write the time in seconds, like "30"'],
       [
         { SHUTDOWN_DRAIN_SECONDS: '40', TERMINATION_GRACE_PERIOD_SECONDS: '35' },
-        'agent-runtime: invalid configuration: SHUTDOWN_DRAIN_SECONDS (40) is longer than TERMINATION_GRACE_PERIOD_SECONDS (35), so the pod would be killed mid-drain; shorten the drain to at most 35 or lengthen the grace period',
+        'invalid configuration: SHUTDOWN_DRAIN_SECONDS (40) is longer than TERMINATION_GRACE_PERIOD_SECONDS (35), so the pod would be killed mid-drain; shorten the drain to at most 35 or lengthen the grace period',
       ],
-      [{ SHUTDOWN_DRAIN_SECONDS: '3', SHUTDOWN_DELAY_SECONDS: '5' }, 'agent-runtime: invalid configuration: SHUTDOWN_DELAY_SECONDS (5) is longer than SHUTDOWN_DRAIN_SECONDS (3), which counts the delay; use at most 3'],
-      [{ PORT: '8080', METRICS_PORT: '8080' }, 'agent-runtime: invalid configuration: METRICS_PORT is the same as PORT (8080); serve metrics on their own port, like 9090'],
-      [{ PORT: 'http' }, 'agent-runtime: invalid configuration: PORT is not a port number, got "http"; use a whole number from 1 to 65535'],
-      [{ LLM_BASE_URL: 'api.openai.com' }, 'agent-runtime: invalid configuration: LLM_BASE_URL is not an http(s) URL, got "api.openai.com"; give the API base, like "https://api.openai.com/v1"'],
+      [{ SHUTDOWN_DRAIN_SECONDS: '3', SHUTDOWN_DELAY_SECONDS: '5' }, 'invalid configuration: SHUTDOWN_DELAY_SECONDS (5) is longer than SHUTDOWN_DRAIN_SECONDS (3), which counts the delay; use at most 3'],
+      [{ PORT: '8080', METRICS_PORT: '8080' }, 'invalid configuration: METRICS_PORT is the same as PORT (8080); serve metrics on their own port, like 9090'],
+      [{ PORT: 'http' }, 'invalid configuration: PORT is not a port number, got "http"; use a whole number from 1 to 65535'],
+      [{ LLM_BASE_URL: 'api.openai.com' }, 'invalid configuration: LLM_BASE_URL is not an http(s) URL, got "api.openai.com"; give the API base, like "https://api.openai.com/v1"'],
     ];
-    for (const [env, line] of cases) {
+    for (const [env, line] of cases) expect({ env, error: runtimeAccepts({ PORT: '8080', METRICS_PORT: '9090', ...env }) }).toEqual({ env, error: line });
+    // The process itself, for the two rules the library shares: the line on stderr, exit 2, nothing on stdout.
+    for (const [env, line] of cases.slice(0, 2)) {
       const r = await runRuntime(env);
-      expect({ env, status: r.status, stderr: r.stderr, stdout: r.stdout }).toEqual({ env, status: 2, stderr: `${line}\n`, stdout: '' });
+      expect({ env, status: r.status, stderr: r.stderr, stdout: r.stdout }).toEqual({ env, status: 2, stderr: `agent-runtime: ${line}\n`, stdout: '' });
     }
   });
 
@@ -124,8 +126,12 @@ describe('the runtime image', () => {
 });
 
 describe('the runtime API', () => {
+  // One runtime for the stub's tests, started once.
+  let shared: Promise<RuntimeProcess> | undefined;
+  const stub = () => (shared ??= runtime({ AGENT_LATENCY_MS: '1', APP_VERSION: '1.2.3', GIT_SHA: 'abc1234', BUILD_TIME: '2026-01-02T03:04:05Z' }));
+
   it('answers invocations deterministically and counts tokens and tools', async () => {
-    const rt = await runtime({ AGENT_LATENCY_MS: '1' });
+    const rt = await stub();
     const first = await (await invoke(rt, { input: 'plan a trip', tools: ['search', 'weather'] })).json();
     const again = await (await invoke(rt, { input: 'plan a trip', tools: ['search', 'weather'] })).json();
     expect(first).toEqual(again);
@@ -140,7 +146,7 @@ describe('the runtime API', () => {
   });
 
   it('refuses bad requests with a status and a reason', async () => {
-    const rt = await runtime();
+    const rt = await stub();
     const cases: [Promise<Response>, number, string][] = [
       [invoke(rt, { input: '' }), 400, 'body.input: Too small: expected string to have >=1 characters'],
       [invoke(rt, { input: 'x', extra: 1 }), 400, 'body.(root): Unrecognized key: "extra"'],
@@ -157,7 +163,7 @@ describe('the runtime API', () => {
   });
 
   it('reports its version, git SHA and build time from the environment', async () => {
-    const rt = await runtime({ APP_VERSION: '1.2.3', GIT_SHA: 'abc1234', BUILD_TIME: '2026-01-02T03:04:05Z' });
+    const rt = await stub();
     expect(await (await fetch(`${rt.url}/version`)).json()).toEqual({ version: '1.2.3', gitSha: 'abc1234', buildTime: '2026-01-02T03:04:05Z' });
   });
 

@@ -100,9 +100,9 @@ describe('the reference runtime, run as the default app deploys it', () => {
       scrape: scrapeTarget(M),
       app: { port: containerPort(M.container, 'http'), invokePath: INVOKE_PATH },
       body: { input: 'plan a trip to the coast', tools: ['search'] },
-      normal: { seconds: 4, connections: 8 },
-      errors: { seconds: 2, connections: 4, body: { input: 'this tool fails', tools: ['fail'] } },
-      drain: { connections: 8, sigtermAfterMs: 1500, propagationMs: 1000, longRequests: 3, longLeadMs: 200, longLatencyMs: delayMs + 2000, watchMs: grace * 1000 },
+      normal: { seconds: 4, connections: 4 },
+      errors: { seconds: 2, connections: 2, body: { input: 'this tool fails', tools: ['fail'] } },
+      drain: { connections: 4, sigtermAfterMs: 1500, propagationMs: 1000, longRequests: 3, longLeadMs: 200, longLatencyMs: delayMs + 2000, watchMs: grace * 1000 },
     });
     report.exit = await pod.exited;
     // The measurements (probe timings, load, drain), for a person to read.

@@ -109,9 +109,7 @@ describe('architecture', () => {
 
   // Functions over the limit in files other work is splitting now; each
   // entry must still be over it, so the list only shrinks.
-  const PENDING = new Set([
-    'lib/workload/secure-agent-deployment-props.ts superRefine callback',
-  ]);
+  const PENDING = new Set<string>([]);
   const LIMIT = 80;
 
   /** Every function in lib/ longer than the limit, as `<file> <name>: <lines>`. */

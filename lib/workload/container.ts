@@ -4,37 +4,221 @@ import { parseQuantity } from '../core/quantity.js';
 import { bytesQuantity, cpuQuantity, dnsLabel, dnsSubdomain, envVarName, httpPath, portName, portNumber } from '../core/schemas.js';
 import { looksLikeSecretName } from '../core/secret-names.js';
 import { problem } from '../internal/props.js';
-import { SIZING_PRESETS, sizingPresetSchema } from './sizing.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
+import { SIZING_PRESETS, sizingPresetSchema, type SizingPreset } from './sizing.js';
 
-/** A key in a ConfigMap or Secret. */
-const keyRef = z.strictObject({
-  /** Name of the ConfigMap or Secret. */
-  name: dnsSubdomain,
-  /** Key inside it. */
-  key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: problem('is not a valid key', "use letters, digits, '-', '_' and '.'") }),
+/** A key of a ConfigMap or Secret, the source of one environment variable. */
+export interface KeyReference {
+  /** Name of the ConfigMap or Secret, in the pod's namespace. */
+  readonly name: string;
+  /** Key inside it: letters, digits, `-`, `_` and `.`. */
+  readonly key: string;
   /**
-   * Whether the pod may start without it. Off unless you opt in: a missing
-   * key should stop the pod, not start it without its configuration (D-SKR-10).
+   * Whether the pod may start without the key. Off unless you opt in: a
+   * missing key should stop the pod, not start it without its configuration.
    * @default false
    */
-  optional: z.boolean().default(false),
-});
+  readonly optional?: boolean;
+}
+
+/** A container resource as a variable's value, e.g. `limits.memory`. */
+export interface ResourceFieldReference {
+  /** The resource: `limits.cpu`, `limits.memory`, `requests.cpu`, `requests.memory`, ... */
+  readonly resource: string;
+  /** Unit the value is divided by, a quantity like `1Mi`. @default - `1` */
+  readonly divisor?: string;
+}
 
 /**
  * One environment variable's value: a literal, or a reference. Secrets can
- * only be referenced (`fromSecret`); the type has no way to carry a secret
- * value, and a literal under a secret-like name is rejected.
+ * only be referenced (`fromSecret`): the type has no way to carry a secret
+ * value, and a literal under a secret-like name (`API_KEY`, `*_TOKEN`) is rejected.
+ * @see https://kubernetes.io/docs/tasks/inject-data-application/define-environment-variable-container/
  */
+export type EnvValue =
+  | string
+  | { /** A ConfigMap key. */ readonly fromConfigMap: KeyReference }
+  | { /** A Secret key. */ readonly fromSecret: KeyReference }
+  | { /** A pod field, e.g. `metadata.name`, `status.podIP`. */ readonly fromField: string }
+  | { /** A container resource, e.g. `limits.memory`. */ readonly fromResource: ResourceFieldReference };
+
+/**
+ * A ConfigMap whose keys all become environment variables. Only ConfigMaps:
+ * a whole Secret as env exposes every key to the process and its children;
+ * reference single keys with `{ fromSecret }` or mount the Secret as files.
+ * @see https://kubernetes.io/docs/tasks/configure-pod-container/configure-pod-configmap/#configure-all-key-value-pairs-in-a-configmap-as-container-environment-variables
+ */
+export interface EnvFromSource {
+  /** Name of the ConfigMap, in the pod's namespace. */
+  readonly configMap: string;
+  /** Prefix put before every variable name. @default - none */
+  readonly prefix?: string;
+}
+
+/** Amounts of the three resources every container is bounded on. */
+export interface ResourceSet {
+  /** CPU, like `500m` or `2`. */
+  readonly cpu: string;
+  /** Memory, like `512Mi`. */
+  readonly memory: string;
+  /** Ephemeral storage (writable layer, logs, emptyDir), like `1Gi`. */
+  readonly ephemeralStorage: string;
+}
+
+/**
+ * Explicit requests and limits; each request at most its limit.
+ * @see https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
+ */
+export interface ExplicitResources {
+  /** What the scheduler reserves for the container. */
+  readonly requests: ResourceSet;
+  /** What the container may use at most. */
+  readonly limits: ResourceSet;
+}
+
+/**
+ * Requests and limits: a sizing preset (`small`, `medium`, `large`,
+ * `xlarge`; see `SIZING_PRESETS`) or given explicitly.
+ * @see https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
+ */
+export type Resources = SizingPreset | ExplicitResources;
+
+/**
+ * A port the container listens on.
+ * @see https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#ports
+ */
+export interface ContainerPortOptions {
+  /** Port name, an IANA service name (at most 15 characters); Services and probes refer to it. */
+  readonly name: string;
+  /** Port number in the container, 1-65535. */
+  readonly containerPort: number;
+  /** Protocol. @default 'TCP' */
+  readonly protocol?: 'TCP' | 'UDP' | 'SCTP';
+}
+
+/**
+ * A probe. Give exactly one handler: `path` (HTTP GET), `tcpPort` or `command`.
+ * @see https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/
+ */
+export interface ProbeOptions {
+  /** HTTP GET path, starting with `/`. @default - none; give exactly one of path, tcpPort, command */
+  readonly path?: string;
+  /** Port (name or number) of the HTTP GET. @default - the container's main port */
+  readonly port?: string | number;
+  /** Port (name or number) of a TCP check. @default - none */
+  readonly tcpPort?: string | number;
+  /** Command of an exec check, run without a shell. @default - none */
+  readonly command?: readonly string[];
+  /** Seconds after the container starts before the first probe. @default 0 */
+  readonly initialDelaySeconds?: number;
+  /** Seconds between probes. @default 10 */
+  readonly periodSeconds?: number;
+  /** Seconds a probe may take; set explicitly, never the API's 1 s by accident. @default 3 */
+  readonly timeoutSeconds?: number;
+  /** Consecutive failures before the probe counts as failed. @default 3 */
+  readonly failureThreshold?: number;
+}
+
+/**
+ * A mount of a volume the pod declares.
+ * @see https://kubernetes.io/docs/concepts/storage/volumes/
+ */
+export interface VolumeMountOptions {
+  /** Name of the pod volume. */
+  readonly name: string;
+  /** Absolute path in the container. */
+  readonly mountPath: string;
+  /** Mount read-only. @default false */
+  readonly readOnly?: boolean;
+  /** Sub-path inside the volume. @default - the whole volume */
+  readonly subPath?: string;
+}
+
+/**
+ * An extra container of the pod (sidecar or init container). It is hardened
+ * exactly like the main container: non-root, read-only root filesystem, no
+ * privilege escalation, every capability dropped, RuntimeDefault seccomp.
+ * @see https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/
+ */
+export interface ExtraContainerOptions {
+  /** Container name, unique in the pod (a DNS-1123 label). */
+  readonly name: string;
+  /** Image reference; outside `dev` it must carry a version tag or digest. */
+  readonly image: string;
+  /**
+   * When the kubelet pulls the image.
+   * @default - `IfNotPresent` for digest-pinned images, else `Always`
+   * @see https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy
+   */
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Entrypoint override. @default - the image's */
+  readonly command?: readonly string[];
+  /** Arguments. @default - the image's */
+  readonly args?: readonly string[];
+  /** Environment variables by name, in order. @default {} */
+  readonly env?: { readonly [name: string]: EnvValue };
+  /** Ports the container listens on. @default [] */
+  readonly ports?: readonly ContainerPortOptions[];
+  /** Requests and limits. @default 'small' */
+  readonly resources?: Resources;
+  /**
+   * Liveness probe. Required for sidecars; not allowed on init containers
+   * unless `restartAlways` makes them native sidecars.
+   * @default - none
+   */
+  readonly livenessProbe?: ProbeOptions;
+  /** Readiness probe; the same rules as `livenessProbe`. @default - none */
+  readonly readinessProbe?: ProbeOptions;
+  /** Mounts of pod volumes. @default [] */
+  readonly volumeMounts?: readonly VolumeMountOptions[];
+  /** UID for this container, when the image needs another than the pod's; never 0. @default - the pod's */
+  readonly runAsUser?: number;
+  /**
+   * Init containers only: run as a native sidecar (`restartPolicy: Always`,
+   * Kubernetes 1.29+).
+   * @default false
+   */
+  readonly restartAlways?: boolean;
+}
+
+/**
+ * A toleration, with the API server's rules: `Exists` needs no value and is
+ * the only operator for an empty key (which tolerates every taint);
+ * `tolerationSeconds` applies only to `NoExecute`.
+ * @see https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/
+ */
+export interface TolerationOptions {
+  /** Taint key. @default - every key (operator must be `Exists`) */
+  readonly key?: string;
+  /** `Equal` matches the value; `Exists` any value. @default 'Equal' */
+  readonly operator?: 'Exists' | 'Equal';
+  /** Taint value, for `Equal`. @default - empty */
+  readonly value?: string;
+  /** Taint effect. @default - every effect */
+  readonly effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  /** Seconds a pod stays bound after a `NoExecute` taint appears. @default - forever */
+  readonly tolerationSeconds?: number;
+}
+
+// The schemas below check the interfaces above at runtime and apply their
+// defaults; `SchemaAgrees` keeps the two in step at compile time.
+
+const keyRef = z.strictObject({
+  name: dnsSubdomain,
+  key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: problem('is not a valid key', "use letters, digits, '-', '_' and '.'") }),
+  // A missing key should stop the pod by default (D-SKR-10).
+  optional: z.boolean().default(false),
+});
+
+/** Runtime check of {@link EnvValue}. */
 export const envValueSchema = z.union([
   z.string(),
-  z.strictObject({ /** A ConfigMap key. */ fromConfigMap: keyRef }),
-  z.strictObject({ /** A Secret key. */ fromSecret: keyRef }),
-  z.strictObject({ /** A pod field, e.g. `metadata.name`, `status.podIP`. */ fromField: z.string().min(1) }),
-  z.strictObject({
-    /** A container resource, e.g. `limits.memory`. */
-    fromResource: z.strictObject({ resource: z.string().min(1), divisor: z.string().optional() }),
-  }),
+  z.strictObject({ fromConfigMap: keyRef }),
+  z.strictObject({ fromSecret: keyRef }),
+  z.strictObject({ fromField: z.string().min(1) }),
+  z.strictObject({ fromResource: z.strictObject({ resource: z.string().min(1), divisor: z.string().optional() }) }),
 ]);
+true satisfies SchemaAgrees<typeof envValueSchema, EnvValue>;
 
 /** Environment variables by name, in order. */
 export const envSchema = z.record(envVarName, envValueSchema).superRefine((env, ctx) => {
@@ -49,30 +233,14 @@ export const envSchema = z.record(envVarName, envValueSchema).superRefine((env, 
   }
 });
 
-/**
- * Sources of many variables at once: ConfigMaps only. A whole Secret as env
- * exposes every key to the process and its children (CKV_K8S_35, D-WVR-13):
- * reference single keys with `{ fromSecret }` or mount the Secret as files.
- */
-export const envFromSchema = z.array(
-  z.strictObject({
-    /** All keys of a ConfigMap. */
-    configMap: dnsSubdomain,
-    /** Prefix for every variable name. @default - none */
-    prefix: z.string().optional(),
-  }),
-);
+// ConfigMaps only: a whole Secret as env is CKV_K8S_35, D-WVR-13.
+/** Runtime check of a list of {@link EnvFromSource}. */
+export const envFromSchema = z.array(z.strictObject({ configMap: dnsSubdomain, prefix: z.string().optional() }));
+true satisfies SchemaAgrees<typeof envFromSchema, readonly EnvFromSource[]>;
 
-const resourceSet = z.strictObject({
-  /** CPU, like `500m`. */
-  cpu: cpuQuantity,
-  /** Memory, like `512Mi`. */
-  memory: bytesQuantity,
-  /** Ephemeral storage (container writable layer, logs, emptyDir), like `1Gi`. */
-  ephemeralStorage: bytesQuantity,
-});
+const resourceSet = z.strictObject({ cpu: cpuQuantity, memory: bytesQuantity, ephemeralStorage: bytesQuantity });
 
-/** Explicit requests and limits. */
+/** Runtime check of {@link ExplicitResources}. */
 export const explicitResourcesSchema = z
   .strictObject({ requests: resourceSet, limits: resourceSet })
   .superRefine((r, ctx) => {
@@ -88,8 +256,9 @@ export const explicitResourcesSchema = z
       }
     }
   });
+true satisfies SchemaAgrees<typeof explicitResourcesSchema, ExplicitResources>;
 
-/** Requests and limits: a sizing preset (`small`, `medium`, `large`, `xlarge`) or given explicitly. */
+/** Runtime check of {@link Resources}. */
 export const resourcesSchema = z.union([sizingPresetSchema, explicitResourcesSchema]);
 
 /** Resolved requests and limits. */
@@ -100,37 +269,24 @@ export function resolveResources(r: z.output<typeof resourcesSchema>): ResolvedR
   return typeof r === 'string' ? SIZING_PRESETS[r] : r;
 }
 
-/** A container port. */
+/** Runtime check of {@link ContainerPortOptions}. */
 export const containerPortSchema = z.strictObject({
-  /** IANA service name; Services and probes refer to it. */
   name: portName,
-  /** Port number in the container. */
   containerPort: portNumber,
-  /** @default 'TCP' */
   protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
 });
+true satisfies SchemaAgrees<typeof containerPortSchema, ContainerPortOptions>;
 
-/**
- * A probe. Give exactly one handler: `path` (HTTP GET), `tcpPort` or `command`.
- * @see https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/
- */
+/** Runtime check of {@link ProbeOptions}. */
 export const probeSchema = z
   .strictObject({
-    /** HTTP GET path. @default - none; give exactly one of path, tcpPort, command */
     path: httpPath.optional(),
-    /** Port (name or number) of the HTTP GET. @default - the container's main port */
     port: z.union([portName, portNumber]).optional(),
-    /** Port (name or number) of a TCP check. @default - none */
     tcpPort: z.union([portName, portNumber]).optional(),
-    /** Command of an exec check. @default - none */
     command: z.array(z.string()).min(1).optional(),
-    /** @default 0 */
     initialDelaySeconds: z.number().int().min(0).default(0),
-    /** @default 10 */
     periodSeconds: z.number().int().min(1).default(10),
-    /** Explicit, never the 1 s API default by accident. @default 3 */
     timeoutSeconds: z.number().int().min(1).default(3),
-    /** @default 3 */
     failureThreshold: z.number().int().min(1).default(3),
   })
   .superRefine((p, ctx) => {
@@ -143,80 +299,43 @@ export const probeSchema = z
       });
     }
   });
+true satisfies SchemaAgrees<typeof probeSchema, ProbeOptions>;
 
-/** A parsed probe. */
-export type ProbeOptions = z.output<typeof probeSchema>;
-
-/** A volume mount of a volume the pod declares. */
+/** Runtime check of {@link VolumeMountOptions}. */
 export const volumeMountSchema = z.strictObject({
-  /** Name of the pod volume. */
   name: dnsLabel,
-  /** Absolute path in the container. */
   mountPath: z.string().regex(/^\//, { error: problem('must be an absolute path', "start it with '/'") }),
-  /** @default false */
   readOnly: z.boolean().default(false),
-  /** Sub-path inside the volume. @default - the whole volume */
   subPath: z.string().optional(),
 });
+true satisfies SchemaAgrees<typeof volumeMountSchema, VolumeMountOptions>;
 
-/**
- * An extra container of the pod (sidecar or init container). It is hardened
- * exactly like the main container: non-root, read-only root filesystem, no
- * privilege escalation, every capability dropped, RuntimeDefault seccomp.
- */
+/** Runtime check of {@link ExtraContainerOptions}. */
 export const extraContainerSchema = z.strictObject({
-  /** Container name. */
   name: dnsLabel,
-  /** Image reference; pinned outside `dev`. */
   image: imageReference,
-  /** @default - `IfNotPresent` for digest-pinned images, else `Always` */
   imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
-  /** Entrypoint override. @default - the image's */
   command: z.array(z.string()).optional(),
-  /** Arguments. @default - the image's */
   args: z.array(z.string()).optional(),
-  /** Environment variables. @default {} */
   env: envSchema.default({}),
-  /** Ports. @default [] */
   ports: z.array(containerPortSchema).default([]),
-  /** Requests and limits. @default 'small' */
   resources: resourcesSchema.default('small'),
-  /**
-   * Liveness probe. Required for sidecars (PRB-01); not allowed on init
-   * containers unless `restartAlways` makes them native sidecars.
-   * @default - none
-   */
+  // Sidecars need both probes (PRB-01, PRB-02); see the deployment's refinement.
   livenessProbe: probeSchema.optional(),
-  /** Readiness probe. Required for sidecars (PRB-02), same rules as liveness. @default - none */
   readinessProbe: probeSchema.optional(),
-  /** Mounts of pod volumes. @default [] */
   volumeMounts: z.array(volumeMountSchema).default([]),
-  /** UID for this container, when the image needs another than the pod's. @default - the pod's */
   runAsUser: z.number().int().min(1, { error: problem('must not be root (0)', 'use a non-zero UID') }).optional(),
-  /**
-   * Init containers only: run as a native sidecar (`restartPolicy: Always`,
-   * Kubernetes 1.29+). @default false
-   */
   restartAlways: z.boolean().default(false),
 });
+true satisfies SchemaAgrees<typeof extraContainerSchema, ExtraContainerOptions>;
 
-/**
- * A toleration, with the API server's rules: `Exists` needs no value and is
- * the only operator for an empty key (which tolerates every taint);
- * `tolerationSeconds` applies only to `NoExecute`.
- * @see https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/
- */
+/** Runtime check of {@link TolerationOptions}, with the API server's rules. */
 export const tolerationSchema = z
   .strictObject({
-    /** Taint key. @default - every key (operator must be `Exists`) */
     key: z.string().min(1).optional(),
-    /** @default 'Equal' */
     operator: z.enum(['Exists', 'Equal']).default('Equal'),
-    /** Taint value, for `Equal`. @default - empty */
     value: z.string().optional(),
-    /** Taint effect. @default - every effect */
     effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
-    /** How long a pod stays bound after a `NoExecute` taint appears. @default - forever */
     tolerationSeconds: z.number().int().min(0).optional(),
   })
   .superRefine((t, ctx) => {
@@ -230,9 +349,7 @@ export const tolerationSchema = z
       ctx.addIssue({ code: 'custom', path: ['tolerationSeconds'], message: problem('only applies to the NoExecute effect', "set effect: 'NoExecute' or remove tolerationSeconds") });
     }
   });
-
-/** Options of an extra container. */
-export type ExtraContainerOptions = z.input<typeof extraContainerSchema>;
+true satisfies SchemaAgrees<typeof tolerationSchema, TolerationOptions>;
 
 // The renderers of these props (env, resources, probes, the security
 // contexts) are in lib/kit/container.ts and lib/kit/security.ts.

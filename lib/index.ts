@@ -8,7 +8,38 @@ export { ANNOTATIONS, MANAGED_BY } from './internal/labels.js';
 export { TARGET_KUBERNETES_VERSION } from './internal/plus.js';
 export { AgentNamespace, AgentNamespaceIds, AgentNamespacePropsSchema, API_ACCESS_LABEL, type AgentNamespaceProps } from './namespace/agent-namespace.js';
 export { SecureAgentDeployment, SecureAgentDeploymentIds, SHUTDOWN_ENV, type ExtraContainerOptions } from './workload/secure-agent-deployment.js';
-export { SecureAgentDeploymentPropsSchema, type SecureAgentDeploymentProps } from './workload/secure-agent-deployment-props.js';
+export {
+  SecureAgentDeploymentPropsSchema,
+  type AgentServiceOptions,
+  type ApiAccessOptions,
+  type AutoscalingOptions,
+  type ConfigFilesOptions,
+  type DisruptionBudgetOptions,
+  type MetricsOptions,
+  type PersistentVolumeOptions,
+  type PreStopHook,
+  type RollingUpdateOptions,
+  type RunAsOptions,
+  type ScalingPolicy,
+  type ScalingRules,
+  type ScratchVolume,
+  type SecretVolume,
+  type SecureAgentDeploymentProps,
+  type ShutdownOptions,
+} from './workload/secure-agent-deployment-props.js';
+export type {
+  ContainerPortOptions,
+  EnvFromSource,
+  EnvValue,
+  ExplicitResources,
+  KeyReference,
+  ProbeOptions,
+  ResourceFieldReference,
+  Resources,
+  ResourceSet,
+  TolerationOptions,
+  VolumeMountOptions,
+} from './workload/container.js';
 export { SIZING_PRESETS, type SizingPreset } from './workload/sizing.js';
 export { ExternalSecretRef, ExternalSecretRefIds, ExternalSecretRefPropsSchema, type ExternalSecretRefProps } from './secrets/external-secret-ref.js';
 export {

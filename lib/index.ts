@@ -117,3 +117,20 @@ export { retentionSchema, s3TargetSchema, volumeTargetSchema, type Retention, ty
 export { cronSchedule, isTimeZone, longestInterval, timeZoneName } from './backup/schedule.js';
 export { MigrationJob, MigrationJobIds, MIGRATION_TTL_WAIVER_REASON } from './migration/migration-job.js';
 export { MigrationJobPropsSchema, versionSlug, type MigrationJobConfig, type MigrationJobProps } from './migration/migration-job-props.js';
+
+// Data stores (issue 10): Redis/Valkey with Sentinel.
+export { REDIS, type RedisFlavor } from './core/redis.js';
+export { RedisStore, RedisStoreIds, type RedisBackupOptions, type RedisConnection, type RedisSentinelInfo } from './stores/redis-store.js';
+export {
+  MAXMEMORY_POLICIES,
+  REDIS_EXPORTER_IMAGE,
+  REDIS_TIERS,
+  RedisStorePropsSchema,
+  type RedisAlerting,
+  type RedisAuth,
+  type RedisSentinelOptions,
+  type RedisStoreProps,
+  type RedisTier,
+} from './stores/redis-store-props.js';
+export type { StoreMonitoring, StoreResources, StoreResourceSet, StoreStorage } from './stores/common.js';
+export type { ConnectionEnvValue, IConnection, IServingWorkload, ServedPort } from './network/serving.js';

@@ -19,6 +19,7 @@ REQUIRED_TOOLS=("promtool:prometheus"
   "/usr/bin/setpriv:util-linux"
   "/usr/bin/flock:util-linux"
   "/usr/bin/redis-server:redis-server"
+  "/usr/bin/redis-sentinel:redis-sentinel"
   "/usr/lib/postgresql/15/bin/postgres:postgresql-15"
   "/usr/bin/aws:awscli"
   # The runtime contract test runs the pod in its own network and mount

@@ -13,6 +13,7 @@ import {
   MigrationJob,
   ObservabilityStack,
   OtelCollector,
+  RedisStore,
   RestoreJob,
   SecureAgentDeployment,
   verify,
@@ -33,7 +34,7 @@ const PROFILES = ['dev', 'staging', 'production'] as const satisfies readonly Pr
 const image = (profile: Profile, repo: string) => `${repo}:${profile === 'dev' ? 'latest' : '1.2.3'}`;
 
 /** What the bundles reference outside themselves. */
-const EXTERNAL = ['Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups'];
+const EXTERNAL = ['Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups', 'Secret/agents/redis-auth'];
 
 const RUNBOOKS = 'https://runbooks.example.com/agents';
 
@@ -107,6 +108,16 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
       command: ['/app/migrate'],
       env: { DATABASE_PASSWORD: { fromSecret: { name: 'db', key: 'password' } } },
     }),
+  // Dev runs one pod (its default topology); staging and production a primary, two replicas and three Sentinels.
+  RedisStore: (chart, profile) =>
+    new RedisStore(chart, 'Redis', {
+      name: 'redis',
+      namespace: 'agents',
+      profile,
+      role: 'store',
+      auth: { secretName: 'redis-auth' },
+      alerting: { prometheusRule: { runbookBaseUrl: RUNBOOKS } },
+    }),
 };
 
 /** The waived findings a bundle may report, as `<check> <kind>/<name>`, beyond the dev relaxations of its images. */
@@ -126,10 +137,15 @@ const WORKLOADS: Record<string, string[]> = {
   MigrationJob: ['Job/migrations-v1'],
 };
 
+/** Workloads that run a single replica in dev (AVL-01 recorded), besides agent Deployments. */
+const SINGLE_IN_DEV: Record<string, string[]> = {
+  RedisStore: ['StatefulSet/redis'],
+};
+
 /** The waivers the dev profile records: a mutable image on each workload, and one replica on each agent Deployment. */
 function devWaivers(name: string): string[] {
   const workloads = WORKLOADS[name] ?? [];
-  return [...workloads.map((w) => `IMG-01 ${w}`), ...workloads.filter((w) => w.startsWith('Deployment/')).map((w) => `AVL-01 ${w}`)];
+  return [...workloads.map((w) => `IMG-01 ${w}`), ...workloads.filter((w) => w.startsWith('Deployment/')).map((w) => `AVL-01 ${w}`), ...(SINGLE_IN_DEV[name] ?? []).map((w) => `AVL-01 ${w}`)];
 }
 
 function bundle(name: string, profile: Profile, check?: (c: Construct) => void): Obj[] {
@@ -157,6 +173,7 @@ const PRIMARY: Record<string, string> = {
   BackupCronJob: 'CronJob',
   RestoreJob: 'Job',
   MigrationJob: 'Job',
+  RedisStore: 'StatefulSet',
 };
 
 describe('default children', () => {

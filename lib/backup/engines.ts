@@ -3,7 +3,7 @@ import { imageReference, parseImage } from '../core/image.js';
 import { cidr, dnsSubdomain, labelMap } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
 import { podPeerSchema } from '../network/peers.js';
-import { REDIS } from '../stores/redis.js';
+import { REDIS } from '../core/redis.js';
 
 /**
  * The data stores a backup can read and a restore can write: PostgreSQL

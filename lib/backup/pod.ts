@@ -11,7 +11,7 @@ import {
   type ResolvedResources,
 } from '../kit/index.js';
 import { renderEgressRule } from '../network/peers.js';
-import { REDIS } from '../stores/redis.js';
+import { REDIS } from '../core/redis.js';
 import { backupExtension, enginePort, engineUid, type Engine } from './engines.js';
 import type { Retention, S3Target } from './targets.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { dnsLabel, dnsSubdomain } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
-import { REDIS } from '../stores/redis.js';
+import { REDIS } from '../core/redis.js';
 import { severitySchema, type AlertOptions, type RequiredMetric } from './alert-rules.js';
 import type { MetricsTarget } from './metrics-target.js';
 import { offOr } from './toggle.js';

@@ -19,7 +19,7 @@ import {
   workloadIdentity,
   type StatefulSetOptions,
 } from '../../lib/kit/index.js';
-import { REDIS } from '../../lib/stores/redis.js';
+import { REDIS } from '../../lib/core/redis.js';
 import { AgentNamespace, verify } from '../../lib/index.js';
 import { one, synth, type Obj } from '../util.js';
 

@@ -1,7 +1,7 @@
 /**
  * Redis and Valkey, described once: the ports, paths, images, programs and
  * exporter metrics that the backup and restore Jobs, the alert library and
- * the coming Redis store construct share. Values only; each user renders
+ * the RedisStore construct share. Values only; each user renders
  * its own objects from them.
  */
 export const REDIS = {

@@ -1,0 +1,236 @@
+import { chmodSync, chownSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../../lib/index.js';
+import type { RedisStoreProps } from '../../lib/index.js';
+import { applyFsGroup, cleanup, freePort, killGroup, run, startScript, tempDir, waitFor, type Script, type Shell, type Started } from '../backup/harness.js';
+import { one, synth, type Obj } from '../util.js';
+
+/**
+ * A replicated RedisStore run for real: three members, each a redis-server
+ * and a redis-sentinel started by the SYNTHESIZED start scripts from the
+ * synthesized redis.conf and sentinel.conf, as the pod's non-root user, on
+ * loopback ports (the only per-pod values the test gives are the ones the
+ * scripts read from the env: this member's address and ports, the first
+ * member's, the Sentinels', and the paths). Members alternate between
+ * busybox ash (the alpine images' shell) and dash. The probe script is run
+ * the same way.
+ */
+
+// Quotes, a backslash and a dollar: the password must survive the config quoting.
+const PASSWORD = 'p@ss "w\\rd$HOME';
+const SENTINEL_PASSWORD = 'sentinel-only-secret';
+const DOWN_AFTER_MS = 1000;
+const FAILOVER_TIMEOUT_MS = 10_000;
+
+const PROPS: RedisStoreProps = {
+  name: 'cache',
+  namespace: 'agents',
+  role: 'cache',
+  replicas: 2,
+  auth: { secretName: 'cache-auth', key: 'password', sentinelKey: 'sentinel-password' },
+  sentinel: { downAfterMilliseconds: DOWN_AFTER_MS, failoverTimeoutMilliseconds: FAILOVER_TIMEOUT_MS },
+  alerting: false,
+};
+
+interface Member {
+  readonly index: number;
+  readonly shell: Shell;
+  readonly redisPort: number;
+  readonly sentinelPort: number;
+  readonly overrides: Record<string, string>;
+  redis?: Started;
+  sentinel?: Started;
+}
+
+let store: RedisStore;
+let files: Record<string, string>;
+let container: Obj;
+let podSecurity: Obj;
+let configDir: string;
+let secretDir: string;
+const members: Member[] = [];
+
+const cli = (port: number, password: string | undefined, ...args: string[]) =>
+  run('/usr/bin/redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--raw', ...args], { env: { PATH: '/usr/bin:/bin', ...(password !== undefined ? { REDISCLI_AUTH: password } : {}) } }).trim();
+const server = (m: Member, ...args: string[]) => cli(m.redisPort, PASSWORD, ...args);
+const sentinel = (m: Member, ...args: string[]) => cli(m.sentinelPort, SENTINEL_PASSWORD, ...args);
+const answers = (f: () => string, expected: string) => () => {
+  try {
+    return f() === expected;
+  } catch {
+    return false;
+  }
+};
+
+/** The script of a ConfigMap file with the container's env: literals from the manifest, then the member's own values. */
+function script(file: string): Script {
+  const env: Record<string, string> = {};
+  for (const e of container.env as Obj[]) if (e.value !== undefined) env[e.name] = String(e.value);
+  return { script: files[file]!, env, user: { uid: podSecurity.runAsUser, gid: podSecurity.runAsGroup, fsGroup: podSecurity.fsGroup } };
+}
+
+function start(m: Member, which: 'redis' | 'sentinel'): Started {
+  const s = startScript(script(which === 'redis' ? 'start-redis.sh' : 'start-sentinel.sh'), m.overrides, { shell: m.shell });
+  m[which] = s;
+  return s;
+}
+
+/** Runs probe.sh `mode` for member `m` as the pod would (exec in the container, its env); true when it exits 0. */
+async function probe(m: Member, mode: string): Promise<{ ok: boolean; output: string }> {
+  const s = script('probe.sh');
+  const r = await startScript({ ...s, script: `set -- ${mode}\n${s.script}` }, m.overrides, { shell: m.shell }).done;
+  return { ok: r.status === 0, output: r.stdout + r.stderr };
+}
+
+async function waitProbe(m: Member, mode: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const r = await probe(m, mode);
+    if (r.ok) return;
+    if (Date.now() > deadline) throw new Error(`probe ${mode} of member ${m.index} still failing after ${ms} ms: ${r.output}\nredis: ${m.redis?.output()}\nsentinel: ${m.sentinel?.output()}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
+beforeAll(async () => {
+  const objs = synth(
+    (chart) => {
+      store = new RedisStore(chart, 'Cache', PROPS);
+    },
+    { external: ['Secret/agents/cache-auth'] },
+  );
+  files = one(objs, 'ConfigMap', 'cache').data;
+  const pod = one(objs, 'StatefulSet', 'cache').spec.template.spec;
+  podSecurity = pod.securityContext;
+  container = pod.containers.find((c: Obj) => c.name === 'redis');
+  configDir = tempDir('redis-config');
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(configDir, name), text);
+  chmodSync(configDir, 0o755);
+  // The Secret volume: root-owned files readable by the pod's fsGroup (mode 0440, as rendered).
+  secretDir = tempDir('redis-secret');
+  chmodSync(secretDir, 0o755);
+  for (const [name, value] of [['password', PASSWORD], ['sentinel-password', SENTINEL_PASSWORD]] as const) {
+    writeFileSync(join(secretDir, name), `${value}\n`);
+    chownSync(join(secretDir, name), 0, podSecurity.fsGroup);
+    chmodSync(join(secretDir, name), 0o440);
+  }
+  const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+  const sentinels = [0, 1, 2].map((i) => `127.0.0.1:${ports[3 + i]}`).join(' ');
+  for (let i = 0; i < 3; i++) {
+    const dirs = { RUN_DIR: tempDir(`redis-run-${i}`), DATA_DIR: tempDir(`redis-data-${i}`) };
+    for (const d of Object.values(dirs)) applyFsGroup(d, podSecurity.fsGroup);
+    members.push({
+      index: i,
+      shell: i === 1 ? 'dash' : 'busybox',
+      redisPort: ports[i]!,
+      sentinelPort: ports[3 + i]!,
+      overrides: {
+        ANNOUNCE_HOST: '127.0.0.1',
+        REDIS_PORT: String(ports[i]),
+        SENTINEL_PORT: String(ports[3 + i]),
+        PRIMARY_HOST: '127.0.0.1',
+        PRIMARY_PORT: String(ports[0]),
+        SENTINELS: sentinels,
+        CONFIG_DIR: configDir,
+        SECRET_DIR: secretDir,
+        ...dirs,
+      },
+    });
+  }
+  // As the StatefulSet starts them: in order, each member ready before the next.
+  for (const m of members) {
+    start(m, 'redis');
+    start(m, 'sentinel');
+    await waitProbe(m, 'ready');
+    await waitProbe(m, 'sentinel-ready');
+  }
+}, 120_000);
+
+afterAll(async () => {
+  for (const m of members) for (const s of [m.redis, m.sentinel]) if (s) killGroup(s.pid, 'SIGKILL');
+  await Promise.all(members.flatMap((m) => [m.redis?.done, m.sentinel?.done]));
+  cleanup();
+});
+
+describe('RedisStore replicated, from the synthesized configuration', () => {
+  it('the test overrides only what differs per pod: the env the manifest gives, plus the pod name', () => {
+    const names = (container.env as Obj[]).map((e) => e.name).sort();
+    expect(names).toEqual(['POD_NAME', ...Object.keys(members[0]!.overrides)].sort());
+    expect((container.env as Obj[]).find((e) => e.name === 'ANNOUNCE_HOST')?.value).toBe('$(POD_NAME).cache-headless.agents.svc.cluster.local');
+  });
+
+  it('CONFIG GET shows maxmemory (75% of the 1Gi limit) and the cache policy as generated', () => {
+    expect(store.maxmemoryBytes).toBe(805306368);
+    for (const m of members) {
+      expect(server(m, 'CONFIG', 'GET', 'maxmemory')).toBe('maxmemory\n805306368');
+      expect(server(m, 'CONFIG', 'GET', 'maxmemory-policy')).toBe('maxmemory-policy\nallkeys-lru');
+      expect(server(m, 'CONFIG', 'GET', 'appendonly')).toBe('appendonly\nno');
+      expect(server(m, 'CONFIG', 'GET', 'save')).toBe('save');
+    }
+  });
+
+  it('enforces the password on the servers and on Sentinel (NOAUTH without it)', () => {
+    expect(cli(members[0]!.redisPort, undefined, 'GET', 'k')).toMatch(/^NOAUTH/);
+    expect(cli(members[0]!.sentinelPort, undefined, 'SENTINEL', 'masters')).toMatch(/^NOAUTH/);
+    // A wrong password leaves the connection unauthenticated.
+    expect(cli(members[0]!.redisPort, 'wrong', 'GET', 'k')).toMatch(/^NOAUTH/);
+  });
+
+  it('member 0 is the primary, the others replicate its writes', async () => {
+    expect(server(members[0]!, 'ROLE').split('\n')[0]).toBe('master');
+    server(members[0]!, 'SET', 'greeting', 'hello');
+    for (const m of members.slice(1)) {
+      expect(server(m, 'ROLE').split('\n')[0]).toBe('slave');
+      await waitFor(`member ${m.index} to replicate`, answers(() => server(m, 'GET', 'greeting'), 'hello'), 10_000);
+    }
+    expect(server(members[1]!, 'SET', 'x', '1')).toMatch(/^READONLY/);
+  });
+
+  it('the probes pass on healthy members, and readiness fails without the primary link', async () => {
+    for (const m of members) {
+      for (const mode of ['live', 'ready', 'sentinel-live', 'sentinel-ready']) expect((await probe(m, mode)).ok, `${mode} of member ${m.index}`).toBe(true);
+    }
+    const m = members[2]!;
+    server(m, 'REPLICAOF', '127.0.0.1', String(await freePort()));
+    const broken = await probe(m, 'ready');
+    expect(broken).toEqual({ ok: false, output: expect.stringContaining('replica not linked to its primary') });
+    expect((await probe(m, 'live')).ok).toBe(true);
+    server(m, 'REPLICAOF', '127.0.0.1', String(members[0]!.redisPort));
+    await waitProbe(m, 'ready');
+  });
+
+  it('when the primary pod dies, Sentinel promotes a replica within the configured timeout and tells clients', async () => {
+    const old = members[0]!;
+    const started = Date.now();
+    killGroup(old.redis!.pid, 'SIGKILL');
+    killGroup(old.sentinel!.pid, 'SIGKILL');
+    await Promise.all([old.redis!.done, old.sentinel!.done]);
+    const asked = members[1]!;
+    const moved = () => {
+      try {
+        return sentinel(asked, 'SENTINEL', 'get-master-addr-by-name', 'cache') !== `127.0.0.1\n${old.redisPort}`;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor('Sentinel to name a new primary', moved, DOWN_AFTER_MS + FAILOVER_TIMEOUT_MS);
+    const [host, port] = sentinel(asked, 'SENTINEL', 'get-master-addr-by-name', 'cache').split('\n');
+    expect(host).toBe('127.0.0.1');
+    const primary = members.find((m) => String(m.redisPort) === port)!;
+    expect(primary.index).not.toBe(0);
+    await waitFor('the new primary to take writes', answers(() => server(primary, 'ROLE').split('\n')[0]!, 'master'), FAILOVER_TIMEOUT_MS);
+    server(primary, 'SET', 'after', 'failover');
+    const other = members.find((m) => m.index !== 0 && m !== primary)!;
+    await waitFor('the other replica to follow the new primary', answers(() => server(other, 'GET', 'after'), 'failover'), FAILOVER_TIMEOUT_MS);
+    process.stdout.write(`redis failover: new primary named by Sentinel after ${Date.now() - started} ms (down-after ${DOWN_AFTER_MS} ms)\n`);
+
+    // The old primary's pod comes back: its start script asks Sentinel and joins as a replica.
+    start(old, 'redis');
+    start(old, 'sentinel');
+    await waitProbe(old, 'ready');
+    expect(server(old, 'ROLE').split('\n')[0]).toBe('slave');
+    await waitFor('the returning member to have the new writes', answers(() => server(old, 'GET', 'after'), 'failover'), 10_000);
+  }, 60_000);
+});
+

@@ -7,6 +7,7 @@
 //
 //   node scripts/generate-crds.mjs                     # downloads each CRD file at its commit
 //   node scripts/generate-crds.mjs --git-mirrors DIR   # reads DIR/<owner>+<name>[/repo], a git clone per repository
+//   node scripts/generate-crds.mjs --only cilium       # regenerates one project, keeps the others' output
 //
 // Each CRD file's SHA-256 is pinned below, so a download that differs from
 // what the committed output was generated from fails.
@@ -87,7 +88,36 @@ export const SOURCES = [
     commit: '83d1aa25594eec40c4a5671af560db4f8e4e1a10',
     files: { 'config/crd/bases/networking.gke.io_fqdnnetworkpolicies.yaml': { kinds: ['FQDNNetworkPolicy'] } },
   },
+  {
+    project: 'cilium',
+    title: 'Cilium',
+    // cilium/cilium is too large to mirror here, so the schemas come from the
+    // CRDs catalog, which publishes each CRD's openAPIV3Schema as JSON Schema
+    // (its commit "Update cilium to 1.18.2"); `schemaOf` wraps each back into
+    // a CustomResourceDefinition for the generator.
+    repo: 'datreeio/CRDs-catalog',
+    tag: undefined,
+    release: 'Cilium 1.18.2',
+    commit: '7b1e26ef9deea49293714d204c1a2270aab1178f',
+    files: {
+      'cilium.io/ciliumnetworkpolicy_v2.json': { kinds: ['CiliumNetworkPolicy'], schemaOf: { group: 'cilium.io', version: 'v2', plural: 'ciliumnetworkpolicies', scope: 'Namespaced' } },
+      'cilium.io/ciliumclusterwidenetworkpolicy_v2.json': { kinds: ['CiliumClusterwideNetworkPolicy'], schemaOf: { group: 'cilium.io', version: 'v2', plural: 'ciliumclusterwidenetworkpolicies', scope: 'Cluster' } },
+    },
+  },
 ];
+
+/** A CustomResourceDefinition around a published JSON Schema of one kind and version. */
+function crdOfSchema(text, kind, { group, version, plural, scope }) {
+  // The catalog adds `additionalProperties: false` to every object, which a
+  // CRD schema never states (the strict field check does that job); drop it.
+  const schema = JSON.parse(text, (key, value) => (value && typeof value === 'object' && value.additionalProperties === false ? (({ additionalProperties, ...rest }) => rest)(value) : value));
+  return stringify({
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.${group}` },
+    spec: { group, names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` }, scope, versions: [{ name: version, served: true, storage: true, schema: { openAPIV3Schema: schema } }] },
+  });
+}
 
 /** SHA-256 of each CRD file at its commit (`<repo>:<path>`). */
 const SHA256 = JSON.parse(readFileSync(new URL('./crd-sources.sha256.json', import.meta.url), 'utf8'));
@@ -158,9 +188,10 @@ function postProcess(dir, header) {
 
 async function generateProject(source, mirrors, generate) {
   const crds = [];
-  for (const [path, { kinds }] of Object.entries(source.files)) {
-    const text = await readSource(source.repo, source.commit, path, mirrors);
-    const digest = createHash('sha256').update(text).digest('hex');
+  for (const [path, { kinds, schemaOf }] of Object.entries(source.files)) {
+    const raw = await readSource(source.repo, source.commit, path, mirrors);
+    const text = schemaOf ? crdOfSchema(raw, kinds[0], schemaOf) : raw;
+    const digest = createHash('sha256').update(raw).digest('hex');
     const key = `${source.repo}:${path}`;
     if (SHA256[key] === undefined) SHA256[key] = digest;
     else if (SHA256[key] !== digest) throw new Error(`${key}@${source.commit}: SHA-256 ${digest}, pinned ${SHA256[key]}`);
@@ -249,7 +280,7 @@ function writeDocs(kinds) {
   const rows = SOURCES.map((s) => {
     const ks = kinds.filter((k) => k.project === s.project);
     const byKind = [...new Set(ks.map((k) => k.kind))].map((kind) => `${kind} (${ks.filter((k) => k.kind === kind).map((k) => k.apiVersion).join(', ')})`);
-    return `| ${s.title} | [${s.repo}](https://github.com/${s.repo}) | ${s.tag ?? '(no release with this API)'} | \`${s.commit.slice(0, 12)}\` | ${byKind.join('<br>')} | \`lib/crds/${s.project}\` |`;
+    return `| ${s.title} | [${s.repo}](https://github.com/${s.repo}) | ${s.tag ?? s.release ?? '(no release with this API)'} | \`${s.commit.slice(0, 12)}\` | ${byKind.join('<br>')} | \`lib/crds/${s.project}\` |`;
   });
   const text = `# Custom resource types
 
@@ -259,8 +290,9 @@ repository with \`@kubernetes-models/crd-generate\` (the generator behind the
 \`@kubernetes-models/*\` packages). Strict validation covers every kind below
 in every app: unknown fields, types, required fields, enums, patterns and
 formats, as the CRD's OpenAPI schema states them. Istio's kinds come from the
-\`@kubernetes-models/istio\` package, Cilium's are not generated yet (see the
-note below).
+\`@kubernetes-models/istio\` package. Cilium's come from the CRDs catalog's
+JSON Schema of each CRD (the cilium/cilium repository is too large to mirror
+for generation), wrapped back into a CRD for the generator.
 
 Each folder is a package subpath, its models typed and validating:
 
@@ -280,19 +312,22 @@ clones instead). This file is generated too.
 |---|---|---|---|---|---|
 ${rows.join('\n')}
 | Istio | [istio/istio](https://github.com/istio/istio) | 1.29.2 (through \`@kubernetes-models/istio\` ${require('@kubernetes-models/istio/package.json').version}) | - | ServiceEntry, Sidecar (networking.istio.io/v1, v1beta1, v1alpha3), AuthorizationPolicy (security.istio.io/v1, v1beta1), and the package's other kinds | \`@kubernetes-models/istio\` |
-
-Cilium (\`CiliumNetworkPolicy\`, \`CiliumClusterwideNetworkPolicy\`): not
-generated yet; an object of these kinds is rejected as a kind without a
-schema until its CRD is added to \`SOURCES\` in the script (or registered by
-the app, see "Custom resources" in the README).
 `;
   writeFileSync(join(ROOT, 'docs', 'crds.md'), text);
 }
 
-const { values } = parseArgs({ options: { 'git-mirrors': { type: 'string' } } });
+/** The generated kinds of every project but `only`, read back from lib/crds/sources.ts. */
+function keptKinds(only) {
+  if (!SOURCES.some((s) => s.project === only)) throw new Error(`--only ${only}: no such project; one of ${SOURCES.map((s) => s.project).join(', ')}`);
+  const text = readFileSync(join(OUT, 'sources.ts'), 'utf8');
+  const json = text.slice(text.indexOf('GENERATED_KINDS: readonly GeneratedKind[] = ') + 'GENERATED_KINDS: readonly GeneratedKind[] = '.length).replace(/;\s*$/, '');
+  return JSON.parse(json).filter((k) => k.project !== only);
+}
+
+const { values } = parseArgs({ options: { 'git-mirrors': { type: 'string' }, only: { type: 'string' } } });
 const { generate } = require('@kubernetes-models/crd-generate');
-const kinds = [];
-for (const source of SOURCES) {
+const kinds = values.only ? keptKinds(values.only) : [];
+for (const source of SOURCES.filter((s) => !values.only || s.project === values.only)) {
   kinds.push(...(await generateProject(source, values['git-mirrors'], generate)));
   console.log(`generated ${source.project} (${source.tag ?? source.commit.slice(0, 12)})`);
 }

@@ -24,7 +24,9 @@ REQUIRED_TOOLS=("promtool:prometheus"
   "/usr/bin/aws:awscli"
   # The runtime contract test runs the pod in its own network and mount
   # namespaces and drops to its UID.
-  "unshare:util-linux" "nsenter:util-linux" "setpriv:util-linux" "ip:iproute2")
+  "unshare:util-linux" "nsenter:util-linux" "setpriv:util-linux" "ip:iproute2"
+  # The egress proxy test parses and runs the generated squid.conf.
+  "/usr/sbin/squid:squid")
 
 missing=()
 for entry in "${REQUIRED_TOOLS[@]}"; do

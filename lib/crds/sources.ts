@@ -78,6 +78,16 @@ export const CRD_SOURCES: readonly CrdSource[] = [
     "files": [
       "config/crd/bases/networking.gke.io_fqdnnetworkpolicies.yaml"
     ]
+  },
+  {
+    "project": "cilium",
+    "title": "Cilium",
+    "repo": "datreeio/CRDs-catalog",
+    "commit": "7b1e26ef9deea49293714d204c1a2270aab1178f",
+    "files": [
+      "cilium.io/ciliumnetworkpolicy_v2.json",
+      "cilium.io/ciliumclusterwidenetworkpolicy_v2.json"
+    ]
   }
 ];
 
@@ -187,5 +197,17 @@ export const GENERATED_KINDS: readonly GeneratedKind[] = [
     "apiVersion": "networking.gke.io/v1alpha3",
     "kind": "FQDNNetworkPolicy",
     "schema": "gke-fqdn-network-policies/_schemas/NetworkingGkeIoV1alpha3FQDNNetworkPolicy.js"
+  },
+  {
+    "project": "cilium",
+    "apiVersion": "cilium.io/v2",
+    "kind": "CiliumNetworkPolicy",
+    "schema": "cilium/_schemas/CiliumIoV2CiliumNetworkPolicy.js"
+  },
+  {
+    "project": "cilium",
+    "apiVersion": "cilium.io/v2",
+    "kind": "CiliumClusterwideNetworkPolicy",
+    "schema": "cilium/_schemas/CiliumIoV2CiliumClusterwideNetworkPolicy.js"
   }
 ];

@@ -42,6 +42,20 @@ const CASES: readonly { apiVersion: string; kind: string; spec: Obj; unknownAt: 
     unknownAt: 'spec.podSelector',
     wrongType: ['spec.policyTypes', 'Egress', 'array'],
   },
+  {
+    apiVersion: 'cilium.io/v2',
+    kind: 'CiliumNetworkPolicy',
+    spec: { endpointSelector: { matchLabels: { app: 'agent' } }, egress: [{ toFQDNs: [{ matchName: 'api.example.com' }, { matchPattern: '*.example.org' }], toPorts: [{ ports: [{ port: '443', protocol: 'TCP' }] }] }] },
+    unknownAt: 'spec.endpointSelector',
+    wrongType: ['spec.egress[0].toFQDNs', 'api.example.com', 'array'],
+  },
+  {
+    apiVersion: 'cilium.io/v2',
+    kind: 'CiliumClusterwideNetworkPolicy',
+    spec: { endpointSelector: {}, egressDeny: [{ toCIDRSet: [{ cidr: '169.254.169.254/32' }] }] },
+    unknownAt: 'spec.egressDeny[0]',
+    wrongType: ['spec.egressDeny[0].toCIDRSet', '169.254.169.254/32', 'array'],
+  },
   { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', spec: { hosts: ['api.example.com'], location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 443, name: 'https', protocol: 'TLS' }] }, unknownAt: 'spec', wrongType: ['spec.hosts', 'api.example.com', 'array'] },
   { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', spec: { egress: [{ hosts: ['./*', 'istio-system/*'] }], outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } }, unknownAt: 'spec.outboundTrafficPolicy', wrongType: ['spec.egress[0].hosts', './*', 'array'] },
   {

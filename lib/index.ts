@@ -86,3 +86,7 @@ export { retentionSchema, s3TargetSchema, volumeTargetSchema, type Retention, ty
 export { cronSchedule, isTimeZone, longestInterval, timeZoneName } from './backup/schedule.js';
 export { MigrationJob, MigrationJobIds, MIGRATION_TTL_WAIVER_REASON } from './migration/migration-job.js';
 export { MigrationJobPropsSchema, versionSlug, type MigrationJobConfig, type MigrationJobProps } from './migration/migration-job-props.js';
+
+// Platform (issue 11): multi-path routing for one host.
+export { HostRoutes, HostRoutesIds } from './platform/host-routes.js';
+export { HostRoutesPropsSchema, type HostRoute, type HostRoutesProps, type HttpRouteRouting, type IngressRouting, type RoutingTls } from './exposure/host-routes-props.js';

@@ -10,6 +10,7 @@ import {
   BackupCronJob,
   ExternalSecretRef,
   FluentBit,
+  HostRoutes,
   MigrationJob,
   ObservabilityStack,
   OtelCollector,
@@ -33,7 +34,7 @@ const PROFILES = ['dev', 'staging', 'production'] as const satisfies readonly Pr
 const image = (profile: Profile, repo: string) => `${repo}:${profile === 'dev' ? 'latest' : '1.2.3'}`;
 
 /** What the bundles reference outside themselves. */
-const EXTERNAL = ['Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups'];
+const EXTERNAL = ['Secret/agents/agents-tls', 'Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups'];
 
 const RUNBOOKS = 'https://runbooks.example.com/agents';
 
@@ -107,6 +108,20 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
       command: ['/app/migrate'],
       env: { DATABASE_PASSWORD: { fromSecret: { name: 'db', key: 'password' } } },
     }),
+  HostRoutes: (chart, profile) => {
+    new SecureAgentDeployment(chart, 'Agent', { name: 'agent', namespace: 'agents', profile, image: image(profile, 'registry.example.com/agent'), ingressFrom: 'ingress-nginx' });
+    return new HostRoutes(chart, 'Routes', {
+      name: 'agents',
+      namespace: 'agents',
+      profile,
+      host: 'agents.example.com',
+      via: { type: 'ingress', tls: { secretName: 'agents-tls', clusterIssuer: 'letsencrypt-prod' } },
+      routes: [
+        { path: '/', service: 'agent', port: 80 },
+        { path: '/api', service: 'agent', port: 80 },
+      ],
+    });
+  },
 };
 
 /** The waived findings a bundle may report, as `<check> <kind>/<name>`, beyond the dev relaxations of its images. */
@@ -124,6 +139,7 @@ const WORKLOADS: Record<string, string[]> = {
   BackupCronJob: ['CronJob/db-backup'],
   RestoreJob: ['Job/db-restore'],
   MigrationJob: ['Job/migrations-v1'],
+  HostRoutes: ['Deployment/agent'],
 };
 
 /** The waivers the dev profile records: a mutable image on each workload, and one replica on each agent Deployment. */
@@ -157,6 +173,7 @@ const PRIMARY: Record<string, string> = {
   BackupCronJob: 'CronJob',
   RestoreJob: 'Job',
   MigrationJob: 'Job',
+  HostRoutes: 'Ingress',
 };
 
 describe('default children', () => {

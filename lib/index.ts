@@ -90,3 +90,5 @@ export { MigrationJobPropsSchema, versionSlug, type MigrationJobConfig, type Mig
 // Platform (issue 11): multi-path routing for one host.
 export { HostRoutes, HostRoutesIds } from './platform/host-routes.js';
 export { HostRoutesPropsSchema, type HostRoute, type HostRoutesProps, type HttpRouteRouting, type IngressRouting, type RoutingTls } from './exposure/host-routes-props.js';
+export { StaticFrontend, StaticFrontendIds, STATIC_FRONTEND_CONFIG_DIR } from './platform/static-frontend.js';
+export { StaticFrontendPropsSchema, type ExplicitResources, type ResourceQuantities, type StaticFrontendProps } from './platform/static-frontend-props.js';

@@ -23,7 +23,9 @@ REQUIRED_TOOLS=("promtool:prometheus"
   "/usr/bin/aws:awscli"
   # The runtime contract test runs the pod in its own network and mount
   # namespaces and drops to its UID.
-  "unshare:util-linux" "nsenter:util-linux" "setpriv:util-linux" "ip:iproute2")
+  "unshare:util-linux" "nsenter:util-linux" "setpriv:util-linux" "ip:iproute2"
+  # StaticFrontend's nginx.conf is checked and served by the real nginx.
+  "/usr/sbin/nginx:nginx")
 
 missing=()
 for entry in "${REQUIRED_TOOLS[@]}"; do

@@ -12,6 +12,7 @@ import {
   FluentBit,
   HostRoutes,
   MigrationJob,
+  StaticFrontend,
   ObservabilityStack,
   OtelCollector,
   RestoreJob,
@@ -108,6 +109,8 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
       command: ['/app/migrate'],
       env: { DATABASE_PASSWORD: { fromSecret: { name: 'db', key: 'password' } } },
     }),
+  StaticFrontend: (chart, profile) =>
+    new StaticFrontend(chart, 'Ui', { name: 'ui', namespace: 'agents', profile, image: image(profile, 'registry.example.com/ui'), runtimeConfig: { API_BASE_URL: '/api' } }),
   HostRoutes: (chart, profile) => {
     new SecureAgentDeployment(chart, 'Agent', { name: 'agent', namespace: 'agents', profile, image: image(profile, 'registry.example.com/agent'), ingressFrom: 'ingress-nginx' });
     return new HostRoutes(chart, 'Routes', {
@@ -140,6 +143,7 @@ const WORKLOADS: Record<string, string[]> = {
   RestoreJob: ['Job/db-restore'],
   MigrationJob: ['Job/migrations-v1'],
   HostRoutes: ['Deployment/agent'],
+  StaticFrontend: ['Deployment/ui'],
 };
 
 /** The waivers the dev profile records: a mutable image on each workload, and one replica on each agent Deployment. */
@@ -174,6 +178,7 @@ const PRIMARY: Record<string, string> = {
   RestoreJob: 'Job',
   MigrationJob: 'Job',
   HostRoutes: 'Ingress',
+  StaticFrontend: 'Deployment',
 };
 
 describe('default children', () => {

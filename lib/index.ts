@@ -134,3 +134,8 @@ export {
 } from './stores/redis-store-props.js';
 export type { StoreMonitoring, StoreResources, StoreResourceSet, StoreStorage } from './stores/common.js';
 export type { ConnectionEnvValue, IConnection, IServingWorkload, ServedPort } from './network/serving.js';
+// Platform (issue 11): multi-path routing for one host.
+export { HostRoutes, HostRoutesIds } from './platform/host-routes.js';
+export { HostRoutesPropsSchema, type HostRoute, type HostRoutesProps, type HttpRouteRouting, type IngressRouting, type RoutingTls } from './exposure/host-routes-props.js';
+export { StaticFrontend, StaticFrontendIds, STATIC_FRONTEND_CONFIG_DIR } from './platform/static-frontend.js';
+export { StaticFrontendPropsSchema, type StaticFrontendProps } from './platform/static-frontend-props.js';

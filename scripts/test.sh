@@ -26,7 +26,9 @@ REQUIRED_TOOLS=("promtool:prometheus"
   # namespaces and drops to its UID.
   "unshare:util-linux" "nsenter:util-linux" "setpriv:util-linux" "ip:iproute2"
   # The egress proxy test parses and runs the generated squid.conf.
-  "/usr/sbin/squid:squid")
+  "/usr/sbin/squid:squid"
+  # StaticFrontend's nginx.conf is checked and served by the real nginx.
+  "/usr/sbin/nginx:nginx")
 
 missing=()
 for entry in "${REQUIRED_TOOLS[@]}"; do

@@ -10,7 +10,9 @@ import {
   BackupCronJob,
   ExternalSecretRef,
   FluentBit,
+  HostRoutes,
   MigrationJob,
+  StaticFrontend,
   ObservabilityStack,
   OtelCollector,
   RedisStore,
@@ -34,7 +36,7 @@ const PROFILES = ['dev', 'staging', 'production'] as const satisfies readonly Pr
 const image = (profile: Profile, repo: string) => `${repo}:${profile === 'dev' ? 'latest' : '1.2.3'}`;
 
 /** What the bundles reference outside themselves. */
-const EXTERNAL = ['Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups', 'Secret/agents/redis-auth'];
+const EXTERNAL = ['Secret/agents/agents-tls', 'Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups', 'Secret/agents/redis-auth'];
 
 const RUNBOOKS = 'https://runbooks.example.com/agents';
 
@@ -118,6 +120,22 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
       auth: { secretName: 'redis-auth' },
       alerting: { prometheusRule: { runbookBaseUrl: RUNBOOKS } },
     }),
+  StaticFrontend: (chart, profile) =>
+    new StaticFrontend(chart, 'Ui', { name: 'ui', namespace: 'agents', profile, image: image(profile, 'registry.example.com/ui'), runtimeConfig: { API_BASE_URL: '/api' } }),
+  HostRoutes: (chart, profile) => {
+    new SecureAgentDeployment(chart, 'Agent', { name: 'agent', namespace: 'agents', profile, image: image(profile, 'registry.example.com/agent'), ingressFrom: 'ingress-nginx' });
+    return new HostRoutes(chart, 'Routes', {
+      name: 'agents',
+      namespace: 'agents',
+      profile,
+      host: 'agents.example.com',
+      via: { type: 'ingress', tls: { secretName: 'agents-tls', clusterIssuer: 'letsencrypt-prod' } },
+      routes: [
+        { path: '/', service: 'agent', port: 80 },
+        { path: '/api', service: 'agent', port: 80 },
+      ],
+    });
+  },
 };
 
 /** The waived findings a bundle may report, as `<check> <kind>/<name>`, beyond the dev relaxations of its images. */
@@ -135,6 +153,8 @@ const WORKLOADS: Record<string, string[]> = {
   BackupCronJob: ['CronJob/db-backup'],
   RestoreJob: ['Job/db-restore'],
   MigrationJob: ['Job/migrations-v1'],
+  HostRoutes: ['Deployment/agent'],
+  StaticFrontend: ['Deployment/ui'],
 };
 
 /** Workloads that run a single replica in dev (AVL-01 recorded), besides agent Deployments. */
@@ -174,6 +194,8 @@ const PRIMARY: Record<string, string> = {
   RestoreJob: 'Job',
   MigrationJob: 'Job',
   RedisStore: 'StatefulSet',
+  HostRoutes: 'Ingress',
+  StaticFrontend: 'Deployment',
 };
 
 describe('default children', () => {

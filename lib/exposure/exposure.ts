@@ -6,6 +6,7 @@ import { dnsLabel, dnsSubdomain, hostname, httpPath } from '../core/schemas.js';
 import { k8s } from '../internal/plus.js';
 import { problem } from '../internal/props.js';
 import { isSnippetAnnotation, KNOWN_NGINX_ANNOTATIONS, NGINX_ANNOTATION_PREFIX } from './nginx-annotations.js';
+import { claimRoute } from './route-claims.js';
 
 // ingress-nginx annotations this library accepts in `extraAnnotations` and
 // the snippet test: one list and one helper, shared with NET-08 of the
@@ -120,15 +121,8 @@ export function checkExposure(ctx: z.RefinementCtx, e: Exposure, requireTls: boo
   }
 }
 
-/** Renders the Ingress for a Service port. */
-export function renderIngress(
-  scope: Construct,
-  id: string,
-  e: z.output<typeof ingressExposureSchema>,
-  meta: { name: string; namespace: string; labels: Record<string, string> },
-  backend: { service: string; portName: string },
-  blockedPaths: readonly string[] = [],
-): k8s.KubeIngress[] {
+/** The ingress-nginx and cert-manager annotations of an ingress exposure: body size, timeouts, edge rate limit, TLS redirect and issuer, extra annotations. */
+export function ingressAnnotations(e: Omit<z.output<typeof ingressExposureSchema>, 'host' | 'paths' | 'pathType'>): Record<string, string> {
   const annotations: Record<string, string> = {
     [`${NGINX}proxy-body-size`]: e.bodySize,
     [`${NGINX}proxy-read-timeout`]: String(e.timeoutSeconds),
@@ -148,6 +142,31 @@ export function renderIngress(
   for (const [key, value] of Object.entries(e.extraAnnotations)) {
     annotations[key.startsWith(NGINX) ? key : `${NGINX}${key}`] = value;
   }
+  return annotations;
+}
+
+/**
+ * Claims the routes of a workload's exposure app-wide (see
+ * {@link claimRoute}), so a second route to the same host and path fails
+ * synth naming both constructs.
+ */
+export function claimExposure(scope: Construct, e: Exposure, namespace: string): void {
+  const controller = e.type === 'ingress' ? `ingress:${e.className}` : `gateway:${e.gateway.namespace ?? namespace}/${e.gateway.name}`;
+  const hosts = e.type === 'ingress' ? [e.host] : e.hostnames;
+  const pathType = e.pathType === 'Exact' ? 'Exact' : 'Prefix';
+  for (const host of hosts) e.paths.forEach((path, i) => claimRoute(scope, { controller, host, path, pathType }, `exposure.paths[${i}]`));
+}
+
+/** Renders the Ingress for a Service port. */
+export function renderIngress(
+  scope: Construct,
+  id: string,
+  e: z.output<typeof ingressExposureSchema>,
+  meta: { name: string; namespace: string; labels: Record<string, string> },
+  backend: { service: string; portName: string },
+  blockedPaths: readonly string[] = [],
+): k8s.KubeIngress[] {
+  const annotations = ingressAnnotations(e);
   const spec = (paths: readonly string[], pathType: string): k8s.IngressSpec => ({
     ingressClassName: e.className,
     ...(e.tls ? { tls: [{ hosts: [e.host], secretName: e.tls.secretName }] } : {}),

@@ -2,7 +2,7 @@ import { JsonPatch, type ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { PROFILE_DEFAULTS, type Profile } from '../core/profile.js';
-import { renderHttpRoute, renderIngress, type Exposure } from '../exposure/exposure.js';
+import { claimExposure, renderHttpRoute, renderIngress, type Exposure } from '../exposure/exposure.js';
 import { ANNOTATIONS } from '../internal/labels.js';
 import { claimName } from '../internal/names.js';
 import type { k8s } from '../internal/plus.js';
@@ -239,6 +239,7 @@ export class SecureAgentDeployment extends Construct {
   private expose(w: WorkloadIdentity, ports: AgentPorts): [k8s.KubeIngress?, k8s.KubeIngress?, ApiObject?] {
     const p = this.props;
     const blockedPaths = ports.metrics && !ports.metricsSeparate ? [ports.metrics.path] : [];
+    if (p.exposure) claimExposure(this, p.exposure, p.namespace);
     if (p.exposure?.type === 'ingress') {
       if (blockedPaths.length > 0) claimName(this, 'Ingress', p.namespace, `${p.name}-blocked`);
       const backend = { service: p.name, portName: 'http' };

@@ -20,6 +20,10 @@ export {
   type PreStopHook,
   type RollingUpdateOptions,
   type RunAsOptions,
+  type ExecSleepPreStop,
+  type NoPreStop,
+  type PodsMetric,
+  type ScalingBehavior,
   type ScalingPolicy,
   type ScalingRules,
   type ScratchVolume,
@@ -29,6 +33,10 @@ export {
 } from './workload/secure-agent-deployment-props.js';
 export type {
   ContainerPortOptions,
+  EnvFromConfigMap,
+  EnvFromField,
+  EnvFromResource,
+  EnvFromSecret,
   EnvFromSource,
   EnvValue,
   ExplicitResources,
@@ -48,10 +56,23 @@ export {
   NAMESPACE_NAME_LABEL,
   NON_PUBLIC_IPV4,
   internetEgress,
+  type CidrEgressRule,
   type EgressRule,
+  type EgressRuleOptions,
+  type NetworkPortOptions,
+  type PodEgressRule,
   type PodPeer,
 } from './network/peers.js';
-export { KNOWN_NGINX_ANNOTATIONS, type Exposure } from './exposure/exposure.js';
+export {
+  KNOWN_NGINX_ANNOTATIONS,
+  type Exposure,
+  type ExposureOptions,
+  type GatewayReference,
+  type HttpRouteExposure,
+  type IngressExposure,
+  type IngressTls,
+  type RateLimitOptions,
+} from './exposure/exposure.js';
 export { enableVerification, formatFinding, type VerificationOptions } from './validation/synth.js';
 export { ReportedError, SynthError } from './validation/report.js';
 export { runApp, type RunIo } from './app/run.js';

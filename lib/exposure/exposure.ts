@@ -5,6 +5,7 @@ import type { IHTTPRoute } from '@kubernetes-models/gateway-api/gateway.networki
 import { dnsLabel, dnsSubdomain, hostname, httpPath } from '../core/schemas.js';
 import { k8s } from '../internal/plus.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { isSnippetAnnotation, KNOWN_NGINX_ANNOTATIONS, NGINX_ANNOTATION_PREFIX } from './nginx-annotations.js';
 import { claimRoute } from './route-claims.js';
 
@@ -17,6 +18,98 @@ import { claimRoute } from './route-claims.js';
 export { isSnippetAnnotation, KNOWN_NGINX_ANNOTATIONS } from './nginx-annotations.js';
 
 const NGINX = NGINX_ANNOTATION_PREFIX;
+
+/**
+ * TLS of an Ingress: the Secret with the certificate, optionally filled by cert-manager.
+ * @see https://kubernetes.io/docs/concepts/services-networking/ingress/#tls
+ */
+export interface IngressTls {
+  /** Secret holding the certificate (created by cert-manager when an issuer is given). */
+  readonly secretName: string;
+  /** cert-manager ClusterIssuer that fills the Secret. @default - none */
+  readonly clusterIssuer?: string;
+  /** cert-manager Issuer in the namespace that fills the Secret; not with `clusterIssuer`. @default - none */
+  readonly issuer?: string;
+}
+
+/** Edge rate limit per client IP, by ingress-nginx (`limit-rps`, `limit-burst-multiplier`, `limit-connections`). */
+export interface RateLimitOptions {
+  /** Requests per second per client IP. */
+  readonly rps: number;
+  /** Burst, as a multiple of `rps`. @default 5 */
+  readonly burstMultiplier?: number;
+  /** Concurrent connections per client IP. @default - unlimited */
+  readonly connections?: number;
+}
+
+/**
+ * Exposure through an Ingress of ingress-nginx.
+ * @see https://kubernetes.io/docs/concepts/services-networking/ingress/
+ */
+export interface IngressExposure {
+  /** Selects this kind of exposure. */
+  readonly type: 'ingress';
+  /** IngressClass. @default 'nginx' */
+  readonly className?: string;
+  /** Host name, without scheme, path or port, like `agents.example.com`. */
+  readonly host: string;
+  /** Paths routed to the app port. @default ['/'] */
+  readonly paths?: readonly string[];
+  /**
+   * How paths match.
+   * @default 'Prefix'
+   * @see https://kubernetes.io/docs/concepts/services-networking/ingress/#path-types
+   */
+  readonly pathType?: 'Prefix' | 'Exact';
+  /** TLS; required outside `dev`. @default - no TLS */
+  readonly tls?: IngressTls;
+  /** Maximum request body (`proxy-body-size`), in nginx units like `50m`. @default '10m' */
+  readonly bodySize?: string;
+  /** Proxy read and send timeouts in seconds; long enough for websockets and streamed LLM responses. @default 3600 */
+  readonly timeoutSeconds?: number;
+  /** Edge rate limit per client IP, or `false` for none. @default { rps: 100, burstMultiplier: 5 } */
+  readonly rateLimit?: RateLimitOptions | false;
+  /** Further ingress-nginx annotations, by short name (`enable-cors`) or full key; only documented, non-snippet ones. @default {} */
+  readonly extraAnnotations?: { readonly [key: string]: string };
+}
+
+/**
+ * The Gateway an HTTPRoute attaches to.
+ * @see https://gateway-api.sigs.k8s.io/api-types/httproute/#parentrefs
+ */
+export interface GatewayReference {
+  /** Gateway name. */
+  readonly name: string;
+  /** Gateway namespace. @default - the route's namespace */
+  readonly namespace?: string;
+  /**
+   * Listener to attach to. Outside `dev` it is required and must be the
+   * HTTPS listener, since TLS terminates at the Gateway: without it the
+   * route would also attach to plain-HTTP listeners.
+   * @default - every listener (only in `dev`)
+   */
+  readonly sectionName?: string;
+}
+
+/**
+ * Exposure through a Gateway API HTTPRoute.
+ * @see https://kubernetes.io/docs/concepts/services-networking/gateway/
+ */
+export interface HttpRouteExposure {
+  /** Selects this kind of exposure. */
+  readonly type: 'httpRoute';
+  /** The Gateway to attach to. */
+  readonly gateway: GatewayReference;
+  /** Host names the route answers. */
+  readonly hostnames: readonly string[];
+  /** Paths routed to the app port. @default ['/'] */
+  readonly paths?: readonly string[];
+  /** How paths match. @default 'PathPrefix' */
+  readonly pathType?: 'PathPrefix' | 'Exact';
+}
+
+/** How the app port is exposed outside the cluster: only the app port is routed, the metrics port never is. */
+export type ExposureOptions = IngressExposure | HttpRouteExposure;
 
 /** Exposure through an Ingress (ingress-nginx). */
 export const ingressExposureSchema = z.strictObject({
@@ -90,7 +183,9 @@ export const httpRouteExposureSchema = z.strictObject({
 /** How the app port is exposed outside the cluster. Only the app port is routed; the metrics port never is. */
 export const exposureSchema = z.discriminatedUnion('type', [ingressExposureSchema, httpRouteExposureSchema]);
 
-/** See {@link exposureSchema}. */
+true satisfies SchemaAgrees<typeof exposureSchema, ExposureOptions>;
+
+/** Parsed exposure, defaults applied. */
 export type Exposure = z.output<typeof exposureSchema>;
 
 /** Checks exposure rules that depend on the profile; adds issues under `path`. */

@@ -2,9 +2,64 @@ import { z } from 'zod';
 import { cidr, dnsLabel, labelMap, portNumber } from '../core/schemas.js';
 import { k8s } from '../internal/plus.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 
 /** The label every namespace carries automatically (Kubernetes 1.21+); hand-set `name:` labels are not reliable (D-X-02). */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/**
+ * A port of a network rule.
+ * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
+ */
+export interface NetworkPortOptions {
+  /** Port number, 1-65535. */
+  readonly port: number;
+  /** Protocol. @default 'TCP' */
+  readonly protocol?: 'TCP' | 'UDP' | 'SCTP';
+}
+
+/**
+ * Pods selected by labels, in a namespace: one NetworkPolicy peer carrying
+ * both selectors, so a pod must match both.
+ * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/#behavior-of-to-and-from-selectors
+ */
+export interface PodPeer {
+  /** Namespace of the pods. @default - the namespace of the policy */
+  readonly namespace?: string;
+  /** Labels the pods carry; an empty map selects every pod of the namespace. */
+  readonly podLabels: { readonly [key: string]: string };
+}
+
+/**
+ * Egress to pods (by namespace and labels) on the given ports.
+ * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
+ */
+export interface PodEgressRule {
+  /** What the destination is, for people reading the code and errors. @default - none */
+  readonly description?: string;
+  /** Destination pods. */
+  readonly pods: PodPeer;
+  /** Destination ports, at least one: an open port range is never implied. */
+  readonly ports: readonly NetworkPortOptions[];
+}
+
+/**
+ * Egress to a CIDR block, minus exceptions, on the given ports.
+ * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/#networkpolicy-resource
+ */
+export interface CidrEgressRule {
+  /** What the destination is, for people reading the code and errors. @default - none */
+  readonly description?: string;
+  /** Destination CIDR block, e.g. `0.0.0.0/0` for the internet. */
+  readonly cidr: string;
+  /** Blocks inside `cidr` excluded from it (private ranges, link-local, cloud metadata). @default [] */
+  readonly except?: readonly string[];
+  /** Destination ports, at least one. */
+  readonly ports: readonly NetworkPortOptions[];
+}
+
+/** An egress destination: pods or a CIDR block, with ports. */
+export type EgressRuleOptions = PodEgressRule | CidrEgressRule;
 
 /** A port of a network rule. */
 export const networkPortSchema = z.strictObject({
@@ -26,8 +81,8 @@ export const podPeerSchema = z.strictObject({
   podLabels: labelMap,
 });
 
-/** See {@link podPeerSchema}. */
-export type PodPeer = z.output<typeof podPeerSchema>;
+true satisfies SchemaAgrees<typeof podPeerSchema, PodPeer>;
+true satisfies SchemaAgrees<typeof networkPortSchema, NetworkPortOptions>;
 
 /** An egress destination: pods (by namespace and labels) or a CIDR block, with ports. */
 export const egressRuleSchema = z.union([
@@ -51,7 +106,9 @@ export const egressRuleSchema = z.union([
   }),
 ]);
 
-/** See {@link egressRuleSchema}. */
+true satisfies SchemaAgrees<typeof egressRuleSchema, EgressRuleOptions>;
+
+/** A parsed egress rule, defaults applied. */
 export type EgressRule = z.output<typeof egressRuleSchema>;
 
 /** Private, link-local and metadata ranges excluded from internet egress by {@link internetEgress}. */

@@ -29,18 +29,40 @@ export interface ResourceFieldReference {
   readonly divisor?: string;
 }
 
+/** A variable from a ConfigMap key. */
+export interface EnvFromConfigMap {
+  /** The ConfigMap key. */
+  readonly fromConfigMap: KeyReference;
+}
+
+/** A variable from a Secret key, the only way a secret reaches the environment. */
+export interface EnvFromSecret {
+  /** The Secret key. */
+  readonly fromSecret: KeyReference;
+}
+
+/**
+ * A variable from a pod field.
+ * @see https://kubernetes.io/docs/tasks/inject-data-application/environment-variable-expose-pod-information/
+ */
+export interface EnvFromField {
+  /** The field path, e.g. `metadata.name`, `status.podIP`. */
+  readonly fromField: string;
+}
+
+/** A variable from a container resource. */
+export interface EnvFromResource {
+  /** The resource and its unit. */
+  readonly fromResource: ResourceFieldReference;
+}
+
 /**
  * One environment variable's value: a literal, or a reference. Secrets can
  * only be referenced (`fromSecret`): the type has no way to carry a secret
  * value, and a literal under a secret-like name (`API_KEY`, `*_TOKEN`) is rejected.
  * @see https://kubernetes.io/docs/tasks/inject-data-application/define-environment-variable-container/
  */
-export type EnvValue =
-  | string
-  | { /** A ConfigMap key. */ readonly fromConfigMap: KeyReference }
-  | { /** A Secret key. */ readonly fromSecret: KeyReference }
-  | { /** A pod field, e.g. `metadata.name`, `status.podIP`. */ readonly fromField: string }
-  | { /** A container resource, e.g. `limits.memory`. */ readonly fromResource: ResourceFieldReference };
+export type EnvValue = string | EnvFromConfigMap | EnvFromSecret | EnvFromField | EnvFromResource;
 
 /**
  * A ConfigMap whose keys all become environment variables. Only ConfigMaps:

@@ -4,8 +4,8 @@ import { PROFILE_DEFAULTS, profileSchema, type Profile } from '../core/profile.j
 import { bytesQuantity, dnsLabel, dnsSubdomain, httpPath, labelMap, portNumber, workloadName } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
-import { checkExposure, exposureSchema } from '../exposure/exposure.js';
-import { egressRuleSchema, ingressSourceSchema, podPeerSchema } from '../network/peers.js';
+import { checkExposure, exposureSchema, type ExposureOptions } from '../exposure/exposure.js';
+import { egressRuleSchema, ingressSourceSchema, podPeerSchema, type EgressRuleOptions, type PodPeer } from '../network/peers.js';
 import {
   containerPortSchema,
   envFromSchema,
@@ -22,13 +22,6 @@ import {
   type Resources,
   type TolerationOptions,
 } from './container.js';
-
-/** Pods in a namespace, selected by labels (one peer: both selectors must match). */
-type PodPeerOptions = z.input<typeof podPeerSchema>;
-/** An egress destination with its ports. */
-type EgressRuleOptions = z.input<typeof egressRuleSchema>;
-/** An Ingress or an HTTPRoute. */
-type ExposureOptions = z.input<typeof exposureSchema>;
 
 /**
  * One scaling policy of a HorizontalPodAutoscaler's behavior.
@@ -57,6 +50,28 @@ export interface ScalingRules {
 }
 
 /**
+ * A custom per-pod metric and its target; it needs a custom metrics adapter such as prometheus-adapter.
+ * @see https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale-walkthrough/#autoscaling-on-multiple-metrics-and-custom-metrics
+ */
+export interface PodsMetric {
+  /** Metric name, as the metrics adapter serves it. */
+  readonly name: string;
+  /** Target average per pod, a quantity like `10` or `500m`. */
+  readonly averageValue: string;
+}
+
+/**
+ * How a HorizontalPodAutoscaler scales up and down.
+ * @see https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#configurable-scaling-behavior
+ */
+export interface ScalingBehavior {
+  /** Rules for scaling up. */
+  readonly scaleUp: ScalingRules;
+  /** Rules for scaling down. */
+  readonly scaleDown: ScalingRules;
+}
+
+/**
  * A HorizontalPodAutoscaler (autoscaling/v2) on CPU, optionally memory and
  * custom per-pod metrics. Utilization targets are percentages of the
  * container requests.
@@ -71,17 +86,13 @@ export interface AutoscalingOptions {
   readonly cpuUtilization?: number;
   /** Target average memory utilization, percent of the memory request (1-100). @default - memory not used */
   readonly memoryUtilization?: number;
-  /**
-   * Custom per-pod metrics, each with a target average per pod (a quantity).
-   * They need a custom metrics adapter such as prometheus-adapter.
-   * @default []
-   */
-  readonly podsMetrics?: readonly { readonly name: string; readonly averageValue: string }[];
+  /** Custom per-pod metrics, each with a target average per pod. @default [] */
+  readonly podsMetrics?: readonly PodsMetric[];
   /**
    * Scaling behaviour up and down.
    * @default - up: 60 s window, +100 % per 30 s; down: 300 s window, -50 % per 60 s
    */
-  readonly behavior?: { readonly scaleUp: ScalingRules; readonly scaleDown: ScalingRules };
+  readonly behavior?: ScalingBehavior;
 }
 
 /**
@@ -118,7 +129,7 @@ export interface MetricsOptions {
   /** Metrics path. @default '/metrics' */
   readonly path?: string;
   /** Pods allowed to scrape the port (a NetworkPolicy rule). @default - Prometheus pods in `monitoring` */
-  readonly scrapeFrom?: PodPeerOptions;
+  readonly scrapeFrom?: PodPeer;
 }
 
 /**
@@ -212,23 +223,30 @@ export interface PersistentVolumeOptions {
   readonly storageClassName?: string;
 }
 
+/** No preStop hook: the app keeps serving for a while after SIGTERM by itself, counted in `drainSeconds`. */
+export interface NoPreStop {
+  /** Selects no hook. */
+  readonly type: 'none';
+}
+
 /**
- * The container's preStop hook: none (the app keeps serving for a while
- * after SIGTERM by itself, counted in `drainSeconds`), or a sleep binary of the
- * image run before SIGTERM so endpoints are removed first (`sh -c "sleep N"`
- * would fail on shell-less images).
+ * A preStop hook that execs a sleep binary of the image, so endpoints are
+ * removed before SIGTERM (`sh -c "sleep N"` would fail on shell-less images).
+ */
+export interface ExecSleepPreStop {
+  /** Selects this hook. */
+  readonly type: 'execSleep';
+  /** Seconds to sleep, 1-120. */
+  readonly seconds: number;
+  /** Absolute path of the sleep binary in the image. @default '/bin/sleep' */
+  readonly sleepBinary?: string;
+}
+
+/**
+ * The container's preStop hook.
  * @see https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/
  */
-export type PreStopHook =
-  | { /** No preStop hook. */ readonly type: 'none' }
-  | {
-      /** Exec a sleep binary of the image. */
-      readonly type: 'execSleep';
-      /** Seconds to sleep, 1-120. */
-      readonly seconds: number;
-      /** Absolute path of the sleep binary in the image. @default '/bin/sleep' */
-      readonly sleepBinary?: string;
-    };
+export type PreStopHook = NoPreStop | ExecSleepPreStop;
 
 /**
  * Graceful shutdown.
@@ -525,13 +543,13 @@ export interface SecureAgentDeploymentProps {
    * @default - 'ingress-nginx' with an Ingress, 'envoy-gateway' with an HTTPRoute, nobody without exposure
    * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
    */
-  readonly ingressFrom?: 'ingress-nginx' | 'envoy-gateway' | PodPeerOptions;
+  readonly ingressFrom?: 'ingress-nginx' | 'envoy-gateway' | PodPeer;
   /**
    * In-cluster callers allowed on the app port.
    * @default []
    * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
    */
-  readonly allowFrom?: readonly PodPeerOptions[];
+  readonly allowFrom?: readonly PodPeer[];
   /**
    * Allowed egress destinations (DNS is allowed by the namespace).
    * @default []

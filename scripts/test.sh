@@ -28,7 +28,9 @@ REQUIRED_TOOLS=("promtool:prometheus"
   # The egress proxy test parses and runs the generated squid.conf.
   "/usr/sbin/squid:squid"
   # StaticFrontend's nginx.conf is checked and served by the real nginx.
-  "/usr/sbin/nginx:nginx")
+  "/usr/sbin/nginx:nginx"
+  # The Helm test renders charts with Go's text/template (a small renderer it builds).
+  "go:golang-go")
 
 missing=()
 for entry in "${REQUIRED_TOOLS[@]}"; do

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { App, Chart, Names, YamlOutputType, type AppProps } from 'cdk8s';
 import { dump } from 'js-yaml';
 import { SynthError } from '../validation/report.js';
+import { escapeForHelm, isHelmOutput } from '../validation/helm.js';
 import { forgetVerification, verifiedCharts } from '../validation/synth.js';
 
 /**
@@ -40,9 +41,12 @@ export class AgentPlatformApp extends App {
     if (errors.length > 0) throw new SynthError(errors, []);
 
     const resolved = verifiedCharts(this);
+    const helm = isHelmOutput(this);
     mkdirSync(this.outdir, { recursive: true });
     for (const chart of this.charts) {
-      const objects = resolved?.get(chart) ?? (chart.toJson() as object[]);
+      const verified = resolved?.get(chart);
+      // The verified objects predate the Helm escapes the validation added.
+      const objects = verified ? (helm ? escapeForHelm(verified) : verified) : (chart.toJson() as object[]);
       // YAML 1.1 compatibility (js-yaml's default) quotes strings such as
       // "yes" and "on" that kubectl's parser would read as booleans.
       const text = objects.map((o) => dump(o, { lineWidth: -1, noRefs: true })).join('---\n');

@@ -8,10 +8,11 @@
  * opinion on the same files and its failures are folded into the result.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { renderEscapedTemplate } from './helm-text.js';
 import { readCustomResourceDefinitions } from './schema/custom.js';
 import { waiverOf } from './schema/index.js';
 import { pointerToSegments, formatPath } from './schema/paths.js';
@@ -201,8 +202,12 @@ function load(paths: readonly string[]): Loaded {
       loaded.errors.push({ file: path, message: 'no such file or directory' });
       continue;
     }
-    const files = stat.isDirectory() ? yamlFiles(path) : [path];
-    for (const file of files) readFile(file, loaded);
+    // A Helm chart (cdk8s synth --format helm): its crds/ and templates/,
+    // rendered; Chart.yaml and values are not manifests.
+    const chart = stat.isDirectory() && existsSync(join(path, 'Chart.yaml'));
+    const dirs = chart ? ['crds', 'templates'].map((d) => join(path, d)).filter((d) => existsSync(d)) : [path];
+    const files = stat.isDirectory() ? dirs.flatMap((d) => yamlFiles(d)) : [path];
+    for (const file of files) readFile(file, loaded, chart && file.startsWith(join(path, 'templates')));
   }
   return loaded;
 }
@@ -217,13 +222,21 @@ function yamlFiles(dir: string): string[] {
   return out;
 }
 
-function readFile(file: string, loaded: Loaded): void {
+function readFile(file: string, loaded: Loaded, helmTemplate: boolean): void {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     loaded.errors.push({ file, message: `cannot read: ${(e as Error).message}` });
     return;
+  }
+  if (helmTemplate) {
+    const rendered = renderEscapedTemplate(text);
+    if ('action' in rendered) {
+      loaded.errors.push({ file, message: `Helm template action ${rendered.action} needs the chart's values; fix: render the chart with \`helm template\` and validate its output` });
+      return;
+    }
+    text = rendered.text;
   }
   loaded.files.push(file);
   // YAML 1.1, as sigs.k8s.io/yaml (kubectl, kubeconform) reads manifests:

@@ -1,6 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import { objectKey, findingLine, SynthError, type ConstructPaths } from './report.js';
+import { escapeAppForHelm, isHelmOutput } from './helm.js';
 import type { CustomResource } from './schema/custom.js';
 import { type KubernetesVersion, type Manifest } from './types.js';
 import { verify, type VerifyReport } from './verify.js';
@@ -76,8 +77,10 @@ export function enableVerification(scope: IConstruct, options: VerificationOptio
       const opts = registered.get(root) ?? {};
       // Chart.toJson() validates the whole app again (cdk8s does so for every
       // chart it writes), so a run inside a run answers nothing.
-      if (opts.mode === 'off' || running.has(root)) return [];
-      verifyApp(root, opts);
+      if (running.has(root)) return [];
+      if (opts.mode !== 'off') verifyApp(root, opts);
+      // After the verification, so it checks what the app wrote.
+      if (isHelmOutput(root)) escapeAppForHelm(root);
       return [];
     },
   });

@@ -4,7 +4,7 @@ import { imageReference } from '../core/image.js';
 import { dnsLabel, labelMap, portNumber, workloadName } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
 import type { egressRuleSchema } from '../network/peers.js';
-import { agree, type Agree } from './props-check.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 
 /**
  * Props of {@link EgressProxy}: a small Squid Deployment holding the domain
@@ -46,7 +46,7 @@ export const EgressProxyPropsSchema = z.strictObject({
   partOf: dnsLabel.optional(),
   labels: labelMap.default({}),
 });
-agree<Agree<EgressProxyProps, z.input<typeof EgressProxyPropsSchema>>>();
+true satisfies SchemaAgrees<typeof EgressProxyPropsSchema, EgressProxyProps>;
 
 /** Where cluster DNS runs. */
 export interface DnsPodsProps {
@@ -140,7 +140,7 @@ export const DomainEgressPropsSchema = z.strictObject({
     }),
   ]),
 });
-agree<Agree<DomainEgressProps, z.input<typeof DomainEgressPropsSchema>>>();
+true satisfies SchemaAgrees<typeof DomainEgressPropsSchema, DomainEgressProps>;
 
 /** Parsed props of {@link DomainEgress}. */
 export type DomainEgressConfig = z.output<typeof DomainEgressPropsSchema>;

@@ -160,3 +160,18 @@ export { HostRoutes, HostRoutesIds } from './platform/host-routes.js';
 export { HostRoutesPropsSchema, type HostRoute, type HostRoutesProps, type HttpRouteRouting, type IngressRouting, type RoutingTls } from './exposure/host-routes-props.js';
 export { StaticFrontend, StaticFrontendIds, STATIC_FRONTEND_CONFIG_DIR } from './platform/static-frontend.js';
 export { StaticFrontendPropsSchema, type StaticFrontendProps } from './platform/static-frontend-props.js';
+// Agent egress and isolation (issue 12): domain allow-lists per enforcement point, the egress proxy, the baseline.
+export { DomainEgress, DomainEgressIds, type DomainEgressGrant, type DomainEgressRuleProps } from './egress/domain-egress.js';
+export {
+  DomainEgressPropsSchema,
+  EgressProxyPropsSchema,
+  type DomainEgressProps,
+  type DomainEnforcement,
+  type DnsPodsProps,
+  type EgressProxyProps,
+  type IDomainEgressClient,
+} from './egress/domain-egress-props.js';
+export { EgressProxy, EgressProxyIds, NO_PROXY } from './egress/egress-proxy.js';
+export { EGRESS_BASELINE, publicEgress } from './egress/baseline.js';
+export { domainMatches, parseDomain, type DomainPattern } from './egress/domains.js';
+export { squidConfig, type SquidConfigOptions } from './egress/squid.js';

@@ -8,6 +8,7 @@ import {
   AgentServiceMonitor,
   AlertRules,
   BackupCronJob,
+  DomainEgress,
   ExternalSecretRef,
   FluentBit,
   HostRoutes,
@@ -136,12 +137,19 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
       ],
     });
   },
+  // The proxy takes no profile: a pinned image and two replicas in every one.
+  DomainEgress: (chart, profile) => {
+    const egress = new DomainEgress(chart, 'Egress', { enforcement: { type: 'proxy', proxy: { namespace: 'agents', image: 'ubuntu/squid:6.6-24.04_edge' } } });
+    egress.allow(agent(chart, profile), [{ domains: ['api.openai.com', '*.example.com'], ports: [443] }]);
+    return egress;
+  },
 };
 
 /** The waived findings a bundle may report, as `<check> <kind>/<name>`, beyond the dev relaxations of its images. */
 const RECORDED: Record<string, string[]> = {
   FluentBit: ['PSS-05 DaemonSet/fluent-bit', 'PSS-18 Namespace/logging'],
   MigrationJob: ['WKL-04 Job/migrations-v1'],
+  DomainEgress: ['PRB-03 Deployment/egress-proxy'],
 };
 
 /** The objects that run an image and so record the dev profile's mutable tag (IMG-01). */
@@ -155,6 +163,7 @@ const WORKLOADS: Record<string, string[]> = {
   MigrationJob: ['Job/migrations-v1'],
   HostRoutes: ['Deployment/agent'],
   StaticFrontend: ['Deployment/ui'],
+  DomainEgress: ['Deployment/agent'],
 };
 
 /** Workloads that run a single replica in dev (AVL-01 recorded), besides agent Deployments. */
@@ -196,6 +205,7 @@ const PRIMARY: Record<string, string> = {
   RedisStore: 'StatefulSet',
   HostRoutes: 'Ingress',
   StaticFrontend: 'Deployment',
+  DomainEgress: 'Deployment',
 };
 
 describe('default children', () => {

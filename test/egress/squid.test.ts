@@ -4,7 +4,7 @@ import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { squidConfig } from '../../../lib/network/egress/squid.js';
+import { squidConfig } from '../../lib/egress/squid.js';
 
 // The generated squid.conf, parsed and run by the real Squid (Debian's
 // `squid` package): CONNECT through it on loopback to a local server, for
@@ -44,10 +44,10 @@ function config(proxyPort: number, options: { allowLoopback: boolean }): string 
 async function startSquid(conf: string, port: number): Promise<void> {
   const file = join(dir, `squid-${port}.conf`);
   writeFileSync(file, conf);
-  // Squid started as root runs as its `proxy` user, which may not reopen a
-  // pipe of this process as /dev/stdout; /dev/null it can.
-  // Two instances at once need their own service names (shared memory).
-  const child = spawn('squid', ['-N', '-n', `egress${port}`, '-f', file], { stdio: 'ignore' });
+  // As in the pod: a non-root UID (the proxy's default), never root. It may
+  // not reopen a pipe of this process as /dev/stdout, so the output goes to
+  // /dev/null. Two instances at once need their own service names.
+  const child = spawn('setpriv', ['--reuid', '10001', '--regid', '10001', '--clear-groups', 'squid', '-N', '-n', `egress${port}`, '-f', file], { stdio: 'ignore' });
   squids.push(child);
   for (let i = 0; i < 100; i++) {
     const up = await new Promise<boolean>((resolve) => {
@@ -91,7 +91,7 @@ describe('egress proxy squid.conf with the real Squid', () => {
   let open: number;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'squid-egress-'));
-    // Squid reads the hosts file as its own user when started as root.
+    // Squid runs as another user than the test.
     chmodSync(dir, 0o755);
     target = createServer((s) => s.on('data', (d) => s.write(`pong:${d.toString().trim()}`)));
     await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));

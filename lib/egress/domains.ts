@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { portNumber } from '../../core/schemas.js';
-import { problem } from '../../internal/props.js';
+import { portNumber } from '../core/schemas.js';
+import { problem } from '../internal/props.js';
 
 /**
  * Domain names an agent may reach, as written in an allow-list:

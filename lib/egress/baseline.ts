@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { NON_PUBLIC_IPV4, type egressRuleSchema } from '../peers.js';
+import { NON_PUBLIC_IPV4, type egressRuleSchema } from '../network/peers.js';
 
 /**
  * What no agent reaches unless it declares it: cloud metadata endpoints,

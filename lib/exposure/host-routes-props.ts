@@ -3,7 +3,7 @@ import { PROFILE_DEFAULTS, profileSchema, type Profile } from '../core/profile.j
 import { dnsLabel, dnsSubdomain, hostname, httpPath, labelMap, portNumber } from '../core/schemas.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { problem } from '../internal/props.js';
-import { checkExposure, httpRouteExposureSchema, ingressExposureSchema, type Exposure } from './exposure.js';
+import { checkExposure, httpRouteExposureSchema, ingressExposureSchema, type Exposure, type RateLimitOptions } from './exposure.js';
 import { routeKey } from './route-claims.js';
 
 /** One path of a host, routed to a Service port. */
@@ -35,6 +35,7 @@ export interface RoutingTls {
 
 /** Routing through one Ingress of ingress-nginx. */
 export interface IngressRouting {
+  /** Selects this routing: one ingress-nginx Ingress. */
   readonly type: 'ingress';
   /** IngressClass. @default 'nginx' */
   readonly className?: string;
@@ -45,13 +46,14 @@ export interface IngressRouting {
   /** `proxy-read-timeout` and `proxy-send-timeout`, seconds (websockets, streamed LLM answers). @default 3600 */
   readonly timeoutSeconds?: number;
   /** Edge rate limit per client IP, or false for none. @default { rps: 100, burstMultiplier: 5 } */
-  readonly rateLimit?: { readonly rps: number; readonly burstMultiplier?: number; readonly connections?: number } | false;
+  readonly rateLimit?: RateLimitOptions | false;
   /** Further documented, non-snippet ingress-nginx annotations, by short name or full key. @default {} */
   readonly extraAnnotations?: Readonly<Record<string, string>>;
 }
 
 /** Routing through one Gateway API HTTPRoute; TLS terminates at the Gateway's HTTPS listener. */
 export interface HttpRouteRouting {
+  /** Selects this routing: one Gateway API HTTPRoute. */
   readonly type: 'httpRoute';
   /** The Gateway to attach to; outside `dev`, `sectionName` must name its HTTPS listener. */
   readonly gateway: {

@@ -125,6 +125,11 @@ results.split = {
   warm: { construct: part('construct'), resolve: part('resolve'), verify: part('verify') },
 };
 
+// The invariant and policy checks against the bundle size (was a timed test).
+const scale = spawnSync(node, ['scripts/bench/invariants-scale.mjs'], { encoding: 'utf8', env });
+if (scale.status !== 0) throw new Error(`invariants scale benchmark failed (${scale.status}): ${scale.stderr.slice(0, 2000)}`);
+results.invariantsScale = JSON.parse(scale.stdout.trim().split('\n').pop());
+
 if (process.env.BENCH_TESTS === '1') {
   const t = process.hrtime.bigint();
   const r = spawnSync('npm', ['test'], { encoding: 'utf8', env });
@@ -173,6 +178,11 @@ if (NS.includes(1000) && NS.includes(1)) {
   target('1000 agents under 600 MiB', `${fmt(a[1000].rssMiB)} MiB`, a[1000].rssMiB < 600);
   target('t(1000)/t(100) at most 11', fmt(a[1000].wallMs / a[100].wallMs, 2), a[1000].wallMs / a[100].wallMs <= 11);
 }
+target(
+  'invariant and policy checks scale linearly: t(800 Deployments)/t(200) at most 9 (linear is about 4, a scan per object about 16)',
+  `${fmt(results.invariantsScale.ms200, 1)} ms -> ${fmt(results.invariantsScale.ms800, 1)} ms = ${fmt(results.invariantsScale.ratio, 2)}x`,
+  results.invariantsScale.ratio <= 9,
+);
 if (results.npmTest) target('npm test under 90 s', `${fmt(results.npmTest.wallMs / 1000, 1)} s`, results.npmTest.wallMs < 90000 && results.npmTest.status === 0);
 console.log('\ntargets:');
 for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT met'} ${t.label}: ${t.value}`);

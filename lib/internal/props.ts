@@ -2,13 +2,6 @@ import type { IConstruct } from 'constructs';
 import { z } from 'zod';
 import { ReportedError } from './reported-error.js';
 
-// zod compiles a fast parser per object schema with new Function() on first
-// use. A synth parses each schema a few times, so compiling costs more than
-// it saves (about 0.2 s of the reference app's synth, measured with
-// `npm run bench`); parsing behaves the same either way. The setting is
-// zod's global one: a program that shares this zod copy gets it too.
-z.config({ jitless: true });
-
 /**
  * Separator between "what is wrong" and "how to fix it" inside a zod issue
  * message, so schemas can carry both and the report can print them in the
@@ -146,7 +139,11 @@ function isZodDefaultMessage(issue: z.core.$ZodIssue): boolean {
  * constructor. Throws one {@link PropsValidationError} listing every problem.
  */
 export function parseProps<S extends z.ZodType>(scope: IConstruct, schema: S, props: unknown): z.output<S> {
-  const result = schema.safeParse(props);
+  // zod would compile a fast parser per object schema with new Function() on
+  // first use; a synth parses each schema a few times, so compiling costs more
+  // than it saves (`npm run bench`). Asked per parse, never through zod's
+  // global config, which would change zod for the whole program.
+  const result = schema.safeParse(props, { jitless: true });
   if (result.success) return result.data;
   const path = scope.node.path || '<app>';
   const lines = result.error.issues.flatMap((issue) => formatIssue(path, issue, props));

@@ -6,7 +6,17 @@ export { looksLikeSecretName } from './core/secret-names.js';
 export { PropsValidationError } from './internal/props.js';
 export { ANNOTATIONS, MANAGED_BY } from './internal/labels.js';
 export { TARGET_KUBERNETES_VERSION } from './internal/plus.js';
-export { AgentNamespace, AgentNamespaceIds, AgentNamespacePropsSchema, API_ACCESS_LABEL, type AgentNamespaceProps } from './namespace/agent-namespace.js';
+export {
+  AgentNamespace,
+  AgentNamespaceIds,
+  AgentNamespacePropsSchema,
+  API_ACCESS_LABEL,
+  type AgentNamespaceProps,
+  type ApiServerEgress,
+  type ContainerLimitRange,
+  type DnsTarget,
+  type NamespaceQuota,
+} from './namespace/agent-namespace.js';
 export { SecureAgentDeployment, SecureAgentDeploymentIds, SHUTDOWN_ENV, type ExtraContainerOptions } from './workload/secure-agent-deployment.js';
 export {
   SecureAgentDeploymentPropsSchema,
@@ -49,7 +59,14 @@ export type {
   VolumeMountOptions,
 } from './workload/container.js';
 export { SIZING_PRESETS, type SizingPreset } from './workload/sizing.js';
-export { ExternalSecretRef, ExternalSecretRefIds, ExternalSecretRefPropsSchema, type ExternalSecretRefProps } from './secrets/external-secret-ref.js';
+export {
+  ExternalSecretRef,
+  ExternalSecretRefIds,
+  ExternalSecretRefPropsSchema,
+  type ExternalSecretKey,
+  type ExternalSecretRefProps,
+  type SecretStoreReference,
+} from './secrets/external-secret-ref.js';
 export {
   DEFAULT_MONITORING_SOURCE,
   INGRESS_SOURCE_PRESETS,

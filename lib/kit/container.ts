@@ -59,10 +59,13 @@ export interface ResolvedResources {
   readonly limits: ResourceSet;
 }
 
-/** One set of resource quantities. */
+/** Amounts of the three resources every container is bounded on. */
 export interface ResourceSet {
+  /** CPU, like `500m` or `2`. */
   readonly cpu: string;
+  /** Memory, like `512Mi`. */
   readonly memory: string;
+  /** Ephemeral storage (writable layer, logs, emptyDir), like `1Gi`. */
   readonly ephemeralStorage: string;
 }
 

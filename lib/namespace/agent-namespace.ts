@@ -6,93 +6,155 @@ import { bytesQuantity, cidr, cpuQuantity, dnsLabel, labelMap, portNumber } from
 import { ANNOTATIONS } from '../internal/labels.js';
 import { k8s, TARGET_KUBERNETES_VERSION } from '../internal/plus.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { managedMeta, parseConstructProps, resourceQuantities, setPrimary, type ResourceSet } from '../kit/index.js';
 import { dnsTargetSchema, renderDnsEgress, renderPorts } from '../network/peers.js';
 
 const PSS_LEVELS = ['restricted', 'baseline', 'privileged'] as const;
 
-const containerLimits = z.strictObject({
-  /** CPU. */
-  cpu: cpuQuantity,
-  /** Memory. */
-  memory: bytesQuantity,
-  /** Ephemeral storage. */
-  ephemeralStorage: bytesQuantity,
+/**
+ * The namespace's ResourceQuota: totals over all its pods.
+ * @see https://kubernetes.io/docs/concepts/policy/resource-quotas/
+ */
+export interface NamespaceQuota {
+  /** Total requests of all pods. */
+  readonly requests: ResourceSet;
+  /** Total limits of all pods. */
+  readonly limits: ResourceSet;
+  /** Maximum pods, 1 or more. */
+  readonly pods: number;
+  /** Maximum PersistentVolumeClaims. */
+  readonly persistentVolumeClaims: number;
+  /** Total requested PVC storage, like `100Gi`. @default - not limited */
+  readonly requestsStorage?: string;
+}
+
+/**
+ * The namespace's LimitRange for containers; `min <= defaultRequest <= default <= max`.
+ * @see https://kubernetes.io/docs/concepts/policy/limit-range/
+ */
+export interface ContainerLimitRange {
+  /** Limits of a container that sets none. */
+  readonly default: ResourceSet;
+  /** Requests of a container that sets none. */
+  readonly defaultRequest: ResourceSet;
+  /** Smallest requests a container may set. */
+  readonly min: ResourceSet;
+  /** Largest limits a container may set. */
+  readonly max: ResourceSet;
+}
+
+/** Where the cluster DNS runs. */
+export interface DnsTarget {
+  /** Namespace of the DNS pods. @default 'kube-system' */
+  readonly namespace?: string;
+  /** Labels of the DNS pods. @default { 'k8s-app': 'kube-dns' } (CoreDNS keeps this label) */
+  readonly podLabels?: { readonly [key: string]: string };
+}
+
+/** Egress to the Kubernetes API server, given by its endpoint addresses. */
+export interface ApiServerEgress {
+  /** API server endpoint CIDRs (`kubectl get endpoints kubernetes`), at least one. */
+  readonly cidrs: readonly string[];
+  /** API server port. @default 443 */
+  readonly port?: number;
+}
+
+/**
+ * Props of {@link AgentNamespace}: a namespace for agent workloads with Pod
+ * Security labels, default-deny NetworkPolicies, DNS egress, a ResourceQuota
+ * and a LimitRange.
+ * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/
+ */
+export interface AgentNamespaceProps {
+  /** Namespace name, a DNS-1123 label; not a system namespace (`default`, `kube-*`). */
+  readonly name: string;
+  /** Deployment profile; it sets the quota defaults. @default 'production' */
+  readonly profile?: Profile;
+  /**
+   * Extra namespace labels, e.g. `environment: production`. Pod Security
+   * labels cannot be set here.
+   * @default {}
+   * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+   */
+  readonly labels?: { readonly [key: string]: string };
+  /**
+   * Pod Security admission level enforced, audited and warned. Anything
+   * below `restricted` is an exception that needs `podSecurityReason`, which
+   * is recorded on the namespace.
+   * @default 'restricted'
+   * @see https://kubernetes.io/docs/concepts/security/pod-security-admission/
+   */
+  readonly podSecurityLevel?: 'restricted' | 'baseline' | 'privileged';
+  /** Why this namespace runs below `restricted` (10 characters or more); required when it does. @default - none */
+  readonly podSecurityReason?: string;
+  /**
+   * Pod Security Standards version the labels pin, like `v1.28`.
+   * @default - the Kubernetes version this library targets (`v1.28`)
+   * @see https://kubernetes.io/docs/concepts/security/pod-security-admission/#pod-security-admission-labels-for-namespaces
+   */
+  readonly podSecurityVersion?: string;
+  /**
+   * ResourceQuota, sized so the default HPA maximum of a few agents fits,
+   * rollout surge and backup Jobs included; the verification checks that it does.
+   * @default - production: requests 8 CPU / 16Gi / 20Gi ephemeral, limits 16 CPU / 32Gi / 40Gi, 50 pods, 10 PVCs; staging and dev: half the CPU, memory and storage, 30 and 20 pods, 5 PVCs
+   * @see https://kubernetes.io/docs/concepts/policy/resource-quotas/
+   */
+  readonly quota?: NamespaceQuota;
+  /**
+   * LimitRange for containers. `default` and `defaultRequest` are always
+   * explicit: without them the API defaults both to `max`.
+   * @default - default 500m/512Mi/1Gi, defaultRequest 100m/128Mi/64Mi, min 10m/16Mi/1Mi, max 4/8Gi/16Gi
+   * @see https://kubernetes.io/docs/concepts/policy/limit-range/
+   */
+  readonly limitRange?: ContainerLimitRange;
+  /**
+   * Where cluster DNS runs; every pod gets egress to it on UDP and TCP 53.
+   * @default - kube-dns pods in kube-system
+   * @see https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/
+   */
+  readonly dns?: DnsTarget;
+  /**
+   * Egress to the Kubernetes API server, for workloads granted API access.
+   * NetworkPolicy cannot select the API server by name, so give its endpoint
+   * addresses.
+   * @default - no API server egress
+   * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
+   */
+  readonly apiServerEgress?: ApiServerEgress;
+}
+
+const containerLimits = z.strictObject({ cpu: cpuQuantity, memory: bytesQuantity, ephemeralStorage: bytesQuantity });
+
+// Quota sizes follow D-SKR-05; LimitRange defaults are explicit (D-SKR-05).
+const AgentNamespaceShape = z.strictObject({
+  name: dnsLabel.refine((n) => !['default', 'kube-system', 'kube-public', 'kube-node-lease'].includes(n), {
+    error: problem('is a system namespace', 'choose a dedicated namespace for agent workloads (NS-01)'),
+  }),
+  profile: profileSchema.default('production'),
+  labels: labelMap.default({}),
+  podSecurityLevel: z.enum(PSS_LEVELS).default('restricted'),
+  podSecurityReason: z.string().min(10).optional(),
+  podSecurityVersion: z
+    .string()
+    .regex(/^v1\.\d+$/, { error: problem('is not a Pod Security version', "use a Kubernetes minor version like 'v1.28'") })
+    .default(`v${TARGET_KUBERNETES_VERSION}`),
+  quota: z
+    .strictObject({
+      requests: containerLimits,
+      limits: containerLimits,
+      pods: z.number().int().min(1),
+      persistentVolumeClaims: z.number().int().min(0),
+      requestsStorage: bytesQuantity.optional(),
+    })
+    .optional(),
+  limitRange: z.strictObject({ default: containerLimits, defaultRequest: containerLimits, min: containerLimits, max: containerLimits }).optional(),
+  dns: dnsTargetSchema.default({ namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } }),
+  apiServerEgress: z.strictObject({ cidrs: z.array(cidr).min(1), port: portNumber.default(443) }).optional(),
 });
 
-/** Props of {@link AgentNamespace}. */
-export const AgentNamespacePropsSchema = z
-  .strictObject({
-    /** Namespace name (DNS-1123 label). */
-    name: dnsLabel.refine((n) => !['default', 'kube-system', 'kube-public', 'kube-node-lease'].includes(n), {
-      error: problem('is a system namespace', 'choose a dedicated namespace for agent workloads (NS-01)'),
-    }),
-    /** Deployment profile; sets quota defaults. @default 'production' */
-    profile: profileSchema.default('production'),
-    /** Extra namespace labels, e.g. `environment: production`. Pod Security labels cannot be overridden here. @default {} */
-    labels: labelMap.default({}),
-    /**
-     * Pod Security admission level enforced, audited and warned. Anything
-     * below `restricted` is an exception that needs `podSecurityReason`, which
-     * is recorded on the namespace.
-     * @default 'restricted'
-     */
-    podSecurityLevel: z.enum(PSS_LEVELS).default('restricted'),
-    /** Why this namespace runs below `restricted`; required when it does. @default - none */
-    podSecurityReason: z.string().min(10).optional(),
-    /** Pod Security Standards version the labels pin. @default 'v1.28' (the API version this library targets) */
-    podSecurityVersion: z
-      .string()
-      .regex(/^v1\.\d+$/, { error: problem('is not a Pod Security version', "use a Kubernetes minor version like 'v1.28'") })
-      .default(`v${TARGET_KUBERNETES_VERSION}`),
-    /**
-     * ResourceQuota. Sized so the default HPA maximum of a few agents fits,
-     * including rollout surge and backup Jobs (D-SKR-05); the verification layer
-     * checks that it does.
-     * @default - production: requests 8 CPU / 16Gi / 20Gi ephemeral, limits 16 CPU / 32Gi / 40Gi, 50 pods, 10 PVCs; staging and dev: half the CPU, memory and storage, 30 and 20 pods, 5 PVCs
-     */
-    quota: z
-      .strictObject({
-        requests: containerLimits,
-        limits: containerLimits,
-        /** Maximum pods. */
-        pods: z.number().int().min(1),
-        /** Maximum PersistentVolumeClaims. */
-        persistentVolumeClaims: z.number().int().min(0),
-        /** Total requested PVC storage. @default - not limited */
-        requestsStorage: bytesQuantity.optional(),
-      })
-      .optional(),
-    /**
-     * LimitRange for containers. `default` and `defaultRequest` are always
-     * explicit: without them the API defaults both to `max` (D-SKR-05).
-     * @default - default 500m/512Mi/1Gi, defaultRequest 100m/128Mi/64Mi, min 10m/16Mi/1Mi, max 4/8Gi/16Gi
-     */
-    limitRange: z
-      .strictObject({
-        default: containerLimits,
-        defaultRequest: containerLimits,
-        min: containerLimits,
-        max: containerLimits,
-      })
-      .optional(),
-    /** Where cluster DNS runs; every pod gets egress to it on UDP and TCP 53. @default - kube-dns pods in kube-system */
-    dns: dnsTargetSchema.default({ namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } }),
-    /**
-     * Egress to the Kubernetes API server, for workloads granted API access.
-     * NetworkPolicy cannot select the API server by name, so give its
-     * endpoint addresses (`kubectl get endpoints kubernetes`).
-     * @default - no API server egress
-     */
-    apiServerEgress: z
-      .strictObject({
-        /** API server endpoint CIDRs. */
-        cidrs: z.array(cidr).min(1),
-        /** API server port. @default 443 */
-        port: portNumber.default(443),
-      })
-      .optional(),
-  })
+/** Runtime check of {@link AgentNamespaceProps}. */
+export const AgentNamespacePropsSchema = AgentNamespaceShape
   .superRefine((p, ctx) => {
     if (p.podSecurityLevel !== 'restricted' && p.podSecurityReason === undefined) {
       ctx.addIssue({
@@ -129,8 +191,7 @@ export const AgentNamespacePropsSchema = z
     }
   });
 
-/** Props of {@link AgentNamespace}. */
-export type AgentNamespaceProps = Readonly<z.input<typeof AgentNamespacePropsSchema>>;
+true satisfies SchemaAgrees<typeof AgentNamespacePropsSchema, AgentNamespaceProps>;
 
 const DEFAULT_QUOTA = {
   production: { requests: { cpu: '8', memory: '16Gi', ephemeralStorage: '20Gi' }, limits: { cpu: '16', memory: '32Gi', ephemeralStorage: '40Gi' }, pods: 50, persistentVolumeClaims: 10 },

@@ -4,40 +4,78 @@ import { z } from 'zod';
 import type { IExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret';
 import { dnsLabel, dnsSubdomain, labelMap } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { managedMeta, parseConstructProps, setPrimary } from '../kit/index.js';
 
-/** Props of {@link ExternalSecretRef}. */
+/**
+ * The store an ExternalSecret reads from.
+ * @see https://external-secrets.io/latest/api/secretstore/
+ */
+export interface SecretStoreReference {
+  /** Store name. */
+  readonly name: string;
+  /** A namespaced `SecretStore` or a cluster-wide `ClusterSecretStore`. @default 'SecretStore' */
+  readonly kind?: 'SecretStore' | 'ClusterSecretStore';
+}
+
+/**
+ * One key of the produced Secret and where its value comes from.
+ * @see https://external-secrets.io/latest/api/externalsecret/
+ */
+export interface ExternalSecretKey {
+  /** Key in the produced Secret: letters, digits, `-`, `_` and `.`. */
+  readonly secretKey: string;
+  /** Key in the external store, e.g. `skreaver/prod/jwt-secret`. */
+  readonly remoteKey: string;
+  /** A property inside a JSON remote value. @default - the whole value */
+  readonly property?: string;
+  /** Version of the remote value. @default - the latest */
+  readonly version?: string;
+}
+
+/**
+ * Props of {@link ExternalSecretRef}.
+ * @see https://external-secrets.io/latest/api/externalsecret/
+ */
+export interface ExternalSecretRefProps {
+  /** Name of the ExternalSecret and of the Secret it produces. */
+  readonly name: string;
+  /**
+   * Namespace, the workload's.
+   * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/
+   */
+  readonly namespace: string;
+  /** The SecretStore or ClusterSecretStore to read from. */
+  readonly secretStore: SecretStoreReference;
+  /** Keys of the produced Secret and where each comes from; at least one, each key once. */
+  readonly data: readonly ExternalSecretKey[];
+  /** How often the operator re-reads the store, a Go duration like `1h`; rotation reaches pods within it. @default '1h' */
+  readonly refreshInterval?: string;
+  /**
+   * Extra labels.
+   * @default {}
+   * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+   */
+  readonly labels?: { readonly [key: string]: string };
+}
+
+/** Runtime check of {@link ExternalSecretRefProps}. */
 export const ExternalSecretRefPropsSchema = z
   .strictObject({
-    /** Name of the ExternalSecret and of the Secret it produces. */
     name: dnsSubdomain,
-    /** Namespace (the workload's). */
     namespace: dnsLabel,
-    /** The SecretStore or ClusterSecretStore to read from. */
-    secretStore: z.strictObject({
-      /** Store name. */
-      name: dnsSubdomain,
-      /** @default 'SecretStore' */
-      kind: z.enum(['SecretStore', 'ClusterSecretStore']).default('SecretStore'),
-    }),
-    /** Keys of the produced Secret and where each comes from. */
+    secretStore: z.strictObject({ name: dnsSubdomain, kind: z.enum(['SecretStore', 'ClusterSecretStore']).default('SecretStore') }),
     data: z
       .array(
         z.strictObject({
-          /** Key in the produced Secret. */
           secretKey: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: problem('is not a valid Secret key', "use letters, digits, '-', '_' and '.'") }),
-          /** Key in the external store, e.g. `skreaver/prod/jwt-secret`. */
           remoteKey: z.string().min(1),
-          /** A property inside a JSON remote value. @default - the whole value */
           property: z.string().optional(),
-          /** Remote version. @default - latest */
           version: z.string().optional(),
         }),
       )
       .min(1, { error: problem('is empty', 'list at least one key') }),
-    /** How often the operator re-reads the store (rotation reaches pods within this). @default '1h' */
     refreshInterval: z.string().regex(/^(\d+(s|m|h))+$/, { error: problem('is not a duration', "use a Go duration like '1h' or '15m'") }).default('1h'),
-    /** Extra labels. @default {} */
     labels: labelMap.default({}),
   })
   .superRefine((p, ctx) => {
@@ -51,8 +89,7 @@ export const ExternalSecretRefPropsSchema = z
 /** Construct ids of the children: part of the API, since they name objects. */
 export const ExternalSecretRefIds = { ExternalSecret: 'ExternalSecret' } as const;
 
-/** Props of {@link ExternalSecretRef}. */
-export type ExternalSecretRefProps = Readonly<z.input<typeof ExternalSecretRefPropsSchema>>;
+true satisfies SchemaAgrees<typeof ExternalSecretRefPropsSchema, ExternalSecretRefProps>;
 
 /**
  * An External Secrets Operator `ExternalSecret` (external-secrets.io/v1) that

@@ -5,6 +5,7 @@ import { bytesQuantity, cpuQuantity, dnsLabel, dnsSubdomain, envVarName, httpPat
 import { looksLikeSecretName } from '../core/secret-names.js';
 import { problem } from '../internal/props.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
+import type { ResourceSet } from '../kit/index.js';
 import { SIZING_PRESETS, sizingPresetSchema, type SizingPreset } from './sizing.js';
 
 /** A key of a ConfigMap or Secret, the source of one environment variable. */
@@ -75,16 +76,6 @@ export interface EnvFromSource {
   readonly configMap: string;
   /** Prefix put before every variable name. @default - none */
   readonly prefix?: string;
-}
-
-/** Amounts of the three resources every container is bounded on. */
-export interface ResourceSet {
-  /** CPU, like `500m` or `2`. */
-  readonly cpu: string;
-  /** Memory, like `512Mi`. */
-  readonly memory: string;
-  /** Ephemeral storage (writable layer, logs, emptyDir), like `1Gi`. */
-  readonly ephemeralStorage: string;
 }
 
 /**
@@ -372,6 +363,8 @@ export const tolerationSchema = z
     }
   });
 true satisfies SchemaAgrees<typeof tolerationSchema, TolerationOptions>;
+
+export type { ResourceSet };
 
 // The renderers of these props (env, resources, probes, the security
 // contexts) are in lib/kit/container.ts and lib/kit/security.ts.

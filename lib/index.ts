@@ -154,7 +154,7 @@ export { backupExtension, engineImage, type Destination, type Engine, type Secre
 export { retentionSchema, s3TargetSchema, volumeTargetSchema, type Retention, type S3Target } from './backup/targets.js';
 export { cronSchedule, isTimeZone, longestInterval, timeZoneName } from './backup/schedule.js';
 export { MigrationJob, MigrationJobIds, MIGRATION_TTL_WAIVER_REASON } from './migration/migration-job.js';
-export { MigrationJobPropsSchema, versionSlug, type MigrationJobConfig, type MigrationJobProps } from './migration/migration-job-props.js';
+export { MigrationJobPropsSchema, versionSlug, type JobRunAsOptions, type MigrationJobConfig, type MigrationJobProps, type ScratchOptions } from './migration/migration-job-props.js';
 
 // Data stores (issue 10): Redis/Valkey with Sentinel.
 export { REDIS, type RedisFlavor } from './core/redis.js';

@@ -120,7 +120,6 @@ const PENDING = new Set<string>([
   'AlertRulesProps',
   'BackupCronJobProps',
   'FluentBitProps',
-  'MigrationJobProps',
   'ObservabilityStackProps',
   'OtelCollectorProps',
   'RestoreJobProps',

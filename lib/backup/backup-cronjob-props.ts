@@ -3,6 +3,7 @@ import { checkImageForProfile } from '../core/image.js';
 import { profileSchema } from '../core/profile.js';
 import { parseQuantity } from '../core/quantity.js';
 import { bytesQuantity, dnsLabel, labelMap } from '../core/schemas.js';
+import { namespaceReference } from '../namespace/namespace-reference.js';
 import { problem } from '../internal/props.js';
 import { resolveResources } from '../workload/container.js';
 import { checkEngine, engineImage, engineSchema } from './engines.js';
@@ -47,7 +48,7 @@ export const BackupCronJobPropsSchema = z
       error: problem('is longer than 52 characters', 'shorten it: Job names add 11 characters to the CronJob name and must stay within 63'),
     }),
     /** Namespace (use an {@link AgentNamespace}'s `name`). */
-    namespace: dnsLabel,
+    namespace: namespaceReference,
     /** Deployment profile: outside `dev`, images must be pinned. @default 'production' */
     profile: profileSchema.default('production'),
     /** Five-field cron schedule (or `@daily`-style macro), read in `timeZone`. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkImageForProfile } from '../core/image.js';
 import { profileSchema } from '../core/profile.js';
 import { bytesQuantity, dnsLabel, dnsSubdomain } from '../core/schemas.js';
+import { namespaceReference } from '../namespace/namespace-reference.js';
 import { problem } from '../internal/props.js';
 import { backupExtension, checkEngine, engineImage, engineSchema } from './engines.js';
 import { jobPodProps } from './job-props.js';
@@ -15,7 +16,7 @@ export const RestoreJobPropsSchema = z
     /** Name of the Job (and its ServiceAccount and NetworkPolicy). */
     name: dnsLabel,
     /** Namespace. */
-    namespace: dnsLabel,
+    namespace: namespaceReference,
     /** Deployment profile: outside `dev`, images must be pinned. @default 'production' */
     profile: profileSchema.default('production'),
     /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkImageForProfile, imageReference, parseImage } from '../core/image.js';
 import { profileSchema, type Profile } from '../core/profile.js';
 import { bytesQuantity, dnsLabel, dnsSubdomain, labelMap } from '../core/schemas.js';
+import { namespaceReference, type NamespaceReference } from '../namespace/namespace-reference.js';
 import { problem } from '../internal/props.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { egressRuleSchema, type EgressRuleOptions } from '../network/peers.js';
@@ -59,10 +60,10 @@ export interface MigrationJobProps {
   /** Base name, a DNS-1123 label; the Job is `<name>-<version>`, like `gateway-migrations-v1`. */
   readonly name: string;
   /**
-   * Namespace.
+   * Namespace: an {@link AgentNamespace}, or a namespace name.
    * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/
    */
-  readonly namespace: string;
+  readonly namespace: NamespaceReference;
   /** Deployment profile: outside `dev`, the image must be pinned. @default 'production' */
   readonly profile?: Profile;
   /**
@@ -161,7 +162,7 @@ export interface MigrationJobProps {
 export const MigrationJobPropsSchema = z
   .strictObject({
     name: dnsLabel,
-    namespace: dnsLabel,
+    namespace: namespaceReference,
     profile: profileSchema.default('production'),
     image: imageReference,
     version: z.string().min(1).max(63).optional(),

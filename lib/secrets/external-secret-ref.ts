@@ -2,7 +2,8 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import type { IExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret';
-import { dnsLabel, dnsSubdomain, labelMap } from '../core/schemas.js';
+import { dnsSubdomain, labelMap } from '../core/schemas.js';
+import { namespaceReference, type NamespaceReference } from '../namespace/namespace-reference.js';
 import { problem } from '../internal/props.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { managedMeta, parseConstructProps, setPrimary } from '../kit/index.js';
@@ -41,10 +42,10 @@ export interface ExternalSecretRefProps {
   /** Name of the ExternalSecret and of the Secret it produces. */
   readonly name: string;
   /**
-   * Namespace, the workload's.
+   * Namespace, the workload's: an {@link AgentNamespace}, or a namespace name.
    * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/
    */
-  readonly namespace: string;
+  readonly namespace: NamespaceReference;
   /** The SecretStore or ClusterSecretStore to read from. */
   readonly secretStore: SecretStoreReference;
   /** Keys of the produced Secret and where each comes from; at least one, each key once. */
@@ -63,7 +64,7 @@ export interface ExternalSecretRefProps {
 export const ExternalSecretRefPropsSchema = z
   .strictObject({
     name: dnsSubdomain,
-    namespace: dnsLabel,
+    namespace: namespaceReference,
     secretStore: z.strictObject({ name: dnsSubdomain, kind: z.enum(['SecretStore', 'ClusterSecretStore']).default('SecretStore') }),
     data: z
       .array(

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkImageForProfile, imageReference } from '../core/image.js';
 import { PROFILE_DEFAULTS, profileSchema, type Profile } from '../core/profile.js';
 import { bytesQuantity, dnsLabel, dnsSubdomain, httpPath, labelMap, portNumber, workloadName } from '../core/schemas.js';
+import { namespaceReference, type NamespaceReference } from '../namespace/namespace-reference.js';
 import { problem } from '../internal/props.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { checkExposure, exposureSchema, type ExposureOptions } from '../exposure/exposure.js';
@@ -285,10 +286,10 @@ export interface SecureAgentDeploymentProps {
    */
   readonly name: string;
   /**
-   * Namespace of every object (an {@link AgentNamespace}'s `name`).
+   * Namespace of every object: an {@link AgentNamespace}, or a namespace name.
    * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/
    */
-  readonly namespace: string;
+  readonly namespace: NamespaceReference;
   /**
    * Deployment profile: `production` (strictest), `staging` or `dev`; it
    * sets the replica, autoscaling, PDB, image and TLS defaults.
@@ -672,7 +673,7 @@ const podSchema = {
 
 const SecureAgentDeploymentShape = z.strictObject({
   name: workloadName,
-  namespace: dnsLabel,
+  namespace: namespaceReference,
   profile: profileSchema.default('production'),
   image: imageReference,
   imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),

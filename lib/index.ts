@@ -175,3 +175,18 @@ export { EgressProxy, EgressProxyIds, NO_PROXY } from './egress/egress-proxy.js'
 export { EGRESS_BASELINE, publicEgress } from './egress/baseline.js';
 export { domainMatches, parseDomain, type DomainPattern } from './egress/domains.js';
 export { squidConfig, type SquidConfigOptions } from './egress/squid.js';
+export { PostgresStore, PostgresStoreIds, POSTGRES_METRICS_PORT, POSTGRES_PORT, type PostgresConnection } from './stores/postgres-store.js';
+export {
+  POSTGRES_EXPORTER_IMAGE,
+  POSTGRES_IMAGE,
+  POSTGRES_TIERS,
+  PostgresStorePropsSchema,
+  dsnHasPassword,
+  type PostgresAuth,
+  type PostgresCnpgBackup,
+  type PostgresCnpgOptions,
+  type PostgresExternalOptions,
+  type PostgresStoreProps,
+  type PostgresTier,
+  type StoreSecretKey,
+} from './stores/postgres-store-props.js';

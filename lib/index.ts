@@ -153,7 +153,7 @@ export {
   type RedisStoreProps,
   type RedisTier,
 } from './stores/redis-store-props.js';
-export type { StoreMonitoring, StoreResources, StoreResourceSet, StoreStorage } from './stores/common.js';
+export type { StoreMonitoring, StoreResources, StoreStorage } from './stores/common.js';
 export type { ConnectionEnvValue, IConnection, IServingWorkload, ServedPort } from './network/serving.js';
 // Platform (issue 11): multi-path routing for one host.
 export { HostRoutes, HostRoutesIds } from './platform/host-routes.js';

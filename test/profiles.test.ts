@@ -16,6 +16,7 @@ import {
   StaticFrontend,
   ObservabilityStack,
   OtelCollector,
+  PgBouncer,
   PostgresStore,
   RedisStore,
   RestoreJob,
@@ -166,6 +167,10 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
       auth: { secretName: 'pg-auth' },
       ...(profile === 'dev' ? {} : { singleInstanceReason: 'a single instance behind nightly backups' }),
     }),
+  PgBouncer: (chart, profile) => {
+    const db = new PostgresStore(chart, 'Postgres', { name: 'pg', namespace: 'agents', profile, mode: 'external', database: 'app', owner: 'app', auth: { secretName: 'pg-auth' }, external: { host: 'pg.example.com', cidr: '10.70.0.0/16', dsn: 'postgres://app@pg.example.com:5432/app' } });
+    return new PgBouncer(chart, 'Pool', { name: 'pgbouncer', namespace: 'agents', profile, server: db.pgBouncerServer() });
+  },
 };
 
 /** The waived findings a bundle may report, as `<check> <kind>/<name>`, beyond the dev relaxations of its images. */
@@ -196,6 +201,7 @@ const WORKLOADS: Record<string, string[]> = {
 /** Workloads that run a single replica in dev (AVL-01 recorded), besides agent Deployments. */
 const SINGLE_IN_DEV: Record<string, string[]> = {
   RedisStore: ['StatefulSet/redis'],
+  PgBouncer: ['Deployment/pgbouncer'],
 };
 
 /** The waivers the dev profile records: a mutable image on each workload, and one replica on each agent Deployment. */
@@ -235,6 +241,7 @@ const PRIMARY: Record<string, string> = {
   DomainEgress: 'Deployment',
   PostgresStore: 'Cluster',
   'PostgresStore (statefulSet)': 'StatefulSet',
+  PgBouncer: 'Deployment',
 };
 
 describe('default children', () => {

@@ -32,6 +32,7 @@ import {
 import type { EgressRule, PodPeer } from '../network/peers.js';
 import type { ConnectionEnvValue, IConnection, IServingWorkload, ServedPort } from '../network/serving.js';
 import { AgentServiceMonitor } from '../observability/service-monitor.js';
+import type { PgBouncerServer } from './pgbouncer-props.js';
 import { cnpgInstances, createCnpgCluster, createCnpgPodMonitor, createCnpgPooler, createCnpgScheduledBackup } from './postgres-cnpg.js';
 import { renderPgHba, renderPostgresqlConf } from './postgres-config.js';
 import {
@@ -189,6 +190,20 @@ export class PostgresStore extends Construct implements IServingWorkload {
     for (const n of ports ?? ['postgres']) if (n !== 'postgres') throw new Error(`${this.node.path}: PostgresStore "${this.name}" serves no port "${n}"; use postgres`);
     this.callers.push({ peer: caller, ports: [POSTGRES_PORT] });
     this.poolerCallers.push(caller);
+  }
+
+  /** The server of a {@link PgBouncer} in front of this store: its Service, database, owner and password, and its pods (or CIDR). */
+  public pgBouncerServer(): PgBouncerServer {
+    const c = this.connection;
+    if (!c.passwordSecret) throw new Error(`${this.node.path}: PostgresStore "${this.name}" gives its DSN as one Secret; PgBouncer needs the password apart: use external.dsn and auth`);
+    return {
+      host: c.host,
+      port: c.port,
+      database: c.database,
+      user: c.user,
+      passwordSecret: c.passwordSecret,
+      destination: 'pods' in this.egress ? { pods: this.egress.pods } : { cidr: this.egress.cidr },
+    };
   }
 
   private hostName(p: PostgresStoreConfig): string {

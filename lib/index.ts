@@ -191,4 +191,4 @@ export {
   type StoreSecretKey,
 } from './stores/postgres-store-props.js';
 export { PgBouncer, PgBouncerIds, PGBOUNCER_PORT, renderPgBouncerIni } from './stores/pgbouncer.js';
-export { PGBOUNCER_EXPORTER_IMAGE, PGBOUNCER_IMAGE, PgBouncerPropsSchema, type PgBouncerProps, type PgBouncerServer } from './stores/pgbouncer-props.js';
+export { PGBOUNCER_EXPORTER_IMAGE, PGBOUNCER_IMAGE, PgBouncerPropsSchema, type PgBouncerCidrDestination, type PgBouncerPodsDestination, type PgBouncerProps, type PgBouncerServer } from './stores/pgbouncer-props.js';

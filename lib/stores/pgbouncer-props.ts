@@ -5,6 +5,7 @@ import { cidr, dnsLabel, dnsSubdomain, portNumber } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { podPeerSchema, type PodPeer } from '../network/peers.js';
+import type { StoreSecretKey } from './postgres-store-props.js';
 import { clientsSchema, storeLabelsSchema, storeMonitoringSchema, type StoreMonitoring } from './common.js';
 
 /** The PgBouncer image (pgbouncer on PATH, a POSIX sh). */
@@ -23,9 +24,21 @@ export interface PgBouncerServer {
   /** Role PgBouncer logs in as, and clients log in as. */
   readonly user: string;
   /** The role's password, from a Secret. */
-  readonly passwordSecret: { readonly name: string; readonly key: string };
+  readonly passwordSecret: StoreSecretKey;
   /** Where the server runs, for the egress rule: its pods, or a CIDR block. */
-  readonly destination: { readonly pods: PodPeer } | { readonly cidr: string };
+  readonly destination: PgBouncerPodsDestination | PgBouncerCidrDestination;
+}
+
+/** A server in the cluster, for PgBouncer's egress rule. */
+export interface PgBouncerPodsDestination {
+  /** The server's pods. */
+  readonly pods: PodPeer;
+}
+
+/** A server outside the cluster, for PgBouncer's egress rule. */
+export interface PgBouncerCidrDestination {
+  /** CIDR block of the server. */
+  readonly cidr: string;
 }
 
 /** Props of {@link PgBouncer}. @see https://www.pgbouncer.org/config.html */

@@ -192,3 +192,5 @@ export {
 } from './stores/postgres-store-props.js';
 export { PgBouncer, PgBouncerIds, PGBOUNCER_PORT, renderPgBouncerIni } from './stores/pgbouncer.js';
 export { PGBOUNCER_EXPORTER_IMAGE, PGBOUNCER_IMAGE, PgBouncerPropsSchema, type PgBouncerCidrDestination, type PgBouncerPodsDestination, type PgBouncerProps, type PgBouncerServer } from './stores/pgbouncer-props.js';
+export { OpaServer, OpaServerIds, OPA_DIAGNOSTIC_PORT, OPA_PORT, renderOpaConfig } from './stores/opa-server.js';
+export { OPA_IMAGE, OpaServerPropsSchema, type OpaBundleDestination, type OpaBundlePolicies, type OpaConfigMapPolicies, type OpaServerProps } from './stores/opa-server-props.js';

@@ -15,6 +15,7 @@ import {
   MigrationJob,
   StaticFrontend,
   ObservabilityStack,
+  OpaServer,
   OtelCollector,
   PgBouncer,
   PostgresStore,
@@ -171,6 +172,8 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
     const db = new PostgresStore(chart, 'Postgres', { name: 'pg', namespace: 'agents', profile, mode: 'external', database: 'app', owner: 'app', auth: { secretName: 'pg-auth' }, external: { host: 'pg.example.com', cidr: '10.70.0.0/16', dsn: 'postgres://app@pg.example.com:5432/app' } });
     return new PgBouncer(chart, 'Pool', { name: 'pgbouncer', namespace: 'agents', profile, server: db.pgBouncerServer() });
   },
+  OpaServer: (chart, profile) =>
+    new OpaServer(chart, 'Opa', { name: 'opa', namespace: 'agents', profile, policies: { url: 'https://bundles.example.com', destination: { cidr: '10.80.0.0/16' } } }),
 };
 
 /** The waived findings a bundle may report, as `<check> <kind>/<name>`, beyond the dev relaxations of its images. */
@@ -202,6 +205,7 @@ const WORKLOADS: Record<string, string[]> = {
 const SINGLE_IN_DEV: Record<string, string[]> = {
   RedisStore: ['StatefulSet/redis'],
   PgBouncer: ['Deployment/pgbouncer'],
+  OpaServer: ['Deployment/opa'],
 };
 
 /** The waivers the dev profile records: a mutable image on each workload, and one replica on each agent Deployment. */
@@ -242,6 +246,7 @@ const PRIMARY: Record<string, string> = {
   PostgresStore: 'Cluster',
   'PostgresStore (statefulSet)': 'StatefulSet',
   PgBouncer: 'Deployment',
+  OpaServer: 'Deployment',
 };
 
 describe('default children', () => {

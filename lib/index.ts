@@ -171,7 +171,7 @@ export {
   type RedisStoreProps,
   type RedisTier,
 } from './stores/redis-store-props.js';
-export type { StoreMonitoring, StoreResources, StoreResourceSet, StoreStorage } from './stores/common.js';
+export type { StoreMonitoring, StoreResources, StoreStorage } from './stores/common.js';
 export type { ConnectionEnvValue, IConnection, IServingWorkload, ServedPort } from './network/serving.js';
 // Platform (issue 11): multi-path routing for one host.
 export { HostRoutes, HostRoutesIds } from './platform/host-routes.js';
@@ -193,3 +193,22 @@ export { EgressProxy, EgressProxyIds, NO_PROXY } from './egress/egress-proxy.js'
 export { EGRESS_BASELINE, publicEgress } from './egress/baseline.js';
 export { domainMatches, parseDomain, type DomainPattern } from './egress/domains.js';
 export { squidConfig, type SquidConfigOptions } from './egress/squid.js';
+export { PostgresStore, PostgresStoreIds, POSTGRES_METRICS_PORT, POSTGRES_PORT, type PostgresConnection } from './stores/postgres-store.js';
+export {
+  POSTGRES_EXPORTER_IMAGE,
+  POSTGRES_IMAGE,
+  POSTGRES_TIERS,
+  PostgresStorePropsSchema,
+  dsnHasPassword,
+  type PostgresAuth,
+  type PostgresCnpgBackup,
+  type PostgresCnpgOptions,
+  type PostgresExternalOptions,
+  type PostgresStoreProps,
+  type PostgresTier,
+  type StoreSecretKey,
+} from './stores/postgres-store-props.js';
+export { PgBouncer, PgBouncerIds, PGBOUNCER_PORT, renderPgBouncerIni } from './stores/pgbouncer.js';
+export { PGBOUNCER_EXPORTER_IMAGE, PGBOUNCER_IMAGE, PgBouncerPropsSchema, type PgBouncerCidrDestination, type PgBouncerPodsDestination, type PgBouncerProps, type PgBouncerServer } from './stores/pgbouncer-props.js';
+export { OpaServer, OpaServerIds, OPA_DIAGNOSTIC_PORT, OPA_PORT, renderOpaConfig } from './stores/opa-server.js';
+export { OPA_IMAGE, OpaServerPropsSchema, type OpaBundleDestination, type OpaBundlePolicies, type OpaConfigMapPolicies, type OpaServerProps } from './stores/opa-server-props.js';

@@ -15,7 +15,10 @@ import {
   MigrationJob,
   StaticFrontend,
   ObservabilityStack,
+  OpaServer,
   OtelCollector,
+  PgBouncer,
+  PostgresStore,
   RedisStore,
   RestoreJob,
   SecureAgentDeployment,
@@ -37,7 +40,7 @@ const PROFILES = ['dev', 'staging', 'production'] as const satisfies readonly Pr
 const image = (profile: Profile, repo: string) => `${repo}:${profile === 'dev' ? 'latest' : '1.2.3'}`;
 
 /** What the bundles reference outside themselves. */
-const EXTERNAL = ['Secret/agents/agents-tls', 'Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups', 'Secret/agents/redis-auth'];
+const EXTERNAL = ['Secret/agents/agents-tls', 'Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups', 'Secret/agents/redis-auth', 'Secret/agents/pg-auth'];
 
 const RUNBOOKS = 'https://runbooks.example.com/agents';
 
@@ -143,6 +146,34 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
     egress.allow(agent(chart, profile), [{ domains: ['api.openai.com', '*.example.com'], ports: [443] }]);
     return egress;
   },
+  PostgresStore: (chart, profile) =>
+    new PostgresStore(chart, 'Postgres', {
+      name: 'pg',
+      namespace: 'agents',
+      profile,
+      mode: 'cloudNativePg',
+      database: 'app',
+      owner: 'app',
+      auth: { secretName: 'pg-auth' },
+      cloudNativePg: { apiServerCidrs: ['10.0.0.1/32'], backup: { destinationPath: 's3://backups/pg', credentialsSecret: 's3', cidrs: ['10.60.0.0/16'] }, pooler: {} },
+    }),
+  'PostgresStore (statefulSet)': (chart, profile) =>
+    new PostgresStore(chart, 'Postgres', {
+      name: 'pg',
+      namespace: 'agents',
+      profile,
+      mode: 'statefulSet',
+      database: 'app',
+      owner: 'app',
+      auth: { secretName: 'pg-auth' },
+      ...(profile === 'dev' ? {} : { singleInstanceReason: 'a single instance behind nightly backups' }),
+    }),
+  PgBouncer: (chart, profile) => {
+    const db = new PostgresStore(chart, 'Postgres', { name: 'pg', namespace: 'agents', profile, mode: 'external', database: 'app', owner: 'app', auth: { secretName: 'pg-auth' }, external: { host: 'pg.example.com', cidr: '10.70.0.0/16', dsn: 'postgres://app@pg.example.com:5432/app' } });
+    return new PgBouncer(chart, 'Pool', { name: 'pgbouncer', namespace: 'agents', profile, server: db.pgBouncerServer() });
+  },
+  OpaServer: (chart, profile) =>
+    new OpaServer(chart, 'Opa', { name: 'opa', namespace: 'agents', profile, policies: { url: 'https://bundles.example.com', destination: { cidr: '10.80.0.0/16' } } }),
 };
 
 /** The waived findings a bundle may report, as `<check> <kind>/<name>`, beyond the dev relaxations of its images. */
@@ -150,6 +181,10 @@ const RECORDED: Record<string, string[]> = {
   FluentBit: ['PSS-05 DaemonSet/fluent-bit', 'PSS-18 Namespace/logging'],
   MigrationJob: ['WKL-04 Job/migrations-v1'],
   DomainEgress: ['PRB-03 Deployment/egress-proxy'],
+  // The operator creates these pods; the policies record why NET-03 finds none in the bundle.
+  PostgresStore: ['NET-03 NetworkPolicy/pg', 'NET-03 NetworkPolicy/pg-pooler-rw'],
+  // One instance: the dev relaxation in dev, the given reason elsewhere.
+  'PostgresStore (statefulSet)': ['AVL-01 StatefulSet/pg'],
 };
 
 /** The objects that run an image and so record the dev profile's mutable tag (IMG-01). */
@@ -169,6 +204,8 @@ const WORKLOADS: Record<string, string[]> = {
 /** Workloads that run a single replica in dev (AVL-01 recorded), besides agent Deployments. */
 const SINGLE_IN_DEV: Record<string, string[]> = {
   RedisStore: ['StatefulSet/redis'],
+  PgBouncer: ['Deployment/pgbouncer'],
+  OpaServer: ['Deployment/opa'],
 };
 
 /** The waivers the dev profile records: a mutable image on each workload, and one replica on each agent Deployment. */
@@ -206,6 +243,10 @@ const PRIMARY: Record<string, string> = {
   HostRoutes: 'Ingress',
   StaticFrontend: 'Deployment',
   DomainEgress: 'Deployment',
+  PostgresStore: 'Cluster',
+  'PostgresStore (statefulSet)': 'StatefulSet',
+  PgBouncer: 'Deployment',
+  OpaServer: 'Deployment',
 };
 
 describe('default children', () => {

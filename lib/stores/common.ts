@@ -1,45 +1,20 @@
 import { z } from 'zod';
 import { parseQuantity } from '../core/quantity.js';
-import { bytesQuantity, cpuQuantity, dnsSubdomain, labelMap } from '../core/schemas.js';
-import { problem } from '../internal/props.js';
+import { bytesQuantity, dnsSubdomain, labelMap } from '../core/schemas.js';
 import { DEFAULT_MONITORING_SOURCE, podPeerSchema, type PodPeer } from '../network/peers.js';
+import { explicitResourcesSchema, type ExplicitResources } from '../workload/container.js';
+
+/** Requests and limits of a store's container: the library's {@link ExplicitResources}. */
+export type StoreResources = ExplicitResources;
+
+/** Explicit requests and limits, each request at most its limit. */
+export const storeResourcesSchema = explicitResourcesSchema;
 
 /**
  * Props pieces every data store shares: the container resources of a tier
  * or given explicitly, the declared clients, the exporter and its
  * ServiceMonitor, persistent storage.
  */
-
-/** Requests and limits of one container, as the props give them. */
-export interface StoreResources {
-  /** What the scheduler reserves: `cpu` like `500m`, `memory` like `1Gi`, `ephemeralStorage` like `256Mi`. */
-  readonly requests: StoreResourceSet;
-  /** What the container may use at most; memory above it is OOMKilled. */
-  readonly limits: StoreResourceSet;
-}
-
-/** One set of quantities. */
-export interface StoreResourceSet {
-  /** CPU, like `500m` or `2`. @see https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#meaning-of-cpu */
-  readonly cpu: string;
-  /** Memory, like `512Mi` or `2Gi`. @see https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#meaning-of-memory */
-  readonly memory: string;
-  /** Ephemeral storage (writable layer, logs, emptyDir), like `1Gi`. */
-  readonly ephemeralStorage: string;
-}
-
-const resourceSetSchema = z.strictObject({ cpu: cpuQuantity, memory: bytesQuantity, ephemeralStorage: bytesQuantity });
-
-/** Explicit requests and limits, each request at most its limit. */
-export const storeResourcesSchema = z.strictObject({ requests: resourceSetSchema, limits: resourceSetSchema }).superRefine((r, ctx) => {
-  for (const key of ['cpu', 'memory', 'ephemeralStorage'] as const) {
-    const req = parseQuantity(r.requests[key]);
-    const lim = parseQuantity(r.limits[key]);
-    if (req !== undefined && lim !== undefined && req > lim) {
-      ctx.addIssue({ code: 'custom', path: ['requests', key], message: problem(`is above the limit ${r.limits[key]}`, `lower the request or raise limits.${key}`) });
-    }
-  }
-});
 
 /** Persistent storage of a store: one claim per pod. */
 export interface StoreStorage {

@@ -175,3 +175,11 @@ export { EgressProxy, EgressProxyIds, NO_PROXY } from './egress/egress-proxy.js'
 export { EGRESS_BASELINE, publicEgress } from './egress/baseline.js';
 export { domainMatches, parseDomain, type DomainPattern } from './egress/domains.js';
 export { squidConfig, type SquidConfigOptions } from './egress/squid.js';
+export { CloudWorkloadIdentity, GKE_METADATA_EGRESS, STATIC_CLOUD_CREDENTIAL_ENV } from './security/cloud-identity.js';
+export {
+  CloudWorkloadIdentityPropsSchema,
+  type AwsIdentityProps,
+  type AzureIdentityProps,
+  type CloudWorkloadIdentityProps,
+  type GcpIdentityProps,
+} from './security/cloud-identity-props.js';

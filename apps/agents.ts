@@ -1,5 +1,6 @@
 import { Chart, type App } from 'cdk8s';
-import { AgentNamespace, ExternalSecretRef, internetEgress, ObservabilityStack, SecureAgentDeployment } from '../lib/index.js';
+import { AgentNamespace, ExternalSecretRef, ObservabilityStack, SecureAgentDeployment } from '../lib/index.js';
+import { platformEgress } from './egress.js';
 
 /**
  * The default chart: the reference TypeScript agent runtime of `runtime/`
@@ -34,13 +35,15 @@ export function addAgentsChart(app: App): Chart {
       LLM_API_KEY: secrets.env('llm-api-key'),
     },
     resources: 'small',
-    egress: [internetEgress([443], 'LLM provider APIs')],
     exposure: {
       type: 'httpRoute',
       gateway: { name: 'public', namespace: 'gateway-system', sectionName: 'https' },
       hostnames: ['agents.example.com'],
     },
   });
+
+  // The LLM providers' APIs, by name, through the platform's egress proxy.
+  platformEgress(app).allow(agent, [{ domains: ['api.openai.com', 'api.anthropic.com'], ports: [443] }]);
 
   new ObservabilityStack(chart, 'Observability', {
     agent,

@@ -1,5 +1,7 @@
 import { Chart, type App } from 'cdk8s';
-import { AgentNamespace, BackupCronJob, ExternalSecretRef, FluentBit, internetEgress, ObservabilityStack, SecureAgentDeployment } from '../lib/index.js';
+import { parse } from 'smol-toml';
+import { AgentNamespace, BackupCronJob, ExternalSecretRef, FluentBit, ObservabilityStack, SecureAgentDeployment } from '../lib/index.js';
+import { platformEgress } from './egress.js';
 
 /**
  * The Skreaver guide's Kubernetes objects, with its defects fixed. Each fix
@@ -53,6 +55,16 @@ allow_localhost = false
 [emergency]
 kill_switch_enabled = true
 `;
+
+/**
+ * What the agent's http tool may call, read from the policy it enforces
+ * itself (`[http] allow_domains`, `[network] allow_ports`), so the network
+ * enforces the same list: one source.
+ */
+export function skreaverAllowList(toml: string): { domains: string[]; ports: number[] } {
+  const policy = parse(toml) as { http?: { allow_domains?: string[] }; network?: { allow_ports?: number[] } };
+  return { domains: policy.http?.allow_domains ?? [], ports: policy.network?.allow_ports ?? [] };
+}
 
 /**
  * Kubernetes API server endpoint addresses for the API egress rule (the
@@ -161,11 +173,7 @@ export function addSkreaverChart(app: App): Chart {
     // Peers are ANDed and namespaces matched on kubernetes.io/metadata.name;
     // DNS on UDP and TCP comes from the namespace policy (D-SKR-04).
     ingressFrom: 'ingress-nginx',
-    egress: [
-      { description: 'PostgreSQL', pods: { podLabels: { 'app.kubernetes.io/name': 'postgres' } }, ports: [{ port: 5432 }] },
-      // External HTTPS for the agent's http tool, not in-cluster pods only (D-SKR-06).
-      internetEgress([443], 'agent HTTP tools'),
-    ],
+    egress: [{ description: 'PostgreSQL', pods: { podLabels: { 'app.kubernetes.io/name': 'postgres' } }, ports: [{ port: 5432 }] }],
     exposure: {
       type: 'ingress',
       className: 'nginx',
@@ -177,6 +185,9 @@ export function addSkreaverChart(app: App): Chart {
       rateLimit: { rps: 100, burstMultiplier: 5 },
     },
   });
+  // External HTTPS for the agent's http tool (D-SKR-06), to the domains of
+  // its own security.toml only, through the platform's egress proxy.
+  platformEgress(app).allow(agent, [skreaverAllowList(SECURITY_TOML)]);
 
   // --- Observability (issue 4): ServiceMonitor, PrometheusRule, dashboard,
   // OpenTelemetry Collector and Fluent Bit, with the guide's defects fixed.

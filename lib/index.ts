@@ -212,3 +212,11 @@ export { PgBouncer, PgBouncerIds, PGBOUNCER_PORT, renderPgBouncerIni } from './s
 export { PGBOUNCER_EXPORTER_IMAGE, PGBOUNCER_IMAGE, PgBouncerPropsSchema, type PgBouncerCidrDestination, type PgBouncerPodsDestination, type PgBouncerProps, type PgBouncerServer } from './stores/pgbouncer-props.js';
 export { OpaServer, OpaServerIds, OPA_DIAGNOSTIC_PORT, OPA_PORT, renderOpaConfig } from './stores/opa-server.js';
 export { OPA_IMAGE, OpaServerPropsSchema, type OpaBundleDestination, type OpaBundlePolicies, type OpaConfigMapPolicies, type OpaServerProps } from './stores/opa-server-props.js';
+export { CloudWorkloadIdentity, GKE_METADATA_EGRESS, STATIC_CLOUD_CREDENTIAL_ENV } from './security/cloud-identity.js';
+export {
+  CloudWorkloadIdentityPropsSchema,
+  type AwsIdentityProps,
+  type AzureIdentityProps,
+  type CloudWorkloadIdentityProps,
+  type GcpIdentityProps,
+} from './security/cloud-identity-props.js';

@@ -23,15 +23,16 @@ const CHARTS = charts();
 // with the reason on the Namespace and a PSS-05 waiver on the DaemonSet.
 const EXCEPTION = 'cdk8s-agent-platform.dev/pod-security-exception';
 const HOSTPATH_WAIVER = 'waivers.cdk8s-agent-platform.dev/PSS-05';
-const EXPECTED_WAIVERS: Record<string, string[]> = { agents: [], skreaver: ['PSS-18 Namespace/logging', 'PSS-05 DaemonSet/fluent-bit'] };
+// The egress proxy's two probes both check its port (Squid has no health endpoint), waived with that reason.
+const EXPECTED_WAIVERS: Record<string, string[]> = { agents: [], egress: ['PRB-03 Deployment/egress-proxy'], skreaver: ['PSS-18 Namespace/logging', 'PSS-05 DaemonSet/fluent-bit'] };
 
 function exceptionNamespaces(objs: Obj[]): Set<string> {
   return new Set(all(objs, 'Namespace').filter((n) => n.metadata.annotations?.[EXCEPTION]).map((n) => n.metadata.name as string));
 }
 
 describe('apps', () => {
-  it('has the default chart and the skreaver chart', () => {
-    expect([...CHARTS.keys()]).toEqual(['agents', 'skreaver']);
+  it('has the default chart, the platform egress chart and the skreaver chart', () => {
+    expect([...CHARTS.keys()]).toEqual(['agents', 'egress', 'skreaver']);
   });
 
   for (const [name, objs] of CHARTS) {
@@ -128,7 +129,7 @@ describe('apps', () => {
     const out = mkdtempSync(join(tmpdir(), 'cap-synth-'));
     try {
       execFileSync('npx', ['cdk8s', 'synth', '--output', out], { env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' }, stdio: 'pipe' });
-      expect(readdirSync(out).sort()).toEqual(['agents.k8s.yaml', 'skreaver.k8s.yaml']);
+      expect(readdirSync(out).sort()).toEqual(['agents.k8s.yaml', 'egress.k8s.yaml', 'skreaver.k8s.yaml']);
       for (const file of readdirSync(out)) {
         const docs = parseAllDocuments(readFileSync(join(out, file), 'utf8')).map((d) => d.toJS() as Obj);
         expect(docs).toEqual(CHARTS.get(file.replace('.k8s.yaml', '')));

@@ -8,6 +8,7 @@ import {
   AgentServiceMonitor,
   AlertRules,
   BackupCronJob,
+  CloudWorkloadIdentity,
   DomainEgress,
   ExternalSecretRef,
   FluentBit,
@@ -140,6 +141,7 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
       ],
     });
   },
+  CloudWorkloadIdentity: (chart, profile) => new CloudWorkloadIdentity(chart, 'Identity', { agent: agent(chart, profile), aws: { roleArn: 'arn:aws:iam::123456789012:role/agent' } }),
   // The proxy takes no profile: a pinned image and two replicas in every one.
   DomainEgress: (chart, profile) => {
     const egress = new DomainEgress(chart, 'Egress', { enforcement: { type: 'proxy', proxy: { namespace: 'agents', image: 'ubuntu/squid:6.6-24.04_edge' } } });
@@ -199,6 +201,7 @@ const WORKLOADS: Record<string, string[]> = {
   HostRoutes: ['Deployment/agent'],
   StaticFrontend: ['Deployment/ui'],
   DomainEgress: ['Deployment/agent'],
+  CloudWorkloadIdentity: ['Deployment/agent'],
 };
 
 /** Workloads that run a single replica in dev (AVL-01 recorded), besides agent Deployments. */
@@ -247,6 +250,7 @@ const PRIMARY: Record<string, string> = {
   'PostgresStore (statefulSet)': 'StatefulSet',
   PgBouncer: 'Deployment',
   OpaServer: 'Deployment',
+  CloudWorkloadIdentity: 'ServiceAccount',
 };
 
 describe('default children', () => {

@@ -184,6 +184,9 @@ export class EgressProxy extends Construct {
     this.clients.push({ namespace: client.namespace, podLabels: { ...client.selectorLabels } });
     client.addEnv('HTTPS_PROXY', this.url);
     client.addEnv('NO_PROXY', NO_PROXY);
-    client.addEgress({ description: `egress proxy ${this.namespace}/${this.name}`, pods: { ...(this.namespace !== client.namespace ? { namespace: this.namespace } : {}), podLabels: { ...this.peer.podLabels } }, ports: [{ port: this.port }] });
+    // By app name alone, the label the depends-on edge names, so the
+    // verification can match the rule to the proxy from the agent's chart.
+    const pods = { ...(this.namespace !== client.namespace ? { namespace: this.namespace } : {}), podLabels: { 'app.kubernetes.io/name': this.peer.podLabels['app.kubernetes.io/name']! } };
+    client.addEgress({ description: `egress proxy ${this.namespace}/${this.name}`, pods, ports: [{ port: this.port }] });
   }
 }

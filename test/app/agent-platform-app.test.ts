@@ -31,7 +31,7 @@ describe('AgentPlatformApp', () => {
       app.synth();
     }
     const a = read(fast.outdir);
-    expect(Object.keys(a)).toEqual(['agents.k8s.yaml', 'skreaver.k8s.yaml']);
+    expect(Object.keys(a)).toEqual(['agents.k8s.yaml', 'egress.k8s.yaml', 'skreaver.k8s.yaml']);
     expect(a).toEqual(read(plain.outdir));
   });
 

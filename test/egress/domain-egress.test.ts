@@ -75,7 +75,7 @@ describe('DomainEgress', () => {
     const agentEgress = one(objs, 'NetworkPolicy', 'agent').spec.egress;
     expect(agentEgress).toEqual([
       {
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'egress' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'egress-proxy', 'app.kubernetes.io/instance': 'egress-proxy' } } }],
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'egress' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'egress-proxy' } } }],
         ports: [{ protocol: 'TCP', port: 3128 }],
       },
     ]);

@@ -378,7 +378,7 @@ describe('SecureAgentDeployment', () => {
           exposure: { type: 'ingress', host: 'a.example.com', tls: { secretName: 't' } },
           egress: [
             { pods: { podLabels: { 'app.kubernetes.io/name': 'postgres' } }, ports: [{ port: 5432 }] },
-            { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'], ports: [{ port: 443 }] },
+            { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16'], ports: [{ port: 443 }] },
           ],
         }),
         'NetworkPolicy',
@@ -401,7 +401,7 @@ describe('SecureAgentDeployment', () => {
       ]);
       expect(np.spec.egress).toEqual([
         { to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'postgres' } } }], ports: [{ protocol: 'TCP', port: 5432 }] },
-        { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }], ports: [{ protocol: 'TCP', port: 443 }] },
+        { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16'] } }], ports: [{ protocol: 'TCP', port: 443 }] },
       ]);
     });
 

@@ -15,6 +15,14 @@ import type { Severity } from '../types.js';
  *   auditable decision, so an empty one blocks like the check it hides.
  * - `WAIVER-02`: a waiver annotation names no known check ID (a typo; the
  *   finding it meant to waive is still reported on its own).
+ * - `NET-11` (next free number in the network group): a NetworkPolicy,
+ *   Cilium policy or Istio Sidecar reopens what the namespace's default-deny
+ *   closed: an ipBlock or Cilium CIDR containing a private, link-local or
+ *   unique-local range without excepting it (cloud metadata at
+ *   169.254.169.254 and fd00:ec2::254, nodes, every pod), an empty
+ *   namespaceSelector on every port, a rule without peers or ports, Cilium
+ *   `toEntities: world|all`, or Istio `ALLOW_ANY`. High in every profile; a
+ *   deliberate one is waived with the reason.
  */
 export const CHECK_SEVERITY = {
   'PSS-01': 'High',
@@ -81,6 +89,7 @@ export const CHECK_SEVERITY = {
   'NET-08': 'High',
   'NET-09': 'Medium',
   'NET-10': 'Medium',
+  'NET-11': 'High',
   'RBAC-01': 'High',
   'RBAC-02': 'Critical',
   'RBAC-03': 'High',

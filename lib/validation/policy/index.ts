@@ -4,6 +4,7 @@ import { podTemplateOf } from '../internal/pod-templates.js';
 import type { Finding, KubernetesVersion, Manifest } from '../types.js';
 import { checkHpa, checkPdb, checkWorkloadAvailability } from './availability.js';
 import { checkContainers } from './containers.js';
+import { checkReopenedEgress } from './egress.js';
 import { buildContext } from './context.js';
 import { checkIngress, checkService } from './network.js';
 import { checkConfigMap, checkNamespace, checkPodSecurityLabels, checkSecret, checkWaivers } from './objects.js';
@@ -29,6 +30,8 @@ export { DRAIN_SECONDS_ANNOTATION, POD_SECURITY_EXCEPTION_ANNOTATION, WAIVER_ANN
  * - Secret (SEC-08), ConfigMap (SEC-06), Service (NET-05), Ingress (NET-07,
  *   NET-08), PodDisruptionBudget (AVL-04 policy, AVL-05), HPA (AVL-07),
  *   Role/ClusterRole (RBAC-01, -03, -04, -05), bindings (RBAC-02);
+ * - NetworkPolicy, CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy and
+ *   Istio Sidecar: a rule that reopens what default-deny closed (NET-11);
  * - every namespaced object: NS-01; every object: label syntax (WKL-05) and
  *   its waiver annotations (WAIVER-01, WAIVER-02).
  *
@@ -62,6 +65,7 @@ export function checkPolicies(manifests: readonly Manifest[], options: { kuberne
     }
     checkSelector(o, t, ctx);
     checkJobBounds(o, t, ctx);
+    checkReopenedEgress(o, ctx);
     switch (o.kind) {
       case 'Namespace':
         checkPodSecurityLabels(o, ctx);

@@ -139,3 +139,4 @@ export { HostRoutes, HostRoutesIds } from './platform/host-routes.js';
 export { HostRoutesPropsSchema, type HostRoute, type HostRoutesProps, type HttpRouteRouting, type IngressRouting, type RoutingTls } from './exposure/host-routes-props.js';
 export { StaticFrontend, StaticFrontendIds, STATIC_FRONTEND_CONFIG_DIR } from './platform/static-frontend.js';
 export { StaticFrontendPropsSchema, type StaticFrontendProps } from './platform/static-frontend-props.js';
+export { AgentPlatformValidation, type AgentPlatformValidationProperties, type PluginValidationContext } from './validation/plugin.js';

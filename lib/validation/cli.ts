@@ -39,8 +39,9 @@ const SEVERITIES: readonly Severity[] = ['Critical', 'High', 'Medium', 'Low'];
 const USAGE = `Usage: cdk8s-agent-platform validate [options] <file|dir>...
 
 Validates Kubernetes YAML (multi-document; directories are searched
-recursively for *.yaml and *.yml) with strict schema validation, the policy
-checks of CHECKS.md and cross-resource invariants. When kubeconform is on
+recursively for *.yaml and *.yml; a Helm chart folder: its crds/ and
+templates/) with strict schema validation, the policy checks listed in
+docs/checks.md of the package and cross-resource invariants. When kubeconform is on
 PATH it also runs "kubeconform -strict" on the same files.
 
 Options:

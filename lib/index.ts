@@ -220,3 +220,4 @@ export {
   type CloudWorkloadIdentityProps,
   type GcpIdentityProps,
 } from './security/cloud-identity-props.js';
+export { AgentPlatformValidation, type AgentPlatformValidationProperties, type PluginValidationContext } from './validation/plugin.js';

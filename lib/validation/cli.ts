@@ -39,8 +39,9 @@ const SEVERITIES: readonly Severity[] = ['Critical', 'High', 'Medium', 'Low'];
 const USAGE = `Usage: cdk8s-agent-platform validate [options] <file|dir>...
 
 Validates Kubernetes YAML (multi-document; directories are searched
-recursively for *.yaml and *.yml) with strict schema validation, the policy
-checks of CHECKS.md and cross-resource invariants. When kubeconform is on
+recursively for *.yaml and *.yml; a Helm chart folder: its crds/ and
+templates/) with strict schema validation, the policy checks listed in
+docs/checks.md of the package and cross-resource invariants. When kubeconform is on
 PATH it also runs "kubeconform -strict" on the same files.
 
 Options:
@@ -56,12 +57,13 @@ Exit status: 0 no blocking findings, 1 blocking (Critical/High, not waived) find
 `;
 
 /** A document that could not be read or parsed. */
-interface ReadError {
+export interface ReadError {
   readonly file: string;
   readonly message: string;
 }
 
-interface Loaded {
+/** Manifests read from files, with the file of each and what could not be read. */
+export interface Loaded {
   readonly manifests: Manifest[];
   /** File of each manifest, by index. */
   readonly sources: string[];
@@ -192,7 +194,8 @@ function formatFinding(f: Finding): string {
   return `${f.source ?? '<bundle>'} - ${f.kind} ${object} ${f.checkId} ${f.severity} ${f.path || '<object>'}: ${f.message}; fix: ${f.fix}${waived}`;
 }
 
-function load(paths: readonly string[]): Loaded {
+/** Reads the manifests of files and directories (a Helm chart folder: its crds/ and templates/, rendered). */
+export function load(paths: readonly string[]): Loaded {
   const loaded: Loaded = { manifests: [], sources: [], files: [], errors: [] };
   for (const path of paths) {
     let stat;
@@ -290,7 +293,8 @@ function filesByIdentity(loaded: Loaded): Map<string, string[]> {
 
 // Findings name their object, not their file; the file is looked up by the
 // object's identity (all files, when one identity is defined in several).
-function withSources(findings: readonly Finding[], loaded: Loaded): Finding[] {
+/** The findings, each with the file(s) its object was read from. */
+export function withSources(findings: readonly Finding[], loaded: Loaded): Finding[] {
   const files = filesByIdentity(loaded);
   return findings.map((f) => {
     if (f.source) return f;

@@ -86,6 +86,10 @@ describe('AgentNamespace', () => {
     expect(errorOf(() => build({ apiServerEgress: { cidrs: ['10.0.0.1/32'] } }))).toContain(
       'NET-03 High NetworkPolicy agents/allow-api-server spec.podSelector: NetworkPolicy podSelector cdk8s-agent-platform.dev/api-access=true selects no pod template in namespace agents',
     );
+    // The fix names what the user wrote (apiServerEgress), not the policy the library made from it.
+    expect(errorOf(() => build({ apiServerEgress: { cidrs: ['10.0.0.1/32'] } }))).toContain(
+      'fix: this is the API-server egress policy of AgentNamespace\'s apiServerEgress, and no workload in the namespace is granted API access',
+    );
     const np = one(objs, 'NetworkPolicy', 'allow-api-server');
     expect(np.spec).toEqual({
       podSelector: { matchLabels: { 'cdk8s-agent-platform.dev/api-access': 'true' } },

@@ -95,6 +95,16 @@ function declaredPods(b: Bundle): Map<string, Endpoint[]> {
   return out;
 }
 
+/** AgentNamespace's API-server policy selects the pods a workload's `rbac` grants API access. */
+const API_ACCESS_LABEL = 'cdk8s-agent-platform.dev/api-access';
+
+function net03Fix(selector: Selector): string {
+  if (selector.requirements.some((r) => r.key === API_ACCESS_LABEL && r.op === 'In' && r.values.includes('true'))) {
+    return `this is the API-server egress policy of AgentNamespace's apiServerEgress, and no workload in the namespace is granted API access (its pods would carry ${API_ACCESS_LABEL}: "true"); grant one RBAC access (SecureAgentDeployment rbac) or remove apiServerEgress`;
+  }
+  return 'select the workload pods by their stable labels, in their namespace';
+}
+
 function checkPolicies(b: Bundle): void {
   const virtual = declaredPods(b);
   const namespacesOf = namespaceMatcher(b);
@@ -104,7 +114,7 @@ function checkPolicies(b: Bundle): void {
       if (!p.podSelector) {
         b.sink.add(o, 'NET-03', 'spec.podSelector', 'NetworkPolicy podSelector is missing or invalid, so it selects nothing', 'set spec.podSelector (use {} for every pod of the namespace)');
       } else if (!isEverything(p.podSelector) && b.pods.select(ns, p.podSelector).length === 0) {
-        b.sink.add(o, 'NET-03', 'spec.podSelector', `NetworkPolicy podSelector ${describeSelector(p.podSelector)} selects no pod template in namespace ${ns}`, 'select the workload pods by their stable labels, in their namespace');
+        b.sink.add(o, 'NET-03', 'spec.podSelector', `NetworkPolicy podSelector ${describeSelector(p.podSelector)} selects no pod template in namespace ${ns}`, net03Fix(p.podSelector));
       }
       for (const [rules, key] of [[p.ingressRules, 'from'], [p.egressRules, 'to']] as const) {
         for (const rule of rules) {

@@ -221,3 +221,18 @@ export {
   type GcpIdentityProps,
 } from './security/cloud-identity-props.js';
 export { AgentPlatformValidation, type AgentPlatformValidationProperties, type PluginValidationContext } from './validation/plugin.js';
+export { AgentPlatform, AgentPlatformIds, type PlatformEdge } from './platform/agent-platform.js';
+export {
+  AgentPlatformPropsSchema,
+  type AgentComponent,
+  type AgentPlatformProps,
+  type ExternalComponent,
+  type FrontendComponent,
+  type PlatformComponent,
+  type PlatformDependency,
+  type PlatformHost,
+  type PlatformPath,
+  type StoreComponent,
+  type StoreContext,
+  type StoreFactory,
+} from './platform/agent-platform-props.js';

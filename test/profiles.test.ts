@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AgentDashboard,
   AgentNamespace,
+  AgentPlatform,
   agentMetricsTarget,
   AgentServiceMonitor,
   AlertRules,
@@ -41,7 +42,7 @@ const PROFILES = ['dev', 'staging', 'production'] as const satisfies readonly Pr
 const image = (profile: Profile, repo: string) => `${repo}:${profile === 'dev' ? 'latest' : '1.2.3'}`;
 
 /** What the bundles reference outside themselves. */
-const EXTERNAL = ['Secret/agents/agents-tls', 'Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups', 'Secret/agents/redis-auth', 'Secret/agents/pg-auth'];
+const EXTERNAL = ['Secret/agents/agents-tls', 'Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups', 'Secret/agents/redis-auth', 'Secret/agents/pg-auth', 'Secret/shop/shop-tls'];
 
 const RUNBOOKS = 'https://runbooks.example.com/agents';
 
@@ -114,6 +115,18 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
       image: image(profile, 'registry.example.com/agent'),
       command: ['/app/migrate'],
       env: { DATABASE_PASSWORD: { fromSecret: { name: 'db', key: 'password' } } },
+    }),
+  AgentPlatform: (chart, profile) =>
+    new AgentPlatform(chart, 'Platform', {
+      name: 'shop',
+      namespace: 'shop',
+      profile,
+      components: {
+        ui: { kind: 'frontend', props: { image: image(profile, 'registry.example.com/ui') } },
+        api: { kind: 'agent', props: { image: image(profile, 'registry.example.com/api') }, dependsOn: ['llm'] },
+        llm: { kind: 'external', host: 'api.openai.com', port: 443, destination: 'internet' },
+      },
+      hosts: [{ host: 'shop.example.com', via: { type: 'ingress', tls: { secretName: 'shop-tls' } }, paths: [{ path: '/', component: 'ui' }, { path: '/api', component: 'api' }] }],
     }),
   // Dev runs one pod (its default topology); staging and production a primary, two replicas and three Sentinels.
   RedisStore: (chart, profile) =>
@@ -199,6 +212,7 @@ const WORKLOADS: Record<string, string[]> = {
   RestoreJob: ['Job/db-restore'],
   MigrationJob: ['Job/migrations-v1'],
   HostRoutes: ['Deployment/agent'],
+  AgentPlatform: ['Deployment/ui', 'Deployment/api'],
   StaticFrontend: ['Deployment/ui'],
   DomainEgress: ['Deployment/agent'],
   CloudWorkloadIdentity: ['Deployment/agent'],
@@ -244,6 +258,7 @@ const PRIMARY: Record<string, string> = {
   MigrationJob: 'Job',
   RedisStore: 'StatefulSet',
   HostRoutes: 'Ingress',
+  AgentPlatform: 'Namespace',
   StaticFrontend: 'Deployment',
   DomainEgress: 'Deployment',
   PostgresStore: 'Cluster',

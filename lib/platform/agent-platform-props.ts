@@ -1,0 +1,221 @@
+import type { Construct } from 'constructs';
+import { z } from 'zod';
+import { profileSchema, type Profile } from '../core/profile.js';
+import { cidr, dnsLabel, envVarName, hostname, httpPath, labelMap, portNumber, workloadName } from '../core/schemas.js';
+import type { HostRoutesProps } from '../exposure/host-routes-props.js';
+import { problem } from '../internal/props.js';
+import type { AgentNamespaceProps } from '../namespace/agent-namespace.js';
+import { podPeerSchema, type PodPeer } from '../network/peers.js';
+import type { ConnectionEnvValue, IServingWorkload } from '../network/serving.js';
+import type { SecureAgentDeploymentProps } from '../workload/secure-agent-deployment-props.js';
+import type { StaticFrontendProps } from './static-frontend-props.js';
+
+/** What a store factory is given. */
+export interface StoreContext {
+  /** Namespace of the platform (of this environment or tier). */
+  readonly namespace: string;
+  /** Profile of the platform. */
+  readonly profile: Profile;
+  /** `app.kubernetes.io/part-of` of the platform. */
+  readonly partOf: string;
+  /** The store's settings: the component's `settings` with the environment's or tier's merged over them. */
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+/** Builds a data store (a RedisStore, PostgresStore, PgBouncer, OpaServer, …) in the platform's scope; called once per environment or tier. */
+export type StoreFactory = (scope: Construct, id: string, context: StoreContext) => IServingWorkload;
+
+/** A dependency on another component: by name, or with options. */
+export interface PlatformDependency {
+  /** The component depended on. */
+  readonly component: string;
+  /** The served port used, by name. @default - the target's first served port */
+  readonly port?: string;
+  /** Prefix of the connection's environment variables. @default - the target's name in upper case with `_` (`REDIS_`) */
+  readonly envPrefix?: string;
+  /** Whether the caller gets the connection's environment variables. @default true */
+  readonly env?: boolean;
+}
+
+/** An agent or API, built as a {@link SecureAgentDeployment}. */
+export interface AgentComponent {
+  readonly kind: 'agent';
+  /** Its props; the platform sets `name` (the component's), `namespace`, `profile` and `partOf`, and `ingressFrom` when routed. */
+  readonly props: Omit<SecureAgentDeploymentProps, 'name' | 'namespace' | 'profile'>;
+  /** What it calls; each yields egress to the target, the target's ingress from it, and the connection env. @default [] */
+  readonly dependsOn?: readonly (string | PlatformDependency)[];
+}
+
+/** A web UI, built as a {@link StaticFrontend}. */
+export interface FrontendComponent {
+  readonly kind: 'frontend';
+  /** Its props; the platform sets `name`, `namespace`, `profile` and `partOf`. */
+  readonly props: Omit<StaticFrontendProps, 'name' | 'namespace' | 'profile'>;
+}
+
+/** A data store, built by a factory that returns an {@link IServingWorkload}. */
+export interface StoreComponent {
+  readonly kind: 'store';
+  /** Builds the store. */
+  readonly create: StoreFactory;
+  /** Settings handed to the factory (sizes, memory limits), which environments and tiers override key by key. @default {} */
+  readonly settings?: Readonly<Record<string, unknown>>;
+}
+
+/** A service outside the cluster (a managed database, an LLM provider, an OTLP endpoint). */
+export interface ExternalComponent {
+  readonly kind: 'external';
+  /** Host name callers connect to. */
+  readonly host: string;
+  /** Port callers connect to. */
+  readonly port: number;
+  /**
+   * Where it is, for the callers' egress rule: `'internet'` (public
+   * addresses only, private and metadata ranges excluded), a CIDR block, or
+   * pods in the cluster.
+   */
+  readonly destination: 'internet' | { readonly cidr: string; readonly except?: readonly string[] } | { readonly pods: PodPeer };
+  /**
+   * Environment of a caller, besides `<PREFIX>HOST` and `<PREFIX>PORT`:
+   * literals, or Secret keys (`{ fromSecret: { name, key } }`).
+   * @default {}
+   */
+  readonly env?: Readonly<Record<string, ConnectionEnvValue>>;
+}
+
+/** One component of a platform. */
+export type PlatformComponent = AgentComponent | FrontendComponent | StoreComponent | ExternalComponent;
+
+/** One path of a platform host. */
+export interface PlatformPath {
+  /** The path. */
+  readonly path: string;
+  /** The component it goes to (an agent or a frontend). */
+  readonly component: string;
+  /** @default 'Prefix' */
+  readonly pathType?: 'Prefix' | 'Exact';
+}
+
+/** A host of the platform: one Ingress or HTTPRoute routing its paths to components. */
+export interface PlatformHost {
+  /** The host. */
+  readonly host: string;
+  /** Name of the Ingress or HTTPRoute. @default - the platform's name, with `-<n>` after the first host */
+  readonly name?: string;
+  /** How it is routed (see {@link HostRoutes}). */
+  readonly via: HostRoutesProps['via'];
+  /** Its paths. */
+  readonly paths: readonly PlatformPath[];
+}
+
+/** Props of {@link AgentPlatform}. */
+export interface AgentPlatformProps {
+  /** Platform name: `app.kubernetes.io/part-of` of every component. */
+  readonly name: string;
+  /** The namespace the platform creates and runs in. */
+  readonly namespace: string;
+  /** Deployment profile of every component. @default 'production' */
+  readonly profile?: Profile;
+  /** Extra namespace labels. @default {} */
+  readonly namespaceLabels?: Readonly<Record<string, string>>;
+  /** The components, by name (their object names). */
+  readonly components: Readonly<Record<string, PlatformComponent>>;
+  /** The hosts and their paths. @default [] */
+  readonly hosts?: readonly PlatformHost[];
+  /**
+   * The namespace's ResourceQuota. A quota that cannot hold every
+   * component at its maximum (HPA max plus surge, store members, Jobs) is
+   * rejected.
+   * @default - computed from the components at their maximum
+   */
+  readonly quota?: AgentNamespaceProps['quota'];
+  /** API server egress of the namespace (see {@link AgentNamespace}). @default - none */
+  readonly apiServerEgress?: AgentNamespaceProps['apiServerEgress'];
+}
+
+const dependencySchema = z.union([
+  workloadName,
+  z.strictObject({
+    component: workloadName,
+    port: z.string().min(1).optional(),
+    envPrefix: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: problem('is not an environment variable prefix', "use letters, digits and '_', like 'REDIS_'") }).optional(),
+    env: z.boolean().default(true),
+  }),
+]);
+
+const objectProps = <T>() => z.custom<T>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { error: problem('must be an object', 'pass the props of the construct') });
+
+const connectionEnvValue = z.union([z.string(), z.strictObject({ fromSecret: z.strictObject({ name: dnsLabel, key: z.string().min(1) }) })]);
+
+/** The schema of one component. */
+export const componentSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('agent'), props: objectProps<AgentComponent['props']>(), dependsOn: z.array(dependencySchema).default([]) }),
+  z.strictObject({ kind: z.literal('frontend'), props: objectProps<FrontendComponent['props']>() }),
+  z.strictObject({
+    kind: z.literal('store'),
+    create: z.custom<StoreFactory>((v) => typeof v === 'function', { error: problem('must be a function', 'pass (scope, id, context) => a store') }),
+    settings: z.record(z.string(), z.unknown()).default({}),
+  }),
+  z.strictObject({
+    kind: z.literal('external'),
+    host: hostname,
+    port: portNumber,
+    destination: z.union([z.literal('internet'), z.strictObject({ cidr, except: z.array(cidr).default([]) }), z.strictObject({ pods: podPeerSchema })]),
+    env: z.record(envVarName, connectionEnvValue).default({}),
+  }),
+]);
+
+const quotaSet = z.strictObject({ cpu: z.string(), memory: z.string(), ephemeralStorage: z.string() });
+
+/** The schema of {@link AgentPlatformProps}. */
+export const AgentPlatformPropsSchema = z
+  .strictObject({
+    name: dnsLabel,
+    namespace: dnsLabel,
+    profile: profileSchema.default('production'),
+    namespaceLabels: labelMap.default({}),
+    components: z.record(workloadName, componentSchema).refine((c) => Object.keys(c).length > 0, { error: problem('is empty', 'declare at least one component') }),
+    hosts: z
+      .array(
+        z.strictObject({
+          host: hostname,
+          name: dnsLabel.optional(),
+          via: z.custom<HostRoutesProps['via']>((v) => typeof v === 'object' && v !== null),
+          paths: z.array(z.strictObject({ path: httpPath, component: workloadName, pathType: z.enum(['Prefix', 'Exact']).default('Prefix') })).min(1),
+        }),
+      )
+      .default([]),
+    quota: z
+      .strictObject({ requests: quotaSet, limits: quotaSet, pods: z.number().int().min(1), persistentVolumeClaims: z.number().int().min(0), requestsStorage: z.string().optional() })
+      .optional(),
+    apiServerEgress: z.custom<NonNullable<AgentNamespaceProps['apiServerEgress']>>((v) => typeof v === 'object' && v !== null).optional(),
+  })
+  .superRefine((p, ctx) => {
+    const names = Object.keys(p.components);
+    const known = names.join(', ');
+    for (const [name, c] of Object.entries(p.components)) {
+      if (c.kind !== 'agent') continue;
+      c.dependsOn.forEach((d, i) => {
+        const target = typeof d === 'string' ? d : d.component;
+        const path = ['components', name, 'dependsOn', i, ...(typeof d === 'string' ? [] : ['component'])];
+        if (!(target in p.components)) {
+          ctx.addIssue({ code: 'custom', path, message: problem(`names no component of the platform`, `use one of ${known}`) });
+        } else if (target === name) {
+          ctx.addIssue({ code: 'custom', path, message: problem('is the component itself', 'remove it: a component reaches its own pods') });
+        }
+      });
+    }
+    p.hosts.forEach((h, i) =>
+      h.paths.forEach((path, j) => {
+        const target = p.components[path.component];
+        if (!target) {
+          ctx.addIssue({ code: 'custom', path: ['hosts', i, 'paths', j, 'component'], message: problem('names no component of the platform', `use one of ${known}`) });
+        } else if (target.kind !== 'agent' && target.kind !== 'frontend') {
+          ctx.addIssue({ code: 'custom', path: ['hosts', i, 'paths', j, 'component'], message: problem(`is a ${target.kind}, which is never routed from outside`, 'route paths to agents and frontends only') });
+        }
+      }),
+    );
+  });
+
+/** Parsed {@link AgentPlatformProps}. */
+export type AgentPlatformConfig = z.output<typeof AgentPlatformPropsSchema>;

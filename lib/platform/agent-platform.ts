@@ -1,0 +1,158 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { Profile } from '../core/profile.js';
+import { ReportedError } from '../internal/reported-error.js';
+import { parseConstructProps, setPrimary } from '../kit/index.js';
+import { AgentNamespace } from '../namespace/agent-namespace.js';
+import type { IServingWorkload } from '../network/serving.js';
+import { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
+import { AgentPlatformPropsSchema, type AgentPlatformConfig, type AgentPlatformProps } from './agent-platform-props.js';
+import { HostRoutes } from './host-routes.js';
+import { formatQuota, quotaNeeded, quotaShortfalls, type QuotaSpec } from './quota.js';
+import { StaticFrontend } from './static-frontend.js';
+import { agentServing, wireDependency, type Node, type PlatformEdge } from './wiring.js';
+
+export type { PlatformEdge } from './wiring.js';
+
+/** Construct ids of the platform's own children (components take their names as ids). */
+export const AgentPlatformIds = {
+  Namespace: 'Namespace',
+  /** Host routes: `Routes`, then `Routes2`, `Routes3`, … */
+  Routes: 'Routes',
+} as const;
+
+/**
+ * A whole agent platform from one typed definition: agents and APIs
+ * ({@link SecureAgentDeployment}), web UIs ({@link StaticFrontend}), data
+ * stores (any {@link IServingWorkload}) and external services, in one
+ * {@link AgentNamespace}. Declared dependencies are the only traffic
+ * allowed between components: `api → redis` opens egress on `api` to
+ * redis's pods on the one port, ingress on redis from `api` on that port,
+ * and gives `api` the connection's environment (host, port, URL, Secret
+ * references). Hosts route paths to agents and UIs ({@link HostRoutes}).
+ * The namespace quota is computed from the components at their maximum, or
+ * checked when given.
+ */
+export class AgentPlatform extends Construct {
+  /** The platform name (`app.kubernetes.io/part-of`). */
+  public readonly name: string;
+  /** The namespace. */
+  public readonly namespace: string;
+  /** The profile. */
+  public readonly profile: Profile;
+  /** The namespace construct (created after the components, sized for them); its Namespace is the default child. */
+  public readonly agentNamespace: AgentNamespace;
+  /** Agents and APIs, by component name. */
+  public readonly agents: Readonly<Record<string, SecureAgentDeployment>>;
+  /** Web UIs, by component name. */
+  public readonly frontends: Readonly<Record<string, StaticFrontend>>;
+  /** Data stores, by component name. */
+  public readonly stores: Readonly<Record<string, IServingWorkload>>;
+  /** The host routes, one per host. */
+  public readonly routes: readonly HostRoutes[];
+  /** The declared dependencies, wired. */
+  public readonly edges: readonly PlatformEdge[];
+  /** Components and their kinds, in declaration order. */
+  public readonly components: readonly { readonly name: string; readonly kind: string; readonly host?: string; readonly port?: number }[];
+  /** The quota in force (given, or computed). */
+  public readonly quota: QuotaSpec;
+
+  constructor(scope: Construct, id: string, props: AgentPlatformProps) {
+    super(scope, id);
+    const p = parseConstructProps(this, AgentPlatformPropsSchema, props);
+    [this.name, this.namespace, this.profile] = [p.name, p.namespace, p.profile];
+    const nodes = this.buildComponents(p);
+    this.agents = pick(nodes, (n) => (n.kind === 'agent' ? n.agent : undefined));
+    this.frontends = pick(nodes, (n) => (n.kind === 'frontend' ? (n.serving as StaticFrontend) : undefined));
+    this.stores = pick(nodes, (n) => (n.kind === 'store' ? n.serving : undefined));
+    this.components = [...nodes].map(([name, n]) => ({ name, kind: n.kind, ...(n.kind === 'external' ? { host: n.external.host, port: n.external.port } : {}) }));
+    this.edges = Object.entries(p.components).flatMap(([name, c]) =>
+      c.kind === 'agent' ? c.dependsOn.map((d, i) => wireDependency(this.node.path, name, this.agents[name]!, d, i, nodes)) : [],
+    );
+    this.routes = p.hosts.map((h, i) => {
+      const routes = h.paths.map((path) => ({ path: path.path, pathType: path.pathType, service: path.component, port: servicePort(nodes.get(path.component)!) }));
+      return new HostRoutes(this, i === 0 ? AgentPlatformIds.Routes : `${AgentPlatformIds.Routes}${i + 1}`, {
+        name: h.name ?? (i === 0 ? p.name : `${p.name}-${i + 1}`),
+        namespace: p.namespace,
+        profile: p.profile,
+        host: h.host,
+        via: h.via,
+        routes,
+        labels: { 'app.kubernetes.io/part-of': p.name },
+      });
+    });
+    this.quota = this.resolveQuota(p);
+    this.agentNamespace = new AgentNamespace(this, AgentPlatformIds.Namespace, {
+      name: p.namespace,
+      profile: p.profile,
+      labels: p.namespaceLabels,
+      quota: this.quota,
+      ...(p.apiServerEgress ? { apiServerEgress: p.apiServerEgress } : {}),
+    });
+    setPrimary(this, this.agentNamespace.namespace);
+  }
+
+  private buildComponents(p: AgentPlatformConfig): Map<string, Node> {
+    const nodes = new Map<string, Node>();
+    const common = { namespace: p.namespace, profile: p.profile, partOf: p.name };
+    for (const [name, c] of Object.entries(p.components)) {
+      if (c.kind === 'agent') {
+        const ingressFrom = c.props.ingressFrom ?? routedFrom(p, name);
+        const agent = new SecureAgentDeployment(this, name, { ...c.props, name, ...common, ...(ingressFrom ? { ingressFrom } : {}) });
+        nodes.set(name, { kind: 'agent', agent, serving: agentServing(agent, c.props.port ?? 8080) });
+      } else if (c.kind === 'frontend') {
+        const ingressFrom = c.props.ingressFrom ?? routedFrom(p, name);
+        nodes.set(name, { kind: 'frontend', serving: new StaticFrontend(this, name, { ...c.props, name, ...common, ...(ingressFrom ? { ingressFrom } : {}) }) });
+      } else if (c.kind === 'store') {
+        nodes.set(name, { kind: 'store', serving: c.create(this, name, { ...common, settings: c.settings }) });
+      } else {
+        nodes.set(name, { kind: 'external', external: c });
+      }
+    }
+    return nodes;
+  }
+
+  /** The given quota, checked against the components at their maximum, or that maximum rounded up. */
+  private resolveQuota(p: AgentPlatformConfig): QuotaSpec {
+    const objects = this.node
+      .findAll()
+      .filter((c): c is ApiObject => c instanceof ApiObject)
+      .map((o) => o.toJson() as { kind?: string; metadata?: { name?: string; namespace?: string }; spec?: Record<string, unknown> })
+      .filter((o) => o.metadata?.namespace === p.namespace);
+    const { totals, shares } = quotaNeeded(objects);
+    if (!p.quota) return formatQuota(totals);
+    const short = quotaShortfalls(p.quota, totals);
+    if (short.length > 0) {
+      const at = shares.map((s) => `${s.workload} x${s.pods}`).join(', ');
+      throw new ReportedError(
+        short
+          .map(([key, need]) => {
+            const given = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], p.quota);
+            return `${this.node.path} props.quota.${key}: cannot hold the components at their maximum (${at}), which need ${need}, got ${JSON.stringify(given)}; raise it to at least ${need}, or leave quota out to have it computed`;
+          })
+          .join('\n'),
+      );
+    }
+    return p.quota;
+  }
+}
+
+/** The ingress source a routed component must admit: the controller of the first host routing to it. */
+function routedFrom(p: AgentPlatformConfig, component: string): 'ingress-nginx' | 'envoy-gateway' | undefined {
+  const host = p.hosts.find((h) => h.paths.some((path) => path.component === component));
+  return host ? (host.via.type === 'ingress' ? 'ingress-nginx' : 'envoy-gateway') : undefined;
+}
+
+/** The Service port of a routed component (`http`). */
+function servicePort(n: Node): number {
+  return n.kind === 'external' ? n.external.port : n.serving.servedPorts[0]!.port;
+}
+
+function pick<T>(nodes: ReadonlyMap<string, Node>, f: (n: Node) => T | undefined): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [name, n] of nodes) {
+    const v = f(n);
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}

@@ -1,0 +1,102 @@
+import { JsonPatch } from 'cdk8s';
+import { ReportedError } from '../internal/reported-error.js';
+import { ingressRule } from '../kit/index.js';
+import { internetEgress, type PodPeer } from '../network/peers.js';
+import type { ConnectionEnvValue, IConnection, IServingWorkload, ServedPort } from '../network/serving.js';
+import type { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
+import type { AgentPlatformConfig } from './agent-platform-props.js';
+
+/** A component as the wiring sees it. */
+export type Node =
+  | { readonly kind: 'agent'; readonly agent: SecureAgentDeployment; readonly serving: IServingWorkload }
+  | { readonly kind: 'frontend' | 'store'; readonly serving: IServingWorkload }
+  | { readonly kind: 'external'; readonly external: Extract<AgentPlatformConfig['components'][string], { kind: 'external' }> };
+
+/** A declared dependency, wired. */
+export interface PlatformEdge {
+  /** The calling component. */
+  readonly from: string;
+  /** The component called. */
+  readonly to: string;
+  /** The port called (the container port the policies open). */
+  readonly port: number;
+  /** Its name. */
+  readonly portName: string;
+}
+
+/** An agent as a served workload: its `http` port, an ingress rule per caller, and HOST/PORT/URL as its connection. */
+export function agentServing(agent: SecureAgentDeployment, containerPort: number): IServingWorkload {
+  const host = `${agent.name}.${agent.namespace}.svc`;
+  const port = agent.servicePort;
+  const connection: IConnection = {
+    host,
+    port,
+    env: ({ prefix = '' } = {}) => ({ [`${prefix}HOST`]: host, [`${prefix}PORT`]: String(port), [`${prefix}URL`]: `http://${host}:${port}` }),
+  };
+  const servedPorts: ServedPort[] = [{ name: 'http', port, targetPort: containerPort }];
+  return {
+    name: agent.name,
+    namespace: agent.namespace,
+    peer: { namespace: agent.namespace, podLabels: { ...agent.selectorLabels } },
+    servedPorts,
+    connection,
+    allowFrom(caller: PodPeer, ports?: readonly string[]) {
+      for (const name of ports ?? []) {
+        if (name !== 'http') throw new Error(`${agent.node.path}: allowFrom names port "${name}", which ${agent.name} does not serve; use http`);
+      }
+      agent.networkPolicy.addJsonPatch(JsonPatch.add('/spec/ingress/-', ingressRule([caller], [containerPort], agent.namespace)));
+    },
+  };
+}
+
+/** The default env prefix of a target: `weaver-redis` gives `WEAVER_REDIS_`. */
+export function envPrefix(target: string): string {
+  return `${target.toUpperCase().replace(/-/g, '_')}_`;
+}
+
+type Dependency = Extract<AgentPlatformConfig['components'][string], { kind: 'agent' }>['dependsOn'][number];
+
+/**
+ * Wires one dependency of `from`: egress on the caller to the target's pods
+ * (or its CIDR) on the one port, ingress on the target from the caller on
+ * that port, and the connection's environment on the caller. Throws, naming
+ * the component and the property, for a port the target does not serve.
+ */
+export function wireDependency(path: string, from: string, caller: SecureAgentDeployment, dep: Dependency, index: number, nodes: ReadonlyMap<string, Node>): PlatformEdge {
+  const d = typeof dep === 'string' ? { component: dep, env: true, port: undefined, envPrefix: undefined } : dep;
+  const where = `${path} props.components.${from}.dependsOn[${index}]`;
+  const target = nodes.get(d.component)!;
+  const prefix = d.envPrefix ?? envPrefix(d.component);
+  if (target.kind === 'external') {
+    const e = target.external;
+    if (d.port !== undefined) throw new ReportedError(`${where}.port: names a port of external ${d.component}, which has one port (${e.port}), got ${JSON.stringify(d.port)}; remove it`);
+    caller.addEgress(externalEgress(e.destination, e.port, d.component));
+    if (d.env) addEnv(caller, { [`${prefix}HOST`]: e.host, [`${prefix}PORT`]: String(e.port), ...e.env });
+    return { from, to: d.component, port: e.port, portName: 'tcp' };
+  }
+  const serving = target.serving;
+  const port = d.port === undefined ? serving.servedPorts[0] : serving.servedPorts.find((p) => p.name === d.port);
+  if (!port) {
+    const served = serving.servedPorts.map((p) => p.name).join(', ');
+    throw new ReportedError(
+      `${where}${d.port === undefined ? '' : '.port'}: names no port ${d.component} serves, got ${JSON.stringify(d.port ?? null)}; ${served ? `use one of ${served}` : `${d.component} serves no port, so nothing can depend on it`}`,
+    );
+  }
+  const targetPort = port.targetPort ?? port.port;
+  caller.addEgress({ description: `${from} -> ${d.component}`, pods: { ...serving.peer }, ports: [{ port: targetPort }] });
+  serving.allowFrom({ namespace: caller.namespace, podLabels: { ...caller.selectorLabels } }, [port.name]);
+  if (d.env && serving.connection) addEnv(caller, serving.connection.env({ prefix }));
+  return { from, to: d.component, port: targetPort, portName: port.name };
+}
+
+type EgressInput = Parameters<SecureAgentDeployment['addEgress']>[0];
+
+function externalEgress(destination: Extract<Node, { kind: 'external' }>['external']['destination'], port: number, name: string): EgressInput {
+  if (destination === 'internet') return internetEgress([port], name);
+  if ('cidr' in destination) return { description: name, cidr: destination.cidr, except: [...destination.except], ports: [{ port, protocol: 'TCP' }] };
+  return { description: name, pods: destination.pods, ports: [{ port, protocol: 'TCP' }] };
+}
+
+function addEnv(caller: SecureAgentDeployment, env: Readonly<Record<string, ConnectionEnvValue>>): void {
+  for (const [name, value] of Object.entries(env)) caller.addEnv(name, typeof value === 'string' ? value : { fromSecret: { ...value.fromSecret } });
+}

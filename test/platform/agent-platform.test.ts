@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { AgentPlatform, type AgentPlatformProps } from '../../lib/index.js';
+import { all, errorOf, one, synth, type Obj } from '../util.js';
+import { fakeRedis } from './fake-store.js';
+
+const image = 'registry.example.com/shop-api:1.4.0';
+
+const shop: AgentPlatformProps = {
+  name: 'shop',
+  namespace: 'shop',
+  components: {
+    'shop-ui': { kind: 'frontend', props: { image: 'registry.example.com/shop-ui:2.0.0', runtimeConfig: { API_BASE_URL: '/api' } } },
+    'shop-api': {
+      kind: 'agent',
+      props: { image, port: 8000, autoscaling: { minReplicas: 2, maxReplicas: 6 } },
+      dependsOn: ['cache', 'llm', { component: 'db', envPrefix: 'DATABASE_' }],
+    },
+    cache: { kind: 'store', create: fakeRedis },
+    llm: { kind: 'external', host: 'api.openai.com', port: 443, destination: 'internet', env: { LLM_API_KEY: { fromSecret: { name: 'llm', key: 'api-key' } } } },
+    db: { kind: 'external', host: 'shop.cluster-abc.eu-west-1.rds.amazonaws.com', port: 5432, destination: { cidr: '10.20.0.0/16' }, env: { DATABASE_URL: { fromSecret: { name: 'db', key: 'url' } } } },
+  },
+  hosts: [
+    {
+      host: 'shop.example.com',
+      via: { type: 'ingress', tls: { secretName: 'shop-tls', clusterIssuer: 'letsencrypt-prod' } },
+      paths: [
+        { path: '/', component: 'shop-ui' },
+        { path: '/api', component: 'shop-api' },
+      ],
+    },
+  ],
+};
+
+const EXTERNAL = ['Secret/shop/llm', 'Secret/shop/db', 'Secret/shop/cache-auth', 'Secret/shop/shop-tls'];
+
+function build(props: Partial<AgentPlatformProps> = {}): Obj[] {
+  return synth((chart) => new AgentPlatform(chart, 'platform', { ...shop, ...props }), { external: EXTERNAL });
+}
+
+const policy = (objs: Obj[], name: string) => one(objs, 'NetworkPolicy', name).spec;
+
+describe('AgentPlatform', () => {
+  const objs = build();
+
+  it('synthesizes the components, the routes and the namespace (snapshot)', () => {
+    expect(objs).toMatchSnapshot();
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).filter((k) => /^(Deployment|Ingress|Namespace|ResourceQuota)\//.test(k))).toEqual([
+      'Deployment/shop-ui',
+      'Deployment/shop-api',
+      'Deployment/cache',
+      'Ingress/shop',
+      'Namespace/shop',
+      'ResourceQuota/shop-quota',
+    ]);
+  });
+
+  it('turns api -> cache into egress on the api, ingress on the cache, and nothing wider', () => {
+    const api = policy(objs, 'shop-api');
+    const cacheSelector = { 'app.kubernetes.io/name': 'cache', 'app.kubernetes.io/instance': 'cache' };
+    expect(api.egress).toEqual([
+      { to: [{ podSelector: { matchLabels: cacheSelector } }], ports: [{ port: 6379, protocol: 'TCP' }] },
+      {
+        to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '100.64.0.0/10', '127.0.0.0/8'] } }],
+        ports: [{ port: 443, protocol: 'TCP' }],
+      },
+      { to: [{ ipBlock: { cidr: '10.20.0.0/16' } }], ports: [{ port: 5432, protocol: 'TCP' }] },
+    ]);
+    const apiSelector = { 'app.kubernetes.io/name': 'shop-api', 'app.kubernetes.io/instance': 'shop-api' };
+    expect(policy(objs, 'cache').ingress).toEqual([{ from: [{ podSelector: { matchLabels: apiSelector } }], ports: [{ port: 6379, protocol: 'TCP' }] }]);
+    expect(policy(objs, 'cache').egress).toEqual([]);
+    // The UI calls nothing and admits only the ingress controller.
+    expect(policy(objs, 'shop-ui').egress).toEqual([]);
+    expect(policy(objs, 'shop-ui').ingress.map((r: Obj) => r.from[0].namespaceSelector?.matchLabels)).toEqual([{ 'kubernetes.io/metadata.name': 'ingress-nginx' }]);
+    expect(policy(objs, 'shop-api').ingress.map((r: Obj) => r.from[0].namespaceSelector?.matchLabels)).toEqual([
+      { 'kubernetes.io/metadata.name': 'ingress-nginx' },
+      { 'kubernetes.io/metadata.name': 'monitoring' },
+    ]);
+  });
+
+  it("gives the caller each target's connection env: host, port, Secret references", () => {
+    const env = one(objs, 'Deployment', 'shop-api').spec.template.spec.containers[0].env;
+    const byName = Object.fromEntries(env.map((e: Obj) => [e.name, e.value ?? e.valueFrom]));
+    expect(byName).toMatchObject({
+      CACHE_HOST: 'cache.shop.svc',
+      CACHE_PORT: '6379',
+      CACHE_PASSWORD: { secretKeyRef: { name: 'cache-auth', key: 'password' } },
+      LLM_HOST: 'api.openai.com',
+      LLM_PORT: '443',
+      LLM_API_KEY: { secretKeyRef: { name: 'llm', key: 'api-key' } },
+      DATABASE_HOST: 'shop.cluster-abc.eu-west-1.rds.amazonaws.com',
+      DATABASE_PORT: '5432',
+      DATABASE_URL: { secretKeyRef: { name: 'db', key: 'url' } },
+    });
+    expect(one(objs, 'Deployment', 'shop-api').spec.template.metadata.annotations['cdk8s-agent-platform.dev/depends-on']).toBe('shop/cache:6379');
+  });
+
+  it('routes / to the UI and /api to the API on one Ingress with TLS', () => {
+    const ing = one(objs, 'Ingress', 'shop');
+    expect(ing.spec.tls).toEqual([{ hosts: ['shop.example.com'], secretName: 'shop-tls' }]);
+    expect(ing.spec.rules[0].http.paths.map((p: Obj) => `${p.path} -> ${p.backend.service.name}:${p.backend.service.port.number}`)).toEqual(['/ -> shop-ui:80', '/api -> shop-api:80']);
+  });
+
+  it('computes the quota from the components at their maximum: HPA max plus surge, replicas plus surge', () => {
+    const hard = one(objs, 'ResourceQuota').spec.hard;
+    // shop-ui 3 + 1 surge, shop-api 6 + 1 surge, cache 2 + 1 surge
+    expect(hard.pods).toBe('14');
+    // limits: ui 4 x 200m, api 7 x 500m (small), cache 3 x 500m = 5.8 CPU
+    expect(hard['limits.cpu']).toBe('5800m');
+    // ui 4 x 128Mi + api 7 x 1Gi + cache 3 x 1Gi = 10752Mi
+    expect(hard['limits.memory']).toBe('10752Mi');
+    expect(hard['requests.cpu']).toBe('2700m');
+  });
+
+  it('rejects a given quota that cannot hold the components, naming the key', () => {
+    const quota = { requests: { cpu: '8', memory: '16Gi', ephemeralStorage: '20Gi' }, limits: { cpu: '4', memory: '16Gi', ephemeralStorage: '40Gi' }, pods: 10, persistentVolumeClaims: 5 };
+    expect(errorOf(() => build({ quota }))).toBe(
+      [
+        'test/platform props.quota.limits.cpu: cannot hold the components at their maximum (Deployment/shop-ui x4, Deployment/shop-api x7, Deployment/cache x3), which need 5800m, got "4"; raise it to at least 5800m, or leave quota out to have it computed',
+        'test/platform props.quota.pods: cannot hold the components at their maximum (Deployment/shop-ui x4, Deployment/shop-api x7, Deployment/cache x3), which need 14, got 10; raise it to at least 14, or leave quota out to have it computed',
+      ].join('\n'),
+    );
+  });
+
+  it('rejects a dependency on an unknown component, on itself, and a path to a store, naming component and property', () => {
+    const components = { ...shop.components, 'shop-api': { kind: 'agent' as const, props: { image }, dependsOn: ['cahce', { component: 'shop-api' }] } };
+    const hosts = [{ ...shop.hosts![0]!, paths: [{ path: '/', component: 'cache' }] }];
+    expect(errorOf(() => build({ components, hosts }))).toBe(
+      [
+        'invalid props for test/platform:',
+        '  test/platform props.components.shop-api.dependsOn[0]: names no component of the platform, got "cahce"; use one of shop-ui, shop-api, cache, llm, db',
+        '  test/platform props.components.shop-api.dependsOn[1].component: is the component itself, got "shop-api"; remove it: a component reaches its own pods',
+        '  test/platform props.hosts[0].paths[0].component: is a store, which is never routed from outside, got "cache"; route paths to agents and frontends only',
+      ].join('\n'),
+    );
+  });
+
+  it('rejects a dependency on a port the target does not serve', () => {
+    const components = { ...shop.components, 'shop-api': { kind: 'agent' as const, props: { image }, dependsOn: [{ component: 'cache', port: 'http' }] } };
+    expect(errorOf(() => build({ components }))).toBe('test/platform props.components.shop-api.dependsOn[0].port: names no port cache serves, got "http"; use one of redis');
+  });
+
+  it('rejects a path routed twice on the host', () => {
+    const hosts = [{ ...shop.hosts![0]!, paths: [...shop.hosts![0]!.paths, { path: '/api/', component: 'shop-ui' }] }];
+    expect(errorOf(() => build({ hosts }))).toBe(
+      'invalid props for test/platform/Routes:\n  test/platform/Routes props.routes[2].path: duplicates routes[1] (Prefix /api on shop.example.com), got "/api/"; route each path once',
+    );
+  });
+
+  it('rejects bad component props in the component, naming it', () => {
+    const components = { ...shop.components, 'shop-ui': { kind: 'frontend' as const, props: { image: 'registry.example.com/shop-ui:2.0.0', port: 80 } } };
+    expect(errorOf(() => build({ components }))).toBe(
+      'invalid props for test/platform/shop-ui:\n  test/platform/shop-ui props.port: is below 1024, which a non-root container without capabilities cannot bind (D-SRK-12), got 80; use 8080',
+    );
+  });
+
+  it('keeps every object in the namespace it creates', () => {
+    expect(all(objs, 'Namespace').map((n) => n.metadata.name)).toEqual(['shop']);
+    expect(objs.filter((o) => o.kind !== 'Namespace').every((o) => o.metadata.namespace === 'shop')).toBe(true);
+  });
+});

@@ -236,3 +236,4 @@ export {
   type StoreContext,
   type StoreFactory,
 } from './platform/agent-platform-props.js';
+export { applyOverrides, type AgentOverride, type ExternalOverride, type FrontendOverride, type PlatformOverrides, type StoreOverride } from './platform/variants.js';

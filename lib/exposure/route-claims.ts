@@ -11,6 +11,21 @@ export interface RouteClaim {
 }
 
 const registries = new WeakMap<IConstruct, Map<string, string>>();
+const separateScopes = new WeakSet<IConstruct>();
+
+/**
+ * Marks `scope` as an alternative deployment (a sizing tier): its routes are
+ * claimed among themselves, not against the rest of the app, since
+ * alternatives never run side by side.
+ */
+export function markAlternativeRoutes(scope: IConstruct): void {
+  separateScopes.add(scope);
+}
+
+function registryRoot(scope: IConstruct): IConstruct {
+  for (const c of scope.node.scopes.slice().reverse()) if (separateScopes.has(c)) return c;
+  return scope.node.root;
+}
 
 /**
  * The key two routes collide on. A `Prefix` path matches element-wise and
@@ -35,7 +50,7 @@ export function describeRoute(r: RouteClaim): string {
  * second claim fails synth, naming both construct paths and the property.
  */
 export function claimRoute(scope: IConstruct, route: RouteClaim, property: string): void {
-  const root = scope.node.root;
+  const root = registryRoot(scope);
   let registry = registries.get(root);
   if (!registry) {
     registry = new Map();

@@ -10,6 +10,7 @@ import { AgentPlatformPropsSchema, type AgentPlatformConfig, type AgentPlatformP
 import { HostRoutes } from './host-routes.js';
 import { formatQuota, quotaNeeded, quotaShortfalls, type QuotaSpec } from './quota.js';
 import { StaticFrontend } from './static-frontend.js';
+import { buildVariants, type PlatformOverrides } from './variants.js';
 import { agentServing, wireDependency, type Node, type PlatformEdge } from './wiring.js';
 
 export type { PlatformEdge } from './wiring.js';
@@ -56,6 +57,35 @@ export class AgentPlatform extends Construct {
   public readonly components: readonly { readonly name: string; readonly kind: string; readonly host?: string; readonly port?: number }[];
   /** The quota in force (given, or computed). */
   public readonly quota: QuotaSpec;
+
+  /**
+   * One definition, several environments (dev, staging, production): a
+   * chart `<id>-<environment>` each, with its own namespace (default
+   * `<namespace>-<environment>`), profile and typed overrides (replicas,
+   * resources, env, store settings, hosts). An override naming an unknown
+   * component or a setting its kind does not have fails before any chart
+   * is made.
+   */
+  public static environments(
+    scope: Construct,
+    id: string,
+    props: { readonly definition: AgentPlatformProps; readonly environments: Readonly<Record<string, PlatformOverrides>> },
+  ): Record<string, AgentPlatform> {
+    return buildVariants(scope, id, 'environments', props.definition, props.environments, (chart, p) => new AgentPlatform(chart, 'Platform', p));
+  }
+
+  /**
+   * Sizing tiers (small, medium, large): like {@link environments}, and every
+   * tier must set the same settings, so a tier never silently keeps the
+   * definition's value where the others scale it.
+   */
+  public static tiers(
+    scope: Construct,
+    id: string,
+    props: { readonly definition: AgentPlatformProps; readonly tiers: Readonly<Record<string, PlatformOverrides>> },
+  ): Record<string, AgentPlatform> {
+    return buildVariants(scope, id, 'tiers', props.definition, props.tiers, (chart, p) => new AgentPlatform(chart, 'Platform', p));
+  }
 
   constructor(scope: Construct, id: string, props: AgentPlatformProps) {
     super(scope, id);

@@ -1,5 +1,6 @@
+import { Testing, type App } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { AgentPlatform, type AgentPlatformProps } from '../../lib/index.js';
+import { AgentPlatform, enableVerification, type AgentPlatformProps } from '../../lib/index.js';
 import { all, errorOf, one, synth, type Obj } from '../util.js';
 import { fakeRedis } from './fake-store.js';
 
@@ -156,5 +157,82 @@ describe('AgentPlatform', () => {
   it('keeps every object in the namespace it creates', () => {
     expect(all(objs, 'Namespace').map((n) => n.metadata.name)).toEqual(['shop']);
     expect(objs.filter((o) => o.kind !== 'Namespace').every((o) => o.metadata.namespace === 'shop')).toBe(true);
+  });
+});
+
+describe('AgentPlatform environments and tiers', () => {
+  const definition: AgentPlatformProps = {
+    ...shop,
+    components: {
+      ...shop.components,
+      'shop-api': { kind: 'agent', props: { image, port: 8000, env: { LOG_LEVEL: 'info', AUTH_MODE: 'jwt' } }, dependsOn: ['cache'] },
+    },
+  };
+
+  function charts(build: (app: App) => void): Map<string, Obj[]> {
+    const app = Testing.app();
+    enableVerification(app, { external: EXTERNAL.map((e) => e.replace('/shop/', '/')), warn: () => undefined });
+    build(app);
+    return new Map(app.charts.map((c) => [c.node.id, Testing.synth(c) as Obj[]]));
+  }
+
+  it('synthesizes one chart and namespace per environment with its overrides', () => {
+    const out = charts((app) =>
+      AgentPlatform.environments(app, 'shop', {
+        definition,
+        environments: {
+          dev: { profile: 'dev', hosts: { 'shop.example.com': 'dev.shop.example.com' }, components: { 'shop-api': { replicas: 1, env: { LOG_LEVEL: 'debug' } }, cache: { settings: { replicas: 1 } } } },
+          production: { namespace: 'shop', components: { 'shop-api': { autoscaling: { minReplicas: 3, maxReplicas: 12 }, resources: 'medium' } } },
+        },
+      }),
+    );
+    expect([...out.keys()]).toEqual(['shop-dev', 'shop-production']);
+    const dev = out.get('shop-dev')!;
+    expect(one(dev, 'Namespace').metadata.name).toBe('shop-dev');
+    const devApi = one(dev, 'Deployment', 'shop-api');
+    expect(devApi.spec.replicas).toBe(1);
+    const env = Object.fromEntries(devApi.spec.template.spec.containers[0].env.filter((e: Obj) => e.value).map((e: Obj) => [e.name, e.value]));
+    expect(env).toMatchObject({ LOG_LEVEL: 'debug', AUTH_MODE: 'jwt', CACHE_HOST: 'cache.shop-dev.svc' });
+    expect(one(dev, 'Ingress').spec.rules[0].host).toBe('dev.shop.example.com');
+    const prod = out.get('shop-production')!;
+    expect(one(prod, 'HorizontalPodAutoscaler', 'shop-api').spec.maxReplicas).toBe(12);
+    expect(one(prod, 'Deployment', 'shop-api').spec.template.spec.containers[0].resources.limits.cpu).toBe('1');
+  });
+
+  it('rejects an override naming an unknown component, a setting its kind lacks, or an unknown host', () => {
+    expect(
+      errorOf(() =>
+        charts((app) =>
+          AgentPlatform.environments(app, 'shop', {
+            definition,
+            environments: { dev: { hosts: { 'www.example.com': 'dev.example.com' }, components: { 'shop-apy': { replicas: 1 }, cache: { replicas: 2 } as never } } },
+          }),
+        ),
+      ),
+    ).toBe(
+      [
+        'invalid props for shop:',
+        '  shop props.environments.dev.hosts.www.example.com: names no host of the definition, got "www.example.com"; use one of shop.example.com',
+        '  shop props.environments.dev.components.shop-apy: names no component of the definition, got "shop-apy"; use one of shop-ui, shop-api, cache, llm, db',
+        '  shop props.environments.dev.components.cache.replicas: unknown property, got 2; remove it or check its spelling',
+      ].join('\n'),
+    );
+  });
+
+  it('scales tiers together, and rejects a tier without a value the others set', () => {
+    const tiers = {
+      small: { components: { 'shop-api': { replicas: 2, resources: 'small' as const }, cache: { settings: { resources: 'small' } } } },
+      large: { components: { 'shop-api': { replicas: 8, resources: 'large' as const }, cache: { settings: { resources: 'medium' } } } },
+    };
+    const out = charts((app) => AgentPlatform.tiers(app, 'shop', { definition, tiers }));
+    expect(one(out.get('shop-large')!, 'Deployment', 'shop-api').spec.replicas).toBe(8);
+    expect(one(out.get('shop-large')!, 'ResourceQuota').spec.hard.pods).toBe(String(4 + 9 + 3));
+    expect(errorOf(() => charts((app) => AgentPlatform.tiers(app, 'shop', { definition, tiers: { ...tiers, large: { components: { 'shop-api': { replicas: 8 } } } } })))).toBe(
+      [
+        'invalid props for shop:',
+        '  shop props.tiers.large.components.shop-api.resources: is missing, set by tier small, got undefined; give every tier a value for it',
+        '  shop props.tiers.large.components.cache.settings.resources: is missing, set by tier small, got undefined; give every tier a value for it',
+      ].join('\n'),
+    );
   });
 });

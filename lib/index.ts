@@ -237,3 +237,5 @@ export {
   type StoreFactory,
 } from './platform/agent-platform-props.js';
 export { applyOverrides, type AgentOverride, type ExternalOverride, type FrontendOverride, type PlatformOverrides, type StoreOverride } from './platform/variants.js';
+export { buildTopology, renderMermaid, type DeclaredTopology, type Topology, type TopologyEdge, type TopologyNode } from './platform/topology.js';
+export { NODE_COLORS, renderSvg } from './platform/topology-svg.js';

@@ -34,7 +34,9 @@ REQUIRED_TOOLS=("promtool:prometheus"
   # StaticFrontend's nginx.conf is checked and served by the real nginx.
   "/usr/sbin/nginx:nginx"
   # The Helm test renders charts with Go's text/template (a small renderer it builds).
-  "go:golang-go")
+  "go:golang-go"
+  # A platform's topology SVG is rendered in headless Chromium.
+  "chromium:chromium")
 
 missing=()
 for entry in "${REQUIRED_TOOLS[@]}"; do

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Chart, Names, YamlOutputType, type AppProps } from 'cdk8s';
 import { dump } from 'js-yaml';
+import { renderSideFiles } from '../internal/side-files.js';
 import { SynthError } from '../validation/report.js';
 import { escapeForHelm, isHelmOutput } from '../validation/helm.js';
 import { forgetVerification, verifiedCharts } from '../validation/synth.js';
@@ -15,7 +16,9 @@ import { forgetVerification, verifiedCharts } from '../validation/synth.js';
  * throws a {@link SynthError} whose message is the report.
  *
  * Output types other than one file per chart, and apps whose charts depend
- * on each other, take the plain cdk8s path.
+ * on each other, take the plain cdk8s path. Files a construct registers
+ * next to its chart's YAML (an {@link AgentPlatform}'s topology picture)
+ * are written on the fast path only.
  */
 export class AgentPlatformApp extends App {
   constructor(props: AppProps = {}) {
@@ -50,7 +53,10 @@ export class AgentPlatformApp extends App {
       // YAML 1.1 compatibility (js-yaml's default) quotes strings such as
       // "yes" and "on" that kubectl's parser would read as booleans.
       const text = objects.map((o) => dump(o, { lineWidth: -1, noRefs: true })).join('---\n');
-      writeFileSync(join(this.outdir, `${Names.toDnsLabel(chart)}${this.outputFileExtension}`), text, 'utf8');
+      const base = Names.toDnsLabel(chart);
+      writeFileSync(join(this.outdir, `${base}${this.outputFileExtension}`), text, 'utf8');
+      // Files some constructs write next to the YAML (a platform's topology), from the same objects.
+      for (const [suffix, content] of Object.entries(renderSideFiles(chart, objects))) writeFileSync(join(this.outdir, `${base}.${suffix}`), content, 'utf8');
     }
   }
 }

@@ -1,7 +1,8 @@
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { Profile } from '../core/profile.js';
 import { ReportedError } from '../internal/reported-error.js';
+import { registerSideFiles } from '../internal/side-files.js';
 import { parseConstructProps, setPrimary } from '../kit/index.js';
 import { AgentNamespace } from '../namespace/agent-namespace.js';
 import type { IServingWorkload } from '../network/serving.js';
@@ -10,6 +11,8 @@ import { AgentPlatformPropsSchema, type AgentPlatformConfig, type AgentPlatformP
 import { HostRoutes } from './host-routes.js';
 import { formatQuota, quotaNeeded, quotaShortfalls, type QuotaSpec } from './quota.js';
 import { StaticFrontend } from './static-frontend.js';
+import { buildTopology, renderMermaid, type DeclaredTopology, type Topology } from './topology.js';
+import { renderSvg } from './topology-svg.js';
 import { buildVariants, type PlatformOverrides } from './variants.js';
 import { agentServing, wireDependency, type Node, type PlatformEdge } from './wiring.js';
 
@@ -54,7 +57,7 @@ export class AgentPlatform extends Construct {
   /** The declared dependencies, wired. */
   public readonly edges: readonly PlatformEdge[];
   /** Components and their kinds, in declaration order. */
-  public readonly components: readonly { readonly name: string; readonly kind: string; readonly host?: string; readonly port?: number }[];
+  public readonly components: readonly { readonly name: string; readonly kind: string; readonly host?: string; readonly port?: number; readonly outsideId?: string }[];
   /** The quota in force (given, or computed). */
   public readonly quota: QuotaSpec;
 
@@ -95,7 +98,7 @@ export class AgentPlatform extends Construct {
     this.agents = pick(nodes, (n) => (n.kind === 'agent' ? n.agent : undefined));
     this.frontends = pick(nodes, (n) => (n.kind === 'frontend' ? (n.serving as StaticFrontend) : undefined));
     this.stores = pick(nodes, (n) => (n.kind === 'store' ? n.serving : undefined));
-    this.components = [...nodes].map(([name, n]) => ({ name, kind: n.kind, ...(n.kind === 'external' ? { host: n.external.host, port: n.external.port } : {}) }));
+    this.components = [...nodes].map(([name, n]) => ({ name, kind: n.kind, ...(n.kind === 'external' ? { host: n.external.host, port: n.external.port, outsideId: outsideId(n.external.destination, p.namespace) } : {}) }));
     this.edges = Object.entries(p.components).flatMap(([name, c]) =>
       c.kind === 'agent' ? c.dependsOn.map((d, i) => wireDependency(this.node.path, name, this.agents[name]!, d, i, nodes)) : [],
     );
@@ -120,6 +123,27 @@ export class AgentPlatform extends Construct {
       ...(p.apiServerEgress ? { apiServerEgress: p.apiServerEgress } : {}),
     });
     setPrimary(this, this.agentNamespace.namespace);
+    const title = `${p.name} (namespace ${p.namespace})`;
+    // The picture is drawn from the chart's synthesized objects at synth, next to its YAML.
+    registerSideFiles(Chart.of(this), (objects) => {
+      const t = this.topology(objects);
+      return { 'topology.mmd': renderMermaid(t, title), 'topology.svg': renderSvg(t, title) };
+    });
+  }
+
+  /**
+   * The platform's topology in `objects` (the synthesized chart): its
+   * components and the edges its NetworkPolicies allow, each marked
+   * declared, undeclared (allowed without a dependency) or blocked
+   * (declared, not allowed).
+   */
+  public topology(objects: readonly object[]): Topology {
+    const declared: DeclaredTopology = {
+      namespace: this.namespace,
+      components: this.components.map((c) => ({ name: c.name, kind: c.kind, ...(c.outsideId ? { outsideId: c.outsideId } : {}) })),
+      edges: this.edges,
+    };
+    return buildTopology(objects, declared);
   }
 
   private buildComponents(p: AgentPlatformConfig): Map<string, Node> {
@@ -171,6 +195,13 @@ export class AgentPlatform extends Construct {
 function routedFrom(p: AgentPlatformConfig, component: string): 'ingress-nginx' | 'envoy-gateway' | undefined {
   const host = p.hosts.find((h) => h.paths.some((path) => path.component === component));
   return host ? (host.via.type === 'ingress' ? 'ingress-nginx' : 'envoy-gateway') : undefined;
+}
+
+/** The topology node id of where an external component's egress goes. */
+function outsideId(d: Extract<Node, { kind: 'external' }>['external']['destination'], ns: string): string {
+  if (d === 'internet') return 'cidr:0.0.0.0/0';
+  if ('cidr' in d) return `cidr:${d.cidr}`;
+  return `pods:${d.pods.namespace ?? ns}/${JSON.stringify(d.pods.podLabels)}`;
 }
 
 /** The Service port of a routed component (`http`). */

@@ -3,13 +3,17 @@ import { pathToFileURL } from 'node:url';
 import type { App } from 'cdk8s';
 import { AgentPlatformApp, runApp } from '../lib/index.js';
 import { addAgentsChart } from './agents.js';
+import { addBssOssChart } from './bss-oss.js';
 import { addSkreaverChart } from './skreaver.js';
+import { addTalosChart } from './talos.js';
 
 /** Builds every chart of the reference app; each chart is written to its own file in dist/. */
 export function buildApp(outdir?: string): App {
   const app = new AgentPlatformApp(outdir ? { outdir } : {});
   addAgentsChart(app);
   addSkreaverChart(app);
+  addTalosChart(app);
+  addBssOssChart(app);
   return app;
 }
 

@@ -228,6 +228,7 @@ export {
   type AgentPlatformProps,
   type ExternalComponent,
   type FrontendComponent,
+  type JobComponent,
   type PlatformComponent,
   type PlatformDependency,
   type PlatformHost,

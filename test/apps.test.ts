@@ -24,15 +24,22 @@ const CHARTS = charts();
 const EXCEPTION = 'cdk8s-agent-platform.dev/pod-security-exception';
 const HOSTPATH_WAIVER = 'waivers.cdk8s-agent-platform.dev/PSS-05';
 // The egress proxy's two probes both check its port (Squid has no health endpoint), waived with that reason.
-const EXPECTED_WAIVERS: Record<string, string[]> = { agents: [], egress: ['PRB-03 Deployment/egress-proxy'], skreaver: ['PSS-18 Namespace/logging', 'PSS-05 DaemonSet/fluent-bit'] };
+const EXPECTED_WAIVERS: Record<string, string[]> = {
+  agents: [],
+  egress: ['PRB-03 Deployment/egress-proxy'],
+  skreaver: ['PSS-18 Namespace/logging', 'PSS-05 DaemonSet/fluent-bit'],
+  // The migration Job is kept after it finishes, as the record that this schema version ran.
+  talos: ['WKL-04 Job/gateway-migrations-3f2c1ab'],
+  'bss-oss': [],
+};
 
 function exceptionNamespaces(objs: Obj[]): Set<string> {
   return new Set(all(objs, 'Namespace').filter((n) => n.metadata.annotations?.[EXCEPTION]).map((n) => n.metadata.name as string));
 }
 
 describe('apps', () => {
-  it('has the default chart, the platform egress chart and the skreaver chart', () => {
-    expect([...CHARTS.keys()]).toEqual(['agents', 'egress', 'skreaver']);
+  it('has the default chart, the platform egress chart, and the guides\' charts', () => {
+    expect([...CHARTS.keys()]).toEqual(['agents', 'egress', 'skreaver', 'talos', 'bss-oss']);
   });
 
   for (const [name, objs] of CHARTS) {
@@ -129,8 +136,11 @@ describe('apps', () => {
     const out = mkdtempSync(join(tmpdir(), 'cap-synth-'));
     try {
       execFileSync('npx', ['cdk8s', 'synth', '--output', out], { env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' }, stdio: 'pipe' });
-      expect(readdirSync(out).sort()).toEqual(['agents.k8s.yaml', 'egress.k8s.yaml', 'skreaver.k8s.yaml']);
-      for (const file of readdirSync(out)) {
+      // The platform charts write their topology next to their YAML.
+      const topology = (chart: string) => [`${chart}.topology.mmd`, `${chart}.topology.svg`];
+      const platforms = ['talos', 'bss-oss'];
+      expect(readdirSync(out).sort()).toEqual(['agents.k8s.yaml', 'egress.k8s.yaml', 'skreaver.k8s.yaml', ...platforms.flatMap((p) => [`${p}.k8s.yaml`, ...topology(p)])].sort());
+      for (const file of readdirSync(out).filter((f) => f.endsWith('.k8s.yaml'))) {
         const docs = parseAllDocuments(readFileSync(join(out, file), 'utf8')).map((d) => d.toJS() as Obj);
         expect(docs).toEqual(CHARTS.get(file.replace('.k8s.yaml', '')));
       }

@@ -83,8 +83,17 @@ export interface ExternalComponent {
   readonly env?: Readonly<Record<string, ConnectionEnvValue>>;
 }
 
+/** A Job or CronJob of the platform (migrations, backups), built by a factory in the platform's scope, so the quota counts it. */
+export interface JobComponent {
+  readonly kind: 'job';
+  /** Builds the Job or CronJob construct (a MigrationJob, a BackupCronJob, …); its egress is its own props'. */
+  readonly create: (scope: Construct, id: string, context: StoreContext) => Construct;
+  /** Settings handed to the factory, overridden by environments and tiers like a store's. @default {} */
+  readonly settings?: Readonly<Record<string, unknown>>;
+}
+
 /** One component of a platform. */
-export type PlatformComponent = AgentComponent | FrontendComponent | StoreComponent | ExternalComponent;
+export type PlatformComponent = AgentComponent | FrontendComponent | StoreComponent | ExternalComponent | JobComponent;
 
 /** One path of a platform host. */
 export interface PlatformPath {
@@ -157,6 +166,11 @@ export const componentSchema = z.discriminatedUnion('kind', [
     settings: z.record(z.string(), z.unknown()).default({}),
   }),
   z.strictObject({
+    kind: z.literal('job'),
+    create: z.custom<JobComponent['create']>((v) => typeof v === 'function', { error: problem('must be a function', 'pass (scope, id, context) => a Job construct') }),
+    settings: z.record(z.string(), z.unknown()).default({}),
+  }),
+  z.strictObject({
     kind: z.literal('external'),
     host: hostname,
     port: portNumber,
@@ -200,6 +214,8 @@ export const AgentPlatformPropsSchema = z
         const path = ['components', name, 'dependsOn', i, ...(typeof d === 'string' ? [] : ['component'])];
         if (!(target in p.components)) {
           ctx.addIssue({ code: 'custom', path, message: problem(`names no component of the platform`, `use one of ${known}`) });
+        } else if (p.components[target]!.kind === 'job') {
+          ctx.addIssue({ code: 'custom', path, message: problem('is a job, which serves nothing', 'depend on a component that serves a port') });
         } else if (target === name) {
           ctx.addIssue({ code: 'custom', path, message: problem('is the component itself', 'remove it: a component reaches its own pods') });
         }
@@ -211,7 +227,7 @@ export const AgentPlatformPropsSchema = z
         if (!target) {
           ctx.addIssue({ code: 'custom', path: ['hosts', i, 'paths', j, 'component'], message: problem('names no component of the platform', `use one of ${known}`) });
         } else if (target.kind !== 'agent' && target.kind !== 'frontend') {
-          ctx.addIssue({ code: 'custom', path: ['hosts', i, 'paths', j, 'component'], message: problem(`is a ${target.kind}, which is never routed from outside`, 'route paths to agents and frontends only') });
+          ctx.addIssue({ code: 'custom', path: ['hosts', i, 'paths', j, 'component'], message: problem(`is ${target.kind === 'external' ? 'an' : 'a'} ${target.kind}, which is never routed from outside`, 'route paths to agents and frontends only') });
         }
       }),
     );

@@ -159,6 +159,9 @@ export class AgentPlatform extends Construct {
         nodes.set(name, { kind: 'frontend', serving: new StaticFrontend(this, name, { ...c.props, name, ...common, ...(ingressFrom ? { ingressFrom } : {}) }) });
       } else if (c.kind === 'store') {
         nodes.set(name, { kind: 'store', serving: c.create(this, name, { ...common, settings: c.settings }) });
+      } else if (c.kind === 'job') {
+        c.create(this, name, { ...common, settings: c.settings });
+        nodes.set(name, { kind: 'job' });
       } else {
         nodes.set(name, { kind: 'external', external: c });
       }
@@ -206,7 +209,7 @@ function outsideId(d: Extract<Node, { kind: 'external' }>['external']['destinati
 
 /** The Service port of a routed component (`http`). */
 function servicePort(n: Node): number {
-  return n.kind === 'external' ? n.external.port : n.serving.servedPorts[0]!.port;
+  return n.kind === 'external' ? n.external.port : n.kind === 'job' ? 0 : n.serving.servedPorts[0]!.port;
 }
 
 function pick<T>(nodes: ReadonlyMap<string, Node>, f: (n: Node) => T | undefined): Record<string, T> {

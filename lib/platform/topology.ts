@@ -14,7 +14,7 @@ type Rec = Record<string, unknown>;
 export interface TopologyNode {
   readonly id: string;
   readonly label: string;
-  /** `agent`, `frontend`, `store`, `external`, or `source` (a caller outside the namespace). */
+  /** `agent`, `frontend`, `store`, `job`, `external`, or `source` (a caller outside the namespace). Edges of a job are its own props' egress. */
   readonly kind: string;
 }
 
@@ -159,7 +159,10 @@ export function buildTopology(objects: readonly object[], d: DeclaredTopology): 
   const { pods, edges, outside } = allowedEdges(objects, d.namespace);
   const kindOf = new Map(d.components.map((c) => [c.name, c.kind]));
   const nodes = new Map<string, TopologyNode>();
-  for (const p of pods) nodes.set(p.name, { id: p.name, label: p.name, kind: kindOf.get(p.name) ?? 'workload' });
+  // A job component's workload may carry a suffix (a MigrationJob's version).
+  const jobs = d.components.filter((c) => c.kind === 'job').map((c) => c.name);
+  const kindOfPod = (name: string) => kindOf.get(name) ?? (jobs.some((j) => name === j || name.startsWith(`${j}-`)) ? 'job' : 'workload');
+  for (const p of pods) nodes.set(p.name, { id: p.name, label: p.name, kind: kindOfPod(p.name) });
   // External components are known by where their egress goes: a CIDR block, the internet, or pods elsewhere.
   const externalId = new Map<string, string>();
   for (const c of d.components.filter((x) => x.kind === 'external')) externalId.set(c.name, c.outsideId ?? `external:${c.name}`);
@@ -170,7 +173,7 @@ export function buildTopology(objects: readonly object[], d: DeclaredTopology): 
     nodes.set(id, { id, label: names.length > 0 ? `${names.join(', ')} (${label})` : label, kind: targets.has(id) ? 'external' : 'source' });
   }
   const declared = new Map(d.edges.map((e) => [`${e.from}>${externalId.get(e.to) ?? e.to}`, e]));
-  const out: TopologyEdge[] = [...edges.values()].map((e) => ({ ...e, ports: [...e.ports].sort((a, b) => a - b), status: declared.has(`${e.from}>${e.to}`) || nodes.get(e.from)?.kind === 'source' || nodes.get(e.to)?.kind === 'source' ? 'declared' : 'undeclared' }));
+  const out: TopologyEdge[] = [...edges.values()].map((e) => ({ ...e, ports: [...e.ports].sort((a, b) => a - b), status: declared.has(`${e.from}>${e.to}`) || [nodes.get(e.from)?.kind, nodes.get(e.to)?.kind].some((k) => k === 'source' || k === 'job') ? 'declared' : 'undeclared' }));
   for (const [key, e] of declared) {
     if (edges.has(key)) continue;
     const to = externalId.get(e.to) ?? e.to;
@@ -180,7 +183,7 @@ export function buildTopology(objects: readonly object[], d: DeclaredTopology): 
   return { nodes: [...nodes.values()], edges: out };
 }
 
-const SHAPES: Record<string, [string, string]> = { agent: ['[', ']'], frontend: ['[/', '/]'], store: ['[(', ')]'], external: ['{{', '}}'], source: ['([', '])'], workload: ['[', ']'] };
+const SHAPES: Record<string, [string, string]> = { job: ['[[', ']]'], agent: ['[', ']'], frontend: ['[/', '/]'], store: ['[(', ')]'], external: ['{{', '}}'], source: ['([', '])'], workload: ['[', ']'] };
 
 /** The topology as a Mermaid flowchart (GitHub and GitLab render it). */
 export function renderMermaid(t: Topology, title: string): string {

@@ -62,6 +62,7 @@ const OVERRIDE_SCHEMAS: Record<PlatformComponent['kind'], z.ZodType> = {
   agent: z.strictObject({ image: z.string().optional(), replicas: z.number().int().min(1).optional(), autoscaling: any.optional(), resources: any.optional(), env: z.record(z.string(), any).optional(), rollingUpdate: any.optional() }),
   frontend: z.strictObject({ image: z.string().optional(), replicas: z.number().int().min(1).optional(), resources: any.optional(), runtimeConfig: z.record(z.string(), z.string()).optional() }),
   store: z.strictObject({ settings: z.record(z.string(), any).optional() }),
+  job: z.strictObject({ settings: z.record(z.string(), any).optional() }),
   external: z.strictObject({ host: hostname.optional(), port: z.number().int().optional(), destination: any.optional(), env: z.record(z.string(), any).optional() }),
 };
 
@@ -122,7 +123,7 @@ function checkVariants(id: string, key: string, definition: AgentPlatformProps, 
 
 function mergeComponent(base: PlatformComponent, o: Record<string, unknown> | undefined): PlatformComponent {
   if (!o) return base;
-  if (base.kind === 'store') return { ...base, settings: { ...base.settings, ...(o.settings as object) } };
+  if (base.kind === 'store' || base.kind === 'job') return { ...base, settings: { ...base.settings, ...(o.settings as object) } };
   if (base.kind === 'external') return { ...base, ...o, env: { ...base.env, ...(o.env as object) } } as PlatformComponent;
   const props: Record<string, unknown> = { ...base.props };
   for (const [key, value] of Object.entries(o)) {

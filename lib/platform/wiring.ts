@@ -10,6 +10,7 @@ import type { AgentPlatformConfig } from './agent-platform-props.js';
 export type Node =
   | { readonly kind: 'agent'; readonly agent: SecureAgentDeployment; readonly serving: IServingWorkload }
   | { readonly kind: 'frontend' | 'store'; readonly serving: IServingWorkload }
+  | { readonly kind: 'job' }
   | { readonly kind: 'external'; readonly external: Extract<AgentPlatformConfig['components'][string], { kind: 'external' }> };
 
 /** A declared dependency, wired. */
@@ -18,9 +19,9 @@ export interface PlatformEdge {
   readonly from: string;
   /** The component called. */
   readonly to: string;
-  /** The port called (the container port the policies open). */
+  /** The (first) port called: the container port the policies open. */
   readonly port: number;
-  /** Its name. */
+  /** The names of the ports called, comma-separated. */
   readonly portName: string;
 }
 
@@ -66,6 +67,7 @@ export function wireDependency(path: string, from: string, caller: SecureAgentDe
   const d = typeof dep === 'string' ? { component: dep, env: true, port: undefined, envPrefix: undefined } : dep;
   const where = `${path} props.components.${from}.dependsOn[${index}]`;
   const target = nodes.get(d.component)!;
+  if (target.kind === 'job') throw new ReportedError(`${where}: names job ${d.component}, which serves nothing; depend on a component that serves a port`);
   const prefix = d.envPrefix ?? envPrefix(d.component);
   if (target.kind === 'external') {
     const e = target.external;
@@ -75,18 +77,20 @@ export function wireDependency(path: string, from: string, caller: SecureAgentDe
     return { from, to: d.component, port: e.port, portName: 'tcp' };
   }
   const serving = target.serving;
-  const port = d.port === undefined ? serving.servedPorts[0] : serving.servedPorts.find((p) => p.name === d.port);
-  if (!port) {
+  // Without a port name the dependency takes every served port (a replicated
+  // Redis serves Sentinel beside Redis), as IServingWorkload.allowFrom does.
+  const ports = d.port === undefined ? serving.servedPorts : serving.servedPorts.filter((p) => p.name === d.port);
+  if (ports.length === 0) {
     const served = serving.servedPorts.map((p) => p.name).join(', ');
     throw new ReportedError(
       `${where}${d.port === undefined ? '' : '.port'}: names no port ${d.component} serves, got ${JSON.stringify(d.port ?? null)}; ${served ? `use one of ${served}` : `${d.component} serves no port, so nothing can depend on it`}`,
     );
   }
-  const targetPort = port.targetPort ?? port.port;
-  caller.addEgress({ description: `${from} -> ${d.component}`, pods: { ...serving.peer }, ports: [{ port: targetPort }] });
-  serving.allowFrom({ namespace: caller.namespace, podLabels: { ...caller.selectorLabels } }, [port.name]);
+  const targetPorts = ports.map((p) => p.targetPort ?? p.port);
+  caller.addEgress({ description: `${from} -> ${d.component}`, pods: { ...serving.peer }, ports: targetPorts.map((port) => ({ port })) });
+  serving.allowFrom({ namespace: caller.namespace, podLabels: { ...caller.selectorLabels } }, ports.map((p) => p.name));
   if (d.env && serving.connection) addEnv(caller, serving.connection.env({ prefix }));
-  return { from, to: d.component, port: targetPort, portName: port.name };
+  return { from, to: d.component, port: targetPorts[0]!, portName: ports.map((p) => p.name).join(',') };
 }
 
 type EgressInput = Parameters<SecureAgentDeployment['addEgress']>[0];

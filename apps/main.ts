@@ -5,7 +5,9 @@ import { AgentPlatformApp, runApp } from '../lib/index.js';
 import { addAgentsChart } from './agents.js';
 import { addBssOssChart } from './bss-oss.js';
 import { addSkreaverChart } from './skreaver.js';
+import { addSarkCharts } from './sark.js';
 import { addTalosChart } from './talos.js';
+import { addWeaverCharts } from './weaver.js';
 
 /** Builds every chart of the reference app; each chart is written to its own file in dist/. */
 export function buildApp(outdir?: string): App {
@@ -14,6 +16,8 @@ export function buildApp(outdir?: string): App {
   addSkreaverChart(app);
   addTalosChart(app);
   addBssOssChart(app);
+  addWeaverCharts(app);
+  addSarkCharts(app);
   return app;
 }
 

@@ -31,6 +31,13 @@ const EXPECTED_WAIVERS: Record<string, string[]> = {
   // The migration Job is kept after it finishes, as the record that this schema version ran.
   talos: ['WKL-04 Job/gateway-migrations-3f2c1ab'],
   'bss-oss': [],
+  // The dev profile's recorded relaxations: one API pod, one Redis pod.
+  'weaver-dev': ['AVL-01 Deployment/weaver-api', 'AVL-01 StatefulSet/redis'],
+  'weaver-staging': [],
+  'weaver-production': [],
+  'sark-small': [],
+  'sark-medium': [],
+  'sark-large': [],
 };
 
 function exceptionNamespaces(objs: Obj[]): Set<string> {
@@ -39,7 +46,7 @@ function exceptionNamespaces(objs: Obj[]): Set<string> {
 
 describe('apps', () => {
   it('has the default chart, the platform egress chart, and the guides\' charts', () => {
-    expect([...CHARTS.keys()]).toEqual(['agents', 'egress', 'skreaver', 'talos', 'bss-oss']);
+    expect([...CHARTS.keys()]).toEqual(['agents', 'egress', 'skreaver', 'talos', 'bss-oss', 'weaver-dev', 'weaver-staging', 'weaver-production', 'sark-small', 'sark-medium', 'sark-large']);
   });
 
   for (const [name, objs] of CHARTS) {
@@ -138,7 +145,7 @@ describe('apps', () => {
       execFileSync('npx', ['cdk8s', 'synth', '--output', out], { env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' }, stdio: 'pipe' });
       // The platform charts write their topology next to their YAML.
       const topology = (chart: string) => [`${chart}.topology.mmd`, `${chart}.topology.svg`];
-      const platforms = ['talos', 'bss-oss'];
+      const platforms = ['talos', 'bss-oss', 'weaver-dev', 'weaver-staging', 'weaver-production', 'sark-small', 'sark-medium', 'sark-large'];
       expect(readdirSync(out).sort()).toEqual(['agents.k8s.yaml', 'egress.k8s.yaml', 'skreaver.k8s.yaml', ...platforms.flatMap((p) => [`${p}.k8s.yaml`, ...topology(p)])].sort());
       for (const file of readdirSync(out).filter((f) => f.endsWith('.k8s.yaml'))) {
         const docs = parseAllDocuments(readFileSync(join(out, file), 'utf8')).map((d) => d.toJS() as Obj);

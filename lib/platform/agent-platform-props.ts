@@ -6,7 +6,7 @@ import type { HostRoutesProps } from '../exposure/host-routes-props.js';
 import { problem } from '../internal/props.js';
 import type { AgentNamespaceProps } from '../namespace/agent-namespace.js';
 import { podPeerSchema, type PodPeer } from '../network/peers.js';
-import type { ConnectionEnvValue, IServingWorkload } from '../network/serving.js';
+import type { IServingWorkload } from '../network/serving.js';
 import type { SecureAgentDeploymentProps } from '../workload/secure-agent-deployment-props.js';
 import type { StaticFrontendProps } from './static-frontend-props.js';
 
@@ -39,6 +39,7 @@ export interface PlatformDependency {
 
 /** An agent or API, built as a {@link SecureAgentDeployment}. */
 export interface AgentComponent {
+  /** An agent or API. */
   readonly kind: 'agent';
   /** Its props; the platform sets `name` (the component's), `namespace`, `profile` and `partOf`, and `ingressFrom` when routed. */
   readonly props: Omit<SecureAgentDeploymentProps, 'name' | 'namespace' | 'profile'>;
@@ -48,6 +49,7 @@ export interface AgentComponent {
 
 /** A web UI, built as a {@link StaticFrontend}. */
 export interface FrontendComponent {
+  /** A web UI. */
   readonly kind: 'frontend';
   /** Its props; the platform sets `name`, `namespace`, `profile` and `partOf`. */
   readonly props: Omit<StaticFrontendProps, 'name' | 'namespace' | 'profile'>;
@@ -55,6 +57,7 @@ export interface FrontendComponent {
 
 /** A data store, built by a factory that returns an {@link IServingWorkload}. */
 export interface StoreComponent {
+  /** A data store. */
   readonly kind: 'store';
   /** Builds the store. */
   readonly create: StoreFactory;
@@ -64,6 +67,7 @@ export interface StoreComponent {
 
 /** A service outside the cluster (a managed database, an LLM provider, an OTLP endpoint). */
 export interface ExternalComponent {
+  /** A service outside the cluster. */
   readonly kind: 'external';
   /** Host name callers connect to. */
   readonly host: string;
@@ -74,17 +78,43 @@ export interface ExternalComponent {
    * addresses only, private and metadata ranges excluded), a CIDR block, or
    * pods in the cluster.
    */
-  readonly destination: 'internet' | { readonly cidr: string; readonly except?: readonly string[] } | { readonly pods: PodPeer };
+  readonly destination: 'internet' | ExternalCidr | ExternalPods;
   /**
    * Environment of a caller, besides `<PREFIX>HOST` and `<PREFIX>PORT`:
    * literals, or Secret keys (`{ fromSecret: { name, key } }`).
    * @default {}
    */
-  readonly env?: Readonly<Record<string, ConnectionEnvValue>>;
+  readonly env?: Readonly<Record<string, string | ExternalSecretKey>>;
+}
+
+/** An external service in a CIDR block. */
+export interface ExternalCidr {
+  /** The block, like `10.20.0.0/16`. */
+  readonly cidr: string;
+  /** Blocks excluded from it. @default [] */
+  readonly except?: readonly string[];
+}
+
+/** An external service running as pods in another namespace. */
+export interface ExternalPods {
+  /** The pods, by namespace and labels. */
+  readonly pods: PodPeer;
+}
+
+/** An environment value from a key of a Secret. */
+export interface ExternalSecretKey {
+  /** The Secret and its key. */
+  readonly fromSecret: {
+    /** Secret name. */
+    readonly name: string;
+    /** Key in the Secret. */
+    readonly key: string;
+  };
 }
 
 /** A Job or CronJob of the platform (migrations, backups), built by a factory in the platform's scope, so the quota counts it. */
 export interface JobComponent {
+  /** A Job or CronJob. */
   readonly kind: 'job';
   /** Builds the Job or CronJob construct (a MigrationJob, a BackupCronJob, …); its egress is its own props'. */
   readonly create: (scope: Construct, id: string, context: StoreContext) => Construct;
@@ -101,7 +131,7 @@ export interface PlatformPath {
   readonly path: string;
   /** The component it goes to (an agent or a frontend). */
   readonly component: string;
-  /** @default 'Prefix' */
+  /** `Prefix` takes the path and everything under it, `Exact` the path only. @default 'Prefix' */
   readonly pathType?: 'Prefix' | 'Exact';
 }
 

@@ -76,6 +76,9 @@ results.appUnbundled = measure({ name: 'whole app, compiled modules', cmd: node,
 results.cli = measure({ name: 'npx cdk8s synth (whole app)', cmd: 'npx', args: ['cdk8s', 'synth', '--output', join(out, 'cli')] });
 results.trivialCli = measure({ name: 'npx cdk8s synth (trivial app)', cmd: 'npx', args: ['cdk8s', 'synth', '--output', join(out, 'trivial')], cwd: 'scripts/bench/trivial' });
 
+// The guides' platforms (AgentPlatform, eight charts with topology pictures).
+results.platforms = measure({ name: 'guide platforms (8 charts)', cmd: node, args: ['scripts/bench/platforms-app.mjs', join(out, 'platforms')] });
+
 const NS = [1, 10, 100, 1000].filter((n) => n <= MAX_N);
 results.agents = {};
 results.l2 = {};
@@ -139,7 +142,7 @@ if (process.env.BENCH_TESTS === '1') {
 // ---- report ----
 const fmt = (v, d = 0) => (v === undefined ? '-' : Number(v).toFixed(d));
 const floor = results.floorPlus.wallMs;
-const rows = [results.floorNode, results.floorPlus, results.app, results.appUnbundled, results.cli, results.trivialCli, ...NS.flatMap((n) => [results.agents[n], results.l2[n]])];
+const rows = [results.floorNode, results.floorPlus, results.app, results.appUnbundled, results.cli, results.trivialCli, results.platforms, ...NS.flatMap((n) => [results.agents[n], results.l2[n]])];
 console.log(`median wall time of ${RUNS} runs after a warm-up (3 for 1000 agents); node ${process.version}\n`);
 console.log(`${'case'.padEnd(36)} ${'wall ms'.padStart(9)} ${'cpu ms'.padStart(9)} ${'rss MiB'.padStart(8)} ${'objects'.padStart(8)} ${'x floor'.padStart(8)}`);
 for (const r of rows) {
@@ -183,6 +186,18 @@ target(
   `${fmt(results.invariantsScale.ms200, 1)} ms -> ${fmt(results.invariantsScale.ms800, 1)} ms = ${fmt(results.invariantsScale.ratio, 2)}x`,
   results.invariantsScale.ratio <= 9,
 );
+if (NS.includes(100) && NS.includes(1)) {
+  // The platforms' cost per object above one agent's app (the fixed cost: module load, validators), with
+  // dependency wiring, the computed quota and the topology pictures, against the agents app's.
+  const a = results.agents;
+  const perAgentObject = (a[100].wallMs - a[1].wallMs) / (a[100].objects - a[1].objects);
+  const perPlatformObject = (results.platforms.wallMs - a[1].wallMs) / (results.platforms.objects - a[1].objects);
+  target(
+    'guide platforms: cost per object at most 1.5x the agents app',
+    `${fmt(perPlatformObject * 1000, 0)} vs ${fmt(perAgentObject * 1000, 0)} µs = ${fmt(perPlatformObject / perAgentObject, 2)}x`,
+    perPlatformObject / perAgentObject <= 1.5,
+  );
+}
 if (results.npmTest) target('npm test under 90 s', `${fmt(results.npmTest.wallMs / 1000, 1)} s`, results.npmTest.wallMs < 90000 && results.npmTest.status === 0);
 console.log('\ntargets:');
 for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT met'} ${t.label}: ${t.value}`);

@@ -104,6 +104,8 @@ export class AgentPlatform extends Construct {
     );
     this.routes = p.hosts.map((h, i) => {
       const routes = h.paths.map((path) => ({ path: path.path, pathType: path.pathType, service: path.component, port: servicePort(nodes.get(path.component)!) }));
+      // An agent serving metrics on its app port never has them routed: the path answers 403 at the edge.
+      const blockedPaths = [...new Set(h.paths.flatMap((path) => sharedMetricsPath(this.agents[path.component])))].filter((b) => !h.paths.some((path) => path.path === b));
       return new HostRoutes(this, i === 0 ? AgentPlatformIds.Routes : `${AgentPlatformIds.Routes}${i + 1}`, {
         name: h.name ?? (i === 0 ? p.name : `${p.name}-${i + 1}`),
         namespace: p.namespace,
@@ -111,6 +113,7 @@ export class AgentPlatform extends Construct {
         host: h.host,
         via: h.via,
         routes,
+        blockedPaths,
         labels: { 'app.kubernetes.io/part-of': p.name },
       });
     });
@@ -205,6 +208,11 @@ function outsideId(d: Extract<Node, { kind: 'external' }>['external']['destinati
   if (d === 'internet') return 'cidr:0.0.0.0/0';
   if ('cidr' in d) return `cidr:${d.cidr}`;
   return `pods:${d.pods.namespace ?? ns}/${JSON.stringify(d.pods.podLabels)}`;
+}
+
+/** The metrics path of an agent whose metrics share its app port, as a list. */
+function sharedMetricsPath(agent: SecureAgentDeployment | undefined): string[] {
+  return agent?.metricsPort?.name === 'http' ? [agent.metricsPort.path] : [];
 }
 
 /** The Service port of a routed component (`http`). */

@@ -236,3 +236,14 @@ describe('AgentPlatform environments and tiers', () => {
     );
   });
 });
+
+describe('AgentPlatform routing of shared metrics', () => {
+  it('blocks the metrics path at the edge when an agent serves metrics on its app port', () => {
+    const components = { ...shop.components, 'shop-api': { kind: 'agent' as const, props: { image, port: 8000, metrics: { port: 8000 } }, dependsOn: ['cache'] } };
+    const objs = build({ components });
+    const blocked = one(objs, 'Ingress', 'shop-blocked');
+    expect(blocked.spec.rules[0].http.paths.map((p: Obj) => p.path)).toEqual(['/metrics']);
+    expect(blocked.metadata.annotations['nginx.ingress.kubernetes.io/denylist-source-range']).toBe('0.0.0.0/0,::/0');
+    expect(all(build(), 'Ingress').map((i) => i.metadata.name)).toEqual(['shop']);
+  });
+});

@@ -9,35 +9,47 @@ import type { AgentComponent, AgentPlatformProps, ExternalComponent, FrontendCom
 
 /** What an environment or tier may change on an agent. `replicas` and `autoscaling` replace each other. */
 export interface AgentOverride {
+  /** Image. @default - the definition's */
   readonly image?: string;
+  /** Static replicas (drops the definition's autoscaling). @default - the definition's */
   readonly replicas?: number;
+  /** Autoscaling (drops the definition's replicas). @default - the definition's */
   readonly autoscaling?: AgentComponent['props']['autoscaling'];
+  /** Requests and limits. @default - the definition's */
   readonly resources?: AgentComponent['props']['resources'];
-  /** Merged over the definition's env, key by key. */
+  /** Merged over the definition's env, key by key. @default {} */
   readonly env?: AgentComponent['props']['env'];
+  /** Rolling update bounds. @default - the definition's */
   readonly rollingUpdate?: AgentComponent['props']['rollingUpdate'];
 }
 
 /** What an environment or tier may change on a UI. */
 export interface FrontendOverride {
+  /** Image. @default - the definition's */
   readonly image?: string;
+  /** Replicas. @default - the definition's */
   readonly replicas?: number;
+  /** Requests and limits. @default - the definition's */
   readonly resources?: FrontendComponent['props']['resources'];
-  /** Merged over the definition's, key by key. */
+  /** Merged over the definition's, key by key. @default {} */
   readonly runtimeConfig?: Readonly<Record<string, string>>;
 }
 
 /** What an environment or tier may change on a store: its settings, merged key by key. */
 export interface StoreOverride {
+  /** Merged over the definition's settings, key by key. @default {} */
   readonly settings?: Readonly<Record<string, unknown>>;
 }
 
 /** What an environment or tier may change on an external service. */
 export interface ExternalOverride {
+  /** Host. @default - the definition's */
   readonly host?: string;
+  /** Port. @default - the definition's */
   readonly port?: number;
+  /** Where it is. @default - the definition's */
   readonly destination?: ExternalComponent['destination'];
-  /** Merged over the definition's, key by key. */
+  /** Merged over the definition's, key by key. @default {} */
   readonly env?: ExternalComponent['env'];
 }
 

@@ -128,8 +128,9 @@ export function addSarkCharts(app: App): Chart[] {
     const api = platform.agents.sark!;
     // ServiceMonitor and alerts on metrics the API exports (D-SRK-10).
     new ObservabilityStack(chart, 'Observability', { agent: api, runbookBaseUrl: 'https://runbooks.sark.yourdomain.com' });
-    // The guide's budget name.
+    // The guide's names for the budget and the autoscaler.
     api.pdb?.addJsonPatch(JsonPatch.replace('/metadata/name', 'sark-pdb'));
+    api.hpa?.addJsonPatch(JsonPatch.replace('/metadata/name', 'sark-hpa'));
     return chart;
   });
 }

@@ -1,5 +1,5 @@
 import { Chart, type App } from 'cdk8s';
-import { AgentPlatform, ExternalSecretRef, MigrationJob, RedisStore } from '../lib/index.js';
+import { AgentPlatform, ExternalSecretRef, MigrationJob, ObservabilityStack, RedisStore } from '../lib/index.js';
 
 /**
  * The Talos Protocol guide's platform (gateway, audit service, MCP
@@ -64,7 +64,7 @@ export function addTalosChart(app: App): Chart {
   });
   const databaseUrl = secrets.env('database-url');
 
-  new AgentPlatform(chart, 'Platform', {
+  const platform = new AgentPlatform(chart, 'Platform', {
     name: 'talos',
     namespace: NAMESPACE,
     namespaceLabels: { environment: 'production' },
@@ -152,5 +152,7 @@ export function addTalosChart(app: App): Chart {
       },
     ],
   });
+  // ServiceMonitor and PrometheusRule on, as the guide's monitoring values ask (TAL-P12).
+  new ObservabilityStack(chart, 'Observability', { agent: platform.agents['talos-gateway']!, runbookBaseUrl: 'https://runbooks.talos.yourdomain.com' });
   return chart;
 }

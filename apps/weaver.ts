@@ -1,5 +1,5 @@
 import { Chart, type App } from 'cdk8s';
-import { AgentPlatform, ExternalSecretRef, internetEgress, RedisStore, type AgentPlatformProps, type PlatformOverrides } from '../lib/index.js';
+import { AgentPlatform, ExternalSecretRef, internetEgress, ObservabilityStack, RedisStore, type AgentPlatformProps, type PlatformOverrides } from '../lib/index.js';
 
 /**
  * The Weaver AI guide's platform (the `weaver-api` FastAPI gateway, Redis,
@@ -153,6 +153,8 @@ export function addWeaverCharts(app: App): Chart[] {
       secretStore: store,
       data: keys.map((k) => ({ secretKey: k, remoteKey: `weaver/${env}/${k.toLowerCase()}` })),
     });
+    // A PrometheusRule with severities and working expressions instead of the guide's rule file (D-WVR-09).
+    new ObservabilityStack(chart, 'Observability', { agent: platform.agents['weaver-api']!, runbookBaseUrl: 'https://runbooks.weaver-ai.example.com' });
     if (env === 'production') {
       new ExternalSecretRef(chart, 'SigningKeys', {
         name: 'telemetry-signing-keys',

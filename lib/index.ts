@@ -229,7 +229,7 @@ export {
   type ExternalCidr,
   type ExternalComponent,
   type ExternalPods,
-  type ExternalSecretKey,
+  type PlatformSecretKey,
   type FrontendComponent,
   type JobComponent,
   type PlatformComponent,

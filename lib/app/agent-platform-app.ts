@@ -55,8 +55,10 @@ export class AgentPlatformApp extends App {
       const text = objects.map((o) => dump(o, { lineWidth: -1, noRefs: true })).join('---\n');
       const base = Names.toDnsLabel(chart);
       writeFileSync(join(this.outdir, `${base}${this.outputFileExtension}`), text, 'utf8');
-      // Files some constructs write next to the YAML (a platform's topology), from the same objects.
-      for (const [suffix, content] of Object.entries(renderSideFiles(chart, objects))) writeFileSync(join(this.outdir, `${base}.${suffix}`), content, 'utf8');
+      // Files some constructs write next to the YAML (a platform's topology), from the
+      // same objects; not into a Helm chart's templates/, where Helm renders every file.
+      if (helm) continue;
+      for (const [suffix, content] of Object.entries(renderSideFiles(chart, verified ?? objects))) writeFileSync(join(this.outdir, `${base}.${suffix}`), content, 'utf8');
     }
   }
 }

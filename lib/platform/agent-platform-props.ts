@@ -84,7 +84,7 @@ export interface ExternalComponent {
    * literals, or Secret keys (`{ fromSecret: { name, key } }`).
    * @default {}
    */
-  readonly env?: Readonly<Record<string, string | ExternalSecretKey>>;
+  readonly env?: Readonly<Record<string, string | PlatformSecretKey>>;
 }
 
 /** An external service in a CIDR block. */
@@ -102,7 +102,7 @@ export interface ExternalPods {
 }
 
 /** An environment value from a key of a Secret. */
-export interface ExternalSecretKey {
+export interface PlatformSecretKey {
   /** The Secret and its key. */
   readonly fromSecret: {
     /** Secret name. */

@@ -23,6 +23,12 @@ import type { Severity } from '../types.js';
  *   namespaceSelector on every port, a rule without peers or ports, Cilium
  *   `toEntities: world|all`, or Istio `ALLOW_ANY`. High in every profile; a
  *   deliberate one is waived with the reason.
+ * - `STO-01` to `STO-03` (data stores): a Redis `maxmemory` in a mounted
+ *   config file above the container's memory limit; a Sentinel quorum above
+ *   the Sentinels or below a majority; clients that may open more
+ *   connections than the server accepts (D-SRK-09).
+ * - `AVL-12` (next free number in group F): an HPA on a Pods, Object or
+ *   External metric without the metrics API an adapter serves (D-SRK-07).
  */
 export const CHECK_SEVERITY = {
   'PSS-01': 'High',
@@ -99,6 +105,10 @@ export const CHECK_SEVERITY = {
   'OPS-01': 'Medium',
   'WAIVER-01': 'High',
   'WAIVER-02': 'Low',
+  'STO-01': 'High',
+  'STO-02': 'High',
+  'STO-03': 'High',
+  'AVL-12': 'High',
 } as const satisfies Record<string, Severity>;
 
 /** A check ID this project knows. */

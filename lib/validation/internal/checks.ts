@@ -23,10 +23,15 @@ import type { Severity } from '../types.js';
  *   namespaceSelector on every port, a rule without peers or ports, Cilium
  *   `toEntities: world|all`, or Istio `ALLOW_ANY`. High in every profile; a
  *   deliberate one is waived with the reason.
- * - `STO-01` to `STO-03` (data stores): a Redis `maxmemory` in a mounted
- *   config file above the container's memory limit; a Sentinel quorum above
- *   the Sentinels or below a majority; clients that may open more
- *   connections than the server accepts (D-SRK-09).
+ * - `STO-01` (data stores): a Redis `maxmemory` in a config file a
+ *   container reads from a mounted ConfigMap is above the container's memory
+ *   limit, so the kernel kills Redis before it evicts.
+ * - `STO-02`: a Sentinel quorum read from a mounted ConfigMap is above the
+ *   number of Sentinels (no failover can start) or below a majority of them.
+ * - `STO-03`: the connection budget (D-SRK-09): the clients of a server, at
+ *   their maximum replicas times the connections each pod declares
+ *   (`cdk8s-agent-platform.dev/connections`), exceed the server's
+ *   `cdk8s-agent-platform.dev/connection-limit`.
  * - `AVL-12` (next free number in group F): an HPA on a Pods, Object or
  *   External metric without the metrics API an adapter serves (D-SRK-07).
  */

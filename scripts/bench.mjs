@@ -89,6 +89,11 @@ for (const n of NS) {
   results.l2[n] = measure({ name: `${2 * n} L2 agents (cdk8s-plus-28)`, cmd: node, args: ['scripts/bench/l2-app.mjs', String(2 * n), join(out, `l${n}`)] }, runs);
 }
 
+// Data stores (Redis with Sentinel, CloudNativePG with a Pooler, PgBouncer, OPA) per namespace, against the agents case.
+const STORE_NS = [1, 10].filter((n) => n <= MAX_N);
+results.stores = {};
+for (const n of STORE_NS) results.stores[n] = measure({ name: `${n} namespaces of stores`, cmd: node, args: ['scripts/bench/stores-app.mjs', String(n), join(out, `s${n}`)] });
+
 // Module load and validation, in one process: import, build, resolve, verify.
 const split = spawnSync(
   node,
@@ -142,7 +147,7 @@ if (process.env.BENCH_TESTS === '1') {
 // ---- report ----
 const fmt = (v, d = 0) => (v === undefined ? '-' : Number(v).toFixed(d));
 const floor = results.floorPlus.wallMs;
-const rows = [results.floorNode, results.floorPlus, results.app, results.appUnbundled, results.cli, results.trivialCli, results.platforms, ...NS.flatMap((n) => [results.agents[n], results.l2[n]])];
+const rows = [results.floorNode, results.floorPlus, results.app, results.appUnbundled, results.cli, results.trivialCli, results.platforms, ...NS.flatMap((n) => [results.agents[n], results.l2[n]]), ...STORE_NS.map((n) => results.stores[n])];
 console.log(`median wall time of ${RUNS} runs after a warm-up (3 for 1000 agents); node ${process.version}\n`);
 console.log(`${'case'.padEnd(36)} ${'wall ms'.padStart(9)} ${'cpu ms'.padStart(9)} ${'rss MiB'.padStart(8)} ${'objects'.padStart(8)} ${'x floor'.padStart(8)}`);
 for (const r of rows) {
@@ -180,6 +185,15 @@ if (NS.includes(1000) && NS.includes(1)) {
   target('1000 agents under 15 s', `${fmt(a[1000].wallMs / 1000, 2)} s`, a[1000].wallMs < 15000);
   target('1000 agents under 600 MiB', `${fmt(a[1000].rssMiB)} MiB`, a[1000].rssMiB < 600);
   target('t(1000)/t(100) at most 11', fmt(a[1000].wallMs / a[100].wallMs, 2), a[1000].wallMs / a[100].wallMs <= 11);
+}
+if (STORE_NS.includes(10) && NS.includes(10) && NS.includes(1)) {
+  const st = results.stores;
+  const a = results.agents;
+  const perStore = (st[10].wallMs - st[1].wallMs) / (st[10].objects - st[1].objects);
+  const perAgent = (a[10].wallMs - a[1].wallMs) / (a[10].objects - a[1].objects);
+  // A measurement, not a target: store objects are heavier (StatefulSets of three containers, CloudNativePG objects checked against their large CRD schemas).
+  results.storesPerObject = { storeUs: perStore * 1000, agentUs: perAgent * 1000, ratio: perStore / perAgent };
+  console.log(`\nstores: ${fmt(perStore * 1000, 0)} µs per object against ${fmt(perAgent * 1000, 0)} µs for the agents (${fmt(perStore / perAgent, 2)}x)`);
 }
 target(
   'invariant and policy checks scale linearly: t(800 Deployments)/t(200) at most 9 (linear is about 4, a scan per object about 16)',

@@ -13,6 +13,10 @@ export const ANNOTATIONS = {
   ingressFrom: 'cdk8s-agent-platform.dev/ingress-from',
   /** References that exist outside the bundle, `Kind/name,...`. */
   externalRefs: 'cdk8s-agent-platform.dev/external-refs',
+  /** Connections each pod opens to servers, `<namespace>/<app>=<per pod>,...` (connection budget). */
+  connections: 'cdk8s-agent-platform.dev/connections',
+  /** Connections a server accepts in total (connection budget). */
+  connectionLimit: 'cdk8s-agent-platform.dev/connection-limit',
   /** Why a namespace runs below Pod Security "restricted". */
   podSecurityException: 'cdk8s-agent-platform.dev/pod-security-exception',
 } as const;

@@ -213,11 +213,25 @@ export class PgBouncer extends Construct implements IServingWorkload {
       template: podTemplate({
         labels: w.labels,
         // PgBouncer closes idle clients at once on SIGTERM, and waits for running transactions up to shutdown_wait_timeout.
-        annotations: { [ANNOTATIONS.configChecksum]: checksum, [ANNOTATIONS.drainSeconds]: '10' },
+        annotations: { [ANNOTATIONS.configChecksum]: checksum, [ANNOTATIONS.drainSeconds]: '10', ...budgetAnnotations(p, replicas) },
         spec: pgBouncerPodSpec(p, w, this.configMap.name, serviceAccountName),
       }),
     });
   }
+}
+
+/**
+ * The connection budget: PgBouncer accepts `max_client_conn` per pod, and
+ * each pod opens up to `max_db_connections` to the server (named by its
+ * pods' app label).
+ */
+function budgetAnnotations(p: PgBouncerConfig, replicas: number): Record<string, string> {
+  const d = p.server.destination;
+  const app = 'pods' in d ? d.pods.podLabels['app.kubernetes.io/name'] : undefined;
+  return {
+    [ANNOTATIONS.connectionLimit]: String(replicas * p.maxClientConn),
+    ...(app && 'pods' in d ? { [ANNOTATIONS.connections]: `${d.pods.namespace ?? p.namespace}/${app}=${p.maxDbConnections}` } : {}),
+  };
 }
 
 /** The pod: PgBouncer (and the exporter), the config, a memory run directory, the password file. */

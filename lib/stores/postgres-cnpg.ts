@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import { ANNOTATIONS } from '../internal/labels.js';
 import type { WorkloadIdentity } from '../kit/index.js';
 import { formatCpu, parseQuantity } from '../core/quantity.js';
-import { postgresResources, postgresSettings, POSTGRES_TIERS, type PostgresStoreConfig } from './postgres-store-props.js';
+import { maxConnections, postgresResources, postgresSettings, POSTGRES_TIERS, type PostgresStoreConfig } from './postgres-store-props.js';
 
 /**
  * The CloudNativePG objects of the `cloudNativePg` mode, written against
@@ -38,7 +38,11 @@ export function createCnpgCluster(scope: Construct, id: string, w: WorkloadIdent
     apiVersion: 'postgresql.cnpg.io/v1',
     kind: 'Cluster',
     // The instances (and the Pooler's pods) exist only once the operator runs: declared for the verification's network checks.
-    metadata: w.meta('Cluster', undefined, { [ANNOTATIONS.externalRefs]: [`Pod/${p.name}`, ...(c.pooler ? [`Pod/${p.name}-pooler-rw`] : [])].join(',') }),
+    metadata: w.meta('Cluster', undefined, {
+      [ANNOTATIONS.externalRefs]: [`Pod/${p.name}`, ...(c.pooler ? [`Pod/${p.name}-pooler-rw`] : [])].join(','),
+      // What clients may use of max_connections, for the connection budget check.
+      [ANNOTATIONS.connectionLimit]: String(maxConnections(p) - p.reservedConnections),
+    }),
     spec: {
       instances: cnpgInstances(p),
       ...(c.imageName ? { imageName: c.imageName } : {}),

@@ -229,7 +229,12 @@ export class PostgresStore extends Construct implements IServingWorkload {
       template: podTemplate({
         labels: w.labels,
         // PostgreSQL's smart shutdown waits for clients; the fast shutdown the kubelet's SIGTERM asks for ends them and checkpoints.
-        annotations: { [ANNOTATIONS.configChecksum]: configChecksum(JSON.stringify(postgresFiles(p))), [ANNOTATIONS.drainSeconds]: '30' },
+        annotations: {
+          [ANNOTATIONS.configChecksum]: configChecksum(JSON.stringify(postgresFiles(p))),
+          [ANNOTATIONS.drainSeconds]: '30',
+          // What clients may use of max_connections, for the connection budget check.
+          [ANNOTATIONS.connectionLimit]: String(this.maxConnections - this.reservedConnections),
+        },
         spec: postgresPodSpec(p, image, this.configMap!.name, serviceAccountName),
       }),
       volumeClaimTemplates: [{ name: 'data', size: p.storage?.size ?? POSTGRES_TIERS[p.tier].storage, storageClassName: p.storage?.storageClassName }],

@@ -342,7 +342,10 @@ function probe(mode: string, period: number, failures: number): k8s.Probe {
 /** The pod: server, Sentinel (replicated) and exporter containers; config, run, data and secret volumes. */
 function redisPodSpec(p: RedisStoreConfig, r: ResolvedRedis, w: WorkloadIdentity, configMap: string, serviceAccountName: string): k8s.PodSpec {
   const v = new VolumeSet();
-  v.add(configMapVolume('config', configMap, PATHS.config));
+  // Each container sees only its own files, so no check (or person) takes redis.conf for Sentinel's.
+  const only = (...keys: string[]) => keys.map((key) => ({ key, path: key }));
+  v.add(configMapVolume('config', configMap, PATHS.config, only(REDIS_FILES.redisConf, REDIS_FILES.startRedis, REDIS_FILES.probe)));
+  const sentinelConfig = configMapVolume('sentinel-config', configMap, PATHS.config, only(REDIS_FILES.sentinelConf, REDIS_FILES.startSentinel, REDIS_FILES.probe));
   v.add(scratchVolume('run', PATHS.run, '16Mi', 'Memory'));
   const items = [
     { key: p.auth.key, path: REDIS_SECRET_FILES.password },
@@ -368,6 +371,7 @@ function redisPodSpec(p: RedisStoreConfig, r: ResolvedRedis, w: WorkloadIdentity
     }),
   ];
   if (r.topology === 'replicated') {
+    v.addVolume(sentinelConfig.volume);
     containers.push(
       hardenedContainer({
         name: 'sentinel',
@@ -378,7 +382,7 @@ function redisPodSpec(p: RedisStoreConfig, r: ResolvedRedis, w: WorkloadIdentity
         resources: SIDECAR_RESOURCES,
         livenessProbe: probe('sentinel-live', 10, 6),
         readinessProbe: probe('sentinel-ready', 5, 3),
-        volumeMounts: v.mounts.filter((m) => m.name !== 'data'),
+        volumeMounts: [sentinelConfig.mount, ...v.mounts.filter((m) => m.name !== 'data' && m.name !== 'config')],
       }),
     );
   }

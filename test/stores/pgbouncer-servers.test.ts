@@ -33,6 +33,8 @@ let port: number;
 let files: Record<string, string>;
 let script: (file: string) => Script;
 let overrides: Record<string, string>;
+/** Where the test links Debian's /usr/sbin/pgbouncer, put first on the scripts' PATH. */
+let sbinDir: string;
 const sessions: ChildProcessWithoutNullStreams[] = [];
 
 const psqlArgs = (db: string) => ['-X', '-w', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'app', '-d', db];
@@ -92,6 +94,7 @@ beforeAll(async () => {
   symlinkSync('/usr/sbin/pgbouncer', join(sbin, 'pgbouncer'));
   const start = script('start.sh');
   bouncer = startScript({ ...start, script: `PATH=${sbin}:$PATH\n${start.script}` }, overrides, { shell: 'dash' });
+  sbinDir = sbin;
   await waitFor('PgBouncer to answer', () => {
     try {
       return viaBouncer('SELECT 1') === '1';
@@ -115,6 +118,32 @@ afterAll(async () => {
 });
 
 describe('PgBouncer, from the synthesized pgbouncer.ini and scripts, in front of PostgreSQL 15', () => {
+  it('auth_query: a role that is not in the auth_file logs in with the SCRAM secret PgBouncer reads from pg_shadow', async () => {
+    // The auth user must read pg_shadow: the bootstrap role of the statefulSet mode is a superuser.
+    pg.psql('ALTER ROLE app SUPERUSER');
+    pg.psql("CREATE ROLE reader LOGIN PASSWORD 'reader-secret'");
+    const objs = synth((chart) => new PgBouncer(chart, 'Pool', { ...PROPS, auth: 'authQuery' }), { external: ['Secret/sark/sark-db', 'Pod/sark/sark-db'], profile: 'dev' });
+    const ini = one(objs, 'ConfigMap', 'pgbouncer').data['pgbouncer.ini'];
+    const config = tempDir('pgb-aq-config');
+    chmodSync(config, 0o755);
+    writeFileSync(join(config, 'pgbouncer.ini'), ini);
+    const run = tempDir('pgb-aq-run');
+    applyFsGroup(run, 10001);
+    const aqPort = await freePort();
+    const start = script('start.sh');
+    const sbin = sbinDir;
+    const aq = startScript({ ...start, script: `PATH=${sbin}:$PATH\n${start.script}` }, { ...overrides, CONFIG_DIR: config, RUN_DIR: run, LISTEN_PORT: String(aqPort) }, { shell: 'dash' });
+    try {
+      const login = () => spawnSync(join(PG_BIN, 'psql'), ['-X', '-w', '-A', '-t', '-h', '127.0.0.1', '-p', String(aqPort), '-U', 'reader', '-d', 'app', '-c', 'SELECT current_user'], { env: { PGPASSWORD: 'reader-secret' }, encoding: 'utf8' });
+      await waitFor(`PgBouncer with auth_query to log reader in\n${aq.output()}`, () => login().stdout.trim() === 'reader', 20_000);
+      const wrong = spawnSync(join(PG_BIN, 'psql'), ['-X', '-w', '-h', '127.0.0.1', '-p', String(aqPort), '-U', 'reader', '-d', 'app', '-c', 'SELECT 1'], { env: { PGPASSWORD: 'wrong' }, encoding: 'utf8' });
+      expect(wrong.stderr).toContain('FATAL:  SASL authentication failed');
+    } finally {
+      killGroup(aq.pid, 'SIGKILL');
+      await aq.done;
+    }
+  });
+
   it('psql through PgBouncer reaches the database as the user, with SCRAM from the auth_file', () => {
     expect(viaBouncer('SELECT current_user || \'@\' || current_database()')).toBe('app@app');
     const wrong = spawnSync(join(PG_BIN, 'psql'), psqlArgs('app'), { env: { PGPASSWORD: 'wrong' }, input: 'SELECT 1', encoding: 'utf8' });

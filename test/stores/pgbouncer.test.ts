@@ -29,7 +29,8 @@ describe('PgBouncer', () => {
     const objs = synth(
       (c) => {
         const db = new PostgresStore(c, 'Db', { name: 'db', namespace: 'agents', profile: 'dev', database: 'app', owner: 'app', auth: { secretName: 'db-auth' } });
-        const pool = new PgBouncer(c, 'Pool', { name: 'pgbouncer', namespace: 'agents', profile: 'dev', server: db.pgBouncerServer() });
+        // PostgreSQL small: max_connections 100 with 3 reserved; PgBouncer's default 100 would not fit (STO-03).
+        const pool = new PgBouncer(c, 'Pool', { name: 'pgbouncer', namespace: 'agents', profile: 'dev', server: db.pgBouncerServer(), maxDbConnections: 90 });
         db.allowFrom(pool.peer);
       },
       { external: ['Secret/agents/db-auth'], profile: 'dev' },
@@ -38,6 +39,23 @@ describe('PgBouncer', () => {
     expect(np.spec.egress).toEqual([{ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'db', 'app.kubernetes.io/instance': 'db' } } }], ports: [{ port: 5432, protocol: 'TCP' }] }]);
     const env = one(objs, 'Deployment').spec.template.spec.containers[0].env as Obj[];
     expect(env.find((e) => e.name === 'SERVER_HOST')?.value).toBe('db.agents.svc.cluster.local');
+  });
+});
+
+describe('PgBouncer and the connection budget', () => {
+  it('fails synth when PgBouncer may open more server connections than PostgreSQL leaves to clients (D-SRK-09)', () => {
+    const error = errorOf(() =>
+      synth(
+        (c) => {
+          const db = new PostgresStore(c, 'Db', { name: 'db', namespace: 'agents', profile: 'dev', database: 'app', owner: 'app', auth: { secretName: 'db-auth' } });
+          db.allowFrom(new PgBouncer(c, 'Pool', { name: 'pgbouncer', namespace: 'agents', profile: 'dev', server: db.pgBouncerServer() }).peer);
+        },
+        { external: ['Secret/agents/db-auth'], profile: 'dev' },
+      ),
+    );
+    expect(error).toContain(
+      'STO-03 High Deployment agents/pgbouncer spec.template.metadata.annotations["cdk8s-agent-platform.dev/connections"]: the clients of agents/db may open 100 connections (Deployment "pgbouncer" 1 × 100) and StatefulSet "db" accepts 97, so connections fail at peak',
+    );
   });
 });
 

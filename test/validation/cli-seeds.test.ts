@@ -81,5 +81,6 @@ const EXPECTED_TOTALS = {
   talos: { Critical: 0, High: 5, Medium: 3, Low: 0 },
   bss: { Critical: 0, High: 9, Medium: 0, Low: 0 },
   weaver: { Critical: 6, High: 27, Medium: 18, Low: 4 },
-  sark: { Critical: 7, High: 47, Medium: 27, Low: 5 },
+  // +1 High: AVL-12, the sark-hpa Pods metric without a metrics adapter (D-SRK-07).
+  sark: { Critical: 7, High: 48, Medium: 27, Low: 5 },
 };

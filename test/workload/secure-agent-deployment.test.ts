@@ -354,7 +354,10 @@ describe('SecureAgentDeployment', () => {
     });
 
     it('adds memory and custom pods metrics to the HPA', () => {
-      const hpa = one(build({ autoscaling: { minReplicas: 4, maxReplicas: 20, memoryUtilization: 80, podsMetrics: [{ name: 'http_requests_per_second', averageValue: '100' }] } }), 'HorizontalPodAutoscaler');
+      const props = { autoscaling: { minReplicas: 4, maxReplicas: 20, memoryUtilization: 80, podsMetrics: [{ name: 'http_requests_per_second', averageValue: '100' }] } };
+      // A Pods metric needs the custom metrics API of an adapter (AVL-12, D-SRK-07): synth fails without one.
+      expect(errorOf(() => build(props))).toContain('AVL-12 High HorizontalPodAutoscaler agents/agent spec.metrics[2]');
+      const hpa = one(build(props, { external: [...EXTERNAL, 'APIService/v1beta1.custom.metrics.k8s.io'] }), 'HorizontalPodAutoscaler');
       expect(hpa.spec.metrics.slice(1)).toEqual([
         { type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: 80 } } },
         { type: 'Pods', pods: { metric: { name: 'http_requests_per_second' }, target: { type: 'AverageValue', averageValue: '100' } } },

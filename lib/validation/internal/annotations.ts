@@ -53,3 +53,17 @@ export const DEPENDS_ON_ANNOTATION: string = ANNOTATIONS.dependsOn;
  * it (the constructs put it on the Deployment).
  */
 export const INGRESS_FROM_ANNOTATION: string = ANNOTATIONS.ingressFrom;
+
+/**
+ * On a pod template: the connections each pod opens to servers, as
+ * `<namespace>/<app>=<per pod>,...` (a pool size per app). STO-03 sums them
+ * over the clients' maximum replicas against each server's limit.
+ */
+export const CONNECTIONS_ANNOTATION: string = ANNOTATIONS.connections;
+
+/**
+ * On a server's pod template, or the object an operator builds it from: the
+ * connections it accepts in total, e.g. PostgreSQL's `max_connections`
+ * minus the reserved ones (STO-03).
+ */
+export const CONNECTION_LIMIT_ANNOTATION: string = ANNOTATIONS.connectionLimit;

@@ -23,6 +23,17 @@ import type { Severity } from '../types.js';
  *   namespaceSelector on every port, a rule without peers or ports, Cilium
  *   `toEntities: world|all`, or Istio `ALLOW_ANY`. High in every profile; a
  *   deliberate one is waived with the reason.
+ * - `STO-01` (data stores): a Redis `maxmemory` in a config file a
+ *   container reads from a mounted ConfigMap is above the container's memory
+ *   limit, so the kernel kills Redis before it evicts.
+ * - `STO-02`: a Sentinel quorum read from a mounted ConfigMap is above the
+ *   number of Sentinels (no failover can start) or below a majority of them.
+ * - `STO-03`: the connection budget (D-SRK-09): the clients of a server, at
+ *   their maximum replicas times the connections each pod declares
+ *   (`cdk8s-agent-platform.dev/connections`), exceed the server's
+ *   `cdk8s-agent-platform.dev/connection-limit`.
+ * - `AVL-12` (next free number in group F): an HPA on a Pods, Object or
+ *   External metric without the metrics API an adapter serves (D-SRK-07).
  */
 export const CHECK_SEVERITY = {
   'PSS-01': 'High',
@@ -99,6 +110,10 @@ export const CHECK_SEVERITY = {
   'OPS-01': 'Medium',
   'WAIVER-01': 'High',
   'WAIVER-02': 'Low',
+  'STO-01': 'High',
+  'STO-02': 'High',
+  'STO-03': 'High',
+  'AVL-12': 'High',
 } as const satisfies Record<string, Severity>;
 
 /** A check ID this project knows. */

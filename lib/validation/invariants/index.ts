@@ -5,6 +5,7 @@ import { buildBundle } from './bundle.js';
 import { checkNetwork } from './network.js';
 import { checkQuotas } from './quota.js';
 import { checkDuplicates, checkReferences } from './references.js';
+import { checkStores } from './stores.js';
 import { checkProbePorts, checkRoutes, checkServiceMonitors, checkServices, checkStatefulSets } from './routing.js';
 
 export { DEPENDS_ON_ANNOTATION, EXTERNAL_REFS_ANNOTATION, INGRESS_FROM_ANNOTATION } from '../internal/annotations.js';
@@ -37,7 +38,10 @@ export interface InvariantOptions {
  * - network: default-deny and DNS per namespace (NET-02), isolation of
  *   every pod (NET-01), peers that resolve and are ANDed (NET-03), and every
  *   declared dependency edge admitted at both ends (NET-02);
- * - uniqueness: no object twice (PSS-18 for a Namespace, WKL-06 otherwise).
+ * - uniqueness: no object twice (PSS-18 for a Namespace, WKL-06 otherwise);
+ * - data stores: Redis maxmemory within the limit (STO-01), Sentinel quorum
+ *   (STO-02), the connection budget (STO-03), HPA metrics served by an
+ *   adapter (AVL-12).
  *
  * Objects without a namespace are placed in `default`, as `kubectl apply`
  * places them. Externals come from `options.external` and from the
@@ -64,5 +68,6 @@ export function checkInvariants(manifests: readonly Manifest[], options: Invaria
   checkDisruptionBudgets(b);
   checkNetwork(b);
   checkQuotas(b);
+  checkStores(b);
   return sink.findings;
 }

@@ -17,6 +17,7 @@ let work: string;
 let renderer: string;
 
 beforeAll(() => {
+  mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
   work = mkdtempSync(join(root, 'node_modules', '.cache', 'helm-'));
   renderer = join(work, 'render');
   execFileSync('go', ['build', '-o', renderer, join(import.meta.dirname, 'render.go')], {
@@ -53,7 +54,8 @@ describe('the reference app through `cdk8s synth --format helm`', () => {
     cdk8sSynth(['--output', plain]);
     const templates = files(join(chart, 'templates'));
     const expected = files(plain);
-    expect(Object.keys(templates)).toEqual(['agents.k8s.yaml', 'skreaver.k8s.yaml']);
+    expect(Object.keys(templates)).toEqual(Object.keys(expected));
+    expect(Object.keys(templates)).toContain('agents.k8s.yaml');
     // The manifests hold Go templates of their own (alerts, dashboards)...
     expect(expected['agents.k8s.yaml']).toContain('{{ $value | humanizePercentage }}');
     expect(expected['agents.k8s.yaml']).toMatch(/\{\{pod\}\}/);
@@ -79,7 +81,8 @@ describe('the reference app through `cdk8s synth --format helm`', () => {
     expect(code).toBe(0);
     const report = JSON.parse(out.join('')) as { errors: unknown[]; summary: { files: number } };
     expect(report.errors).toEqual([]);
-    expect(report.summary.files).toBe(2);
+    // Every chart file of the app, and not Chart.yaml.
+    expect(report.summary.files).toBe(readdirSync(join(chart, 'templates')).filter((f) => f.endsWith('.yaml')).length);
   });
 
   test('validate refuses a chart template with actions it cannot render, naming the file and the action', () => {

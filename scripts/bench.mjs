@@ -78,6 +78,13 @@ results.trivialCli = measure({ name: 'npx cdk8s synth (trivial app)', cmd: 'npx'
 
 // The guides' platforms (AgentPlatform, eight charts with topology pictures).
 results.platforms = measure({ name: 'guide platforms (8 charts)', cmd: node, args: ['scripts/bench/platforms-app.mjs', join(out, 'platforms')] });
+// A user's compiled, unbundled app requiring the package, on Node 22 (scripts/bench/user-app.mjs).
+{
+  const r = spawnSync(node, ['scripts/bench/user-app.mjs'], { encoding: 'utf8', env: { ...env, BENCH_RUNS: String(RUNS) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`user app benchmark failed (${r.status})`);
+  results.userApp = JSON.parse(r.stdout.trim().split('\n').pop());
+  process.stderr.write(`  a user's compiled app (Node ${results.userApp.node}): ${results.userApp.userApp.wallMs.toFixed(0)} ms, require cdk8s-plus-28 ${results.userApp.plus.wallMs.toFixed(0)} ms\n`);
+}
 
 const NS = [1, 10, 100, 1000].filter((n) => n <= MAX_N);
 results.agents = {};
@@ -166,6 +173,13 @@ results.runtime = JSON.parse(rtLines[rtLines.length - 1]);
 
 const targets = [];
 const target = (label, value, ok) => targets.push({ label, value, met: ok });
+{
+  const u = results.userApp;
+  console.log(
+    `\na user's compiled (unbundled) CommonJS app on Node ${u.node}: ${fmt(u.userApp.wallMs)} ms wall, ${fmt(u.userApp.cpuMs)} ms CPU; require('cdk8s-plus-28') ${fmt(u.plus.wallMs)} ms wall, ${fmt(u.plus.cpuMs)} ms CPU`,
+  );
+  target("a user's compiled app at most 1.8x a bare require of cdk8s-plus-28 (Node 22, wall)", `${fmt(u.userApp.wallMs / u.plus.wallMs, 2)}x (CPU ${fmt(u.userApp.cpuMs / u.plus.cpuMs, 2)}x)`, u.userApp.wallMs / u.plus.wallMs <= 1.8);
+}
 target('whole app under 2.5x the bare-import floor', `${fmt(results.app.wallMs / floor, 2)}x`, results.app.wallMs / floor < 2.5);
 const first = s.first;
 const verifyShare = first.verify / (first.construct + first.resolve + first.verify);

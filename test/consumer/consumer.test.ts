@@ -56,8 +56,9 @@ function install(kind: string, dir: string, bin: string, make: (dir: string, tar
 }
 
 afterAll(() => {
+  // Four installed projects: deleting them takes minutes on a busy machine.
   if (work) rmSync(work, { recursive: true, force: true });
-});
+}, TIMEOUT);
 
 function expectOk(r: { status: number | null; output: string }): void {
   expect(r.status, r.output).toBe(0);

@@ -2,11 +2,12 @@
 // into docs/api; built by `prepack`, so the package ships it) builds without
 // errors and documents the constructs and their props from their JSDoc.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..', '..');
+mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
 const out = mkdtempSync(join(root, 'node_modules', '.cache', 'api-reference-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 

@@ -15,6 +15,7 @@ const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
 let work: string;
 
 beforeAll(() => {
+  mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
   work = mkdtempSync(join(root, 'node_modules', '.cache', 'plugin-'));
 });
 afterAll(() => {

@@ -59,6 +59,7 @@ export type {
   VolumeMountOptions,
 } from './workload/container.js';
 export { SIZING_PRESETS, type SizingPreset } from './workload/sizing.js';
+export { EnvConfig, EnvConfigIds, EnvConfigPropsSchema, type EnvConfigProps } from './workload/env-config.js';
 export { namespaceReference, type NamespaceReference } from './namespace/namespace-reference.js';
 export {
   ExternalSecretRef,

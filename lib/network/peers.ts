@@ -4,7 +4,8 @@ import { k8s } from '../internal/plus.js';
 import { problem } from '../internal/props.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
 
-/** The label every namespace carries automatically (Kubernetes 1.21+); hand-set `name:` labels are not reliable (D-X-02). */
+// D-X-02
+/** The label every namespace carries automatically (Kubernetes 1.21+); hand-set `name:` labels are not reliable. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 /**
@@ -69,9 +70,10 @@ export const networkPortSchema = z.strictObject({
   protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
 });
 
+// D-SKR-04
 /**
  * Pods selected by labels, in a namespace. Rendered as ONE peer carrying
- * both selectors, so they are ANDed (D-SKR-04), with the namespace matched on
+ * both selectors, so they are ANDed, with the namespace matched on
  * `kubernetes.io/metadata.name`.
  */
 export const podPeerSchema = z.strictObject({
@@ -114,10 +116,11 @@ export type EgressRule = z.output<typeof egressRuleSchema>;
 /** Private, link-local and metadata ranges excluded from internet egress by {@link internetEgress}. */
 export const NON_PUBLIC_IPV4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '100.64.0.0/10', '127.0.0.0/8'] as const;
 
+// D-SKR-06
 /**
  * Egress to the public internet on the given ports (HTTPS 443 by default):
  * `0.0.0.0/0` except private, link-local (cloud metadata 169.254.169.254) and
- * CGNAT ranges (D-SKR-06).
+ * CGNAT ranges.
  */
 export function internetEgress(ports: number[] = [443], description = 'internet HTTPS'): z.input<typeof egressRuleSchema> {
   return { description, cidr: '0.0.0.0/0', except: [...NON_PUBLIC_IPV4], ports: ports.map((port) => ({ port })) };
@@ -158,7 +161,8 @@ export const dnsTargetSchema = z.strictObject({
   podLabels: labelMap.default({ 'k8s-app': 'kube-dns' }),
 });
 
-/** DNS egress on UDP and TCP 53 to the cluster DNS pods, one ANDed peer (D-SKR-04, D-BSS-01). */
+// D-SKR-04, D-BSS-01
+/** DNS egress on UDP and TCP 53 to the cluster DNS pods, one ANDed peer. */
 export function renderDnsEgress(target: z.output<typeof dnsTargetSchema>, policyNamespace: string): k8s.NetworkPolicyEgressRule {
   return {
     to: [renderPodPeer({ namespace: target.namespace, podLabels: target.podLabels }, policyNamespace)],

@@ -52,7 +52,8 @@ export interface OpaServerProps {
   readonly policies: OpaConfigMapPolicies | OpaBundlePolicies;
   /** Log every decision to stdout (`decision_logs.console`), for the log pipeline. @default true */
   readonly decisionLogs?: boolean;
-  /** Pods that may call the API (port 8181); nobody else can (D-SRK-06). @default [] */
+  // D-SRK-06
+  /** Pods that may call the API (port 8181); nobody else can. @default [] */
   readonly clients?: readonly PodPeer[];
   /** Pods. @default - 2 (1 in dev) */
   readonly replicas?: number;

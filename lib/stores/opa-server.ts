@@ -70,13 +70,14 @@ export function renderOpaConfig(p: OpaServerConfig): string {
   return stringify(config);
 }
 
+// D-SRK-06: the API reachable only from the declared clients.
 /**
  * Open Policy Agent as a policy server (the SARK guide's OPA): a
  * Deployment of the static, non-root image with policies from a ConfigMap of
  * rego files or polled from a bundle server, decision logs to stdout,
  * readiness on `/health?bundles&plugins` (so no pod takes traffic before
  * its policies are loaded), the API (8181) reachable only from the declared
- * clients (D-SRK-06; health and metrics on a separate diagnostic port),
+ * clients (health and metrics on a separate diagnostic port),
  * spread over zones and nodes, Pod Security "restricted", a PDB and a
  * ServiceMonitor of OPA's metrics.
  * @see https://www.openpolicyagent.org/docs/latest/deployments/

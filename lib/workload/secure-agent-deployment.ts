@@ -232,9 +232,10 @@ export class SecureAgentDeployment extends Construct {
     return PROFILE_DEFAULTS[p.profile].pdb && maxPods > 1 ? { maxUnavailable: 1 } : undefined;
   }
 
+  // D-SKR-12
   /**
    * The Ingress or HTTPRoute. Only the app port is routed; when metrics
-   * share it, the metrics path is blocked at the edge (D-SKR-12).
+   * share it, the metrics path is blocked at the edge.
    */
   private expose(w: WorkloadIdentity, ports: AgentPorts): [k8s.KubeIngress?, k8s.KubeIngress?, ApiObject?] {
     const p = this.props;

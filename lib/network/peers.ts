@@ -105,8 +105,40 @@ export const egressRuleSchema = z.union([
     except: z.array(cidr).default([]),
     /** Destination ports; at least one. */
     ports: z.array(networkPortSchema).min(1, { error: problem('is empty', 'list at least one port') }),
+  }).superRefine((r, ctx) => {
+    // The API server rejects an `except` that is not strictly inside `cidr`.
+    r.except.forEach((block, i) => {
+      if (!strictlyInside(block, r.cidr)) {
+        ctx.addIssue({ code: 'custom', path: ['except', i], message: problem(`is not strictly inside cidr ${r.cidr}`, `except only blocks within ${r.cidr}, or remove it`) });
+      }
+    });
   }),
 ]);
+
+/** An address of a CIDR block as a number, and its prefix length; undefined when it does not parse. */
+function cidrBits(block: string): { family: 4 | 6; addr: bigint; prefix: number } | undefined {
+  const [ip, len] = block.split('/');
+  const prefix = Number(len);
+  if (ip === undefined || !Number.isInteger(prefix)) return undefined;
+  if (ip.includes('.')) return { family: 4, addr: ip.split('.').reduce((a, o) => (a << 8n) + BigInt(Number(o)), 0n), prefix };
+  const [head = '', tail = ''] = ip.split('::');
+  const parts = (x: string) => (x === '' ? [] : x.split(':'));
+  const h = parts(head);
+  const t = parts(tail);
+  const groups = ip.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  if (groups.length !== 8) return undefined;
+  return { family: 6, addr: groups.reduce((a, g) => (a << 16n) + BigInt(parseInt(g || '0', 16)), 0n), prefix };
+}
+
+/** Whether `inner` is a block strictly inside `outer` (same family, longer prefix, same leading bits). */
+function strictlyInside(inner: string, outer: string): boolean {
+  const a = cidrBits(inner);
+  const b = cidrBits(outer);
+  if (!a || !b || a.family !== b.family || a.prefix <= b.prefix) return false;
+  const width = a.family === 4 ? 32n : 128n;
+  const shift = width - BigInt(b.prefix);
+  return a.addr >> shift === b.addr >> shift;
+}
 
 true satisfies SchemaAgrees<typeof egressRuleSchema, EgressRuleOptions>;
 

@@ -253,7 +253,8 @@ export const envFromSchema = z.array(
   z.strictObject({
     configMap: z
       .custom<EnvConfig | string>((v) => typeof v === 'string' || v instanceof EnvConfig, {
-        error: problem('must be a ConfigMap name or an EnvConfig', "pass the EnvConfig construct, or a ConfigMap name like 'agent-env'"),
+        error: (issue) =>
+          problem(issue.input === undefined ? 'is required' : 'must be a ConfigMap name or an EnvConfig', "pass the EnvConfig construct, or a ConfigMap name like 'agent-env'"),
       })
       .transform((v) => (typeof v === 'string' ? v : v.name))
       .pipe(dnsSubdomain),

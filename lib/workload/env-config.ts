@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { dnsSubdomain, labelMap } from '../core/schemas.js';
+import { dnsSubdomain, envVarName, labelMap } from '../core/schemas.js';
 import { looksLikeSecretName } from '../core/secret-names.js';
 import { k8s } from '../internal/plus.js';
 import { problem } from '../internal/props.js';
@@ -35,17 +35,13 @@ export interface EnvConfigProps {
   readonly labels?: { readonly [key: string]: string };
 }
 
-const POSIX_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /** Runtime check of {@link EnvConfigProps}. */
 export const EnvConfigPropsSchema = z.strictObject({
   name: dnsSubdomain,
   namespace: namespaceReference,
   variables: z
     .record(
-      z.string().regex(POSIX_ENV_NAME, {
-        error: problem('is not a variable name a POSIX shell can read', "use letters, digits and '_', not starting with a digit, like 'LOG_LEVEL'"),
-      }),
+      envVarName,
       z.string(),
     )
     .superRefine((vars, ctx) => {

@@ -278,7 +278,7 @@ export class SecureAgentDeployment extends Construct {
    * under a secret-like name is rejected). Throws when the name is already set.
    */
   public addEnv(name: string, value: z.input<typeof envValueSchema>): void {
-    const env = parseProps(this, envSchema, { [name]: value });
+    const env = parseProps(this, envSchema, { [name]: value }, 'addEnv');
     if (name in this.props.env || this.addedEnv.has(name)) {
       throw new Error(`${this.node.path}: env var ${name} is already set on container "${this.name}"; set it in one place only`);
     }
@@ -296,7 +296,7 @@ export class SecureAgentDeployment extends Construct {
    * as `egress` entries are.
    */
   public addEgress(rule: z.input<typeof egressRuleSchema>): void {
-    const r = parseProps(this, egressRuleSchema, rule);
+    const r = parseProps(this, egressRuleSchema, rule, 'addEgress(rule)');
     this.networkPolicy.addJsonPatch(JsonPatch.add('/spec/egress/-', renderEgressRule(r, this.namespace)));
     const added = dependencyEdges([r], this.namespace);
     if (added.length > 0) {

@@ -3,9 +3,6 @@ export { PROFILE_DEFAULTS, profileSchema, type Profile, type ProfileDefaults } f
 export { parseQuantity, formatBytes, formatCpu } from './core/quantity.js';
 export { parseImage, isMutableImage, type ImageRef } from './core/image.js';
 export { looksLikeSecretName } from './core/secret-names.js';
-export { PropsValidationError } from './internal/props.js';
-export { ANNOTATIONS, MANAGED_BY } from './internal/labels.js';
-export { TARGET_KUBERNETES_VERSION } from './internal/plus.js';
 export {
   AgentNamespace,
   AgentNamespaceIds,
@@ -59,6 +56,7 @@ export type {
   VolumeMountOptions,
 } from './workload/container.js';
 export { SIZING_PRESETS, type SizingPreset } from './workload/sizing.js';
+export { EnvConfig, EnvConfigIds, EnvConfigPropsSchema, type EnvConfigProps } from './workload/env-config.js';
 export { namespaceReference, type NamespaceReference } from './namespace/namespace-reference.js';
 export {
   ExternalSecretRef,
@@ -92,7 +90,7 @@ export {
   type RateLimitOptions,
 } from './exposure/exposure.js';
 export { enableVerification, formatFinding, type VerificationOptions } from './validation/synth.js';
-export { ReportedError, SynthError } from './validation/report.js';
+export { PropsValidationError, ReportedError, SynthError } from './validation/report.js';
 export { runApp, type RunIo } from './app/run.js';
 export {
   parseCustomResourceDefinitions,
@@ -147,15 +145,15 @@ export { durationSeconds } from './observability/promql.js';
 
 // Backup, restore and migrations (issue 5).
 export { BackupCronJob, BackupCronJobIds } from './backup/backup-cronjob.js';
-export { BackupCronJobPropsSchema, backupAlertingSchema, type BackupCronJobConfig, type BackupCronJobProps } from './backup/backup-cronjob-props.js';
+export { BackupCronJobPropsSchema, backupAlertingSchema, type BackupCronJobProps } from './backup/backup-cronjob-props.js';
 export { RestoreJob, RestoreJobIds } from './backup/restore-job.js';
-export { RestoreJobPropsSchema, type RestoreJobConfig, type RestoreJobProps } from './backup/restore-job-props.js';
+export { RestoreJobPropsSchema, type RestoreJobProps } from './backup/restore-job-props.js';
 export { backupAlerts, staleAfterSeconds, type AlertSink, type BackupAlertInputs } from './backup/alerts.js';
 export { backupExtension, engineImage, type Destination, type Engine, type SecretKeyRef } from './backup/engines.js';
 export { retentionSchema, s3TargetSchema, volumeTargetSchema, type Retention, type S3Target } from './backup/targets.js';
 export { cronSchedule, isTimeZone, longestInterval, timeZoneName } from './backup/schedule.js';
 export { MigrationJob, MigrationJobIds, MIGRATION_TTL_WAIVER_REASON } from './migration/migration-job.js';
-export { MigrationJobPropsSchema, versionSlug, type JobRunAsOptions, type MigrationJobConfig, type MigrationJobProps, type ScratchOptions } from './migration/migration-job-props.js';
+export { MigrationJobPropsSchema, versionSlug, type JobRunAsOptions, type MigrationJobProps, type ScratchOptions } from './migration/migration-job-props.js';
 
 // Data stores (issue 10): Redis/Valkey with Sentinel.
 export { REDIS, type RedisFlavor } from './core/redis.js';

@@ -88,6 +88,10 @@ describe('architecture', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('exports nothing of lib/internal from the public API', () => {
+    expect(imports('lib/index.ts').filter((target) => target.startsWith('lib/internal/'))).toEqual([]);
+  });
+
   it('has no import cycle between folders', () => {
     const edges = new Map<string, Set<string>>();
     for (const file of files) {

@@ -11,6 +11,7 @@ import {
   BackupCronJob,
   CloudWorkloadIdentity,
   DomainEgress,
+  EnvConfig,
   ExternalSecretRef,
   FluentBit,
   HostRoutes,
@@ -67,6 +68,7 @@ const traces = { endpoint: 'tempo.agents.svc:4317', tls: { insecure: true, insec
 const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct | undefined> = {
   AgentNamespace: () => undefined,
   SecureAgentDeployment: (chart, profile) => agent(chart, profile),
+  EnvConfig: (chart) => new EnvConfig(chart, 'Env', { name: 'agent-env', namespace: 'agents', variables: { LOG_LEVEL: 'info' } }),
   ExternalSecretRef: (chart) =>
     new ExternalSecretRef(chart, 'Secrets', { name: 'db', namespace: 'agents', secretStore: { name: 'vault' }, data: [{ secretKey: 'password', remoteKey: 'db/password' }] }),
   ObservabilityStack: (chart, profile) =>
@@ -246,6 +248,7 @@ function bundle(name: string, profile: Profile, check?: (c: Construct) => void):
 const PRIMARY: Record<string, string> = {
   AgentNamespace: 'Namespace',
   SecureAgentDeployment: 'Deployment',
+  EnvConfig: 'ConfigMap',
   ExternalSecretRef: 'ExternalSecret',
   ObservabilityStack: 'PrometheusRule',
   AgentServiceMonitor: 'ServiceMonitor',

@@ -53,9 +53,10 @@ export const BackupCronJobPropsSchema = z
     profile: profileSchema.default('production'),
     /** Five-field cron schedule (or `@daily`-style macro), read in `timeZone`. */
     schedule: cronSchedule,
+    // D-SKR-03
     /**
      * IANA time zone of the schedule (`spec.timeZone`, GA in 1.27). Always
-     * written, so "02:00" never silently means the controller's zone (D-SKR-03).
+     * written, so "02:00" never silently means the controller's zone.
      * @default 'Etc/UTC'
      */
     timeZone: timeZoneName.default('Etc/UTC'),

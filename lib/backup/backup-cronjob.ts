@@ -43,9 +43,10 @@ export const BackupCronJobIds = {
   Alerts: 'Alerts',
 } as const;
 
+// D-SKR-01, D-SKR-02, D-SKR-03
 /**
  * A scheduled backup that cannot pass for a success when it failed, and
- * whose retention cannot delete the last good backup (D-SKR-01):
+ * whose retention cannot delete the last good backup:
  *
  * - the script has no pipeline whose failure could go unseen (it runs the
  *   same under dash, busybox ash and bash); a lock keeps overlapping runs
@@ -59,11 +60,10 @@ export const BackupCronJobIds = {
  *   `retention.minKeep` good backups;
  * - the pod meets Pod Security `restricted` (non-root UID 10001, no
  *   privilege escalation, no capabilities, RuntimeDefault seccomp) with a
- *   read-only root filesystem and a scratch emptyDir (D-SKR-02);
+ *   read-only root filesystem and a scratch emptyDir;
  * - the CronJob has an explicit time zone, `concurrencyPolicy: Forbid`, a
  *   starting deadline, a backoff limit, an active deadline and resources,
- *   and the backups go to a claim it can create and/or to object storage
- *   (D-SKR-03);
+ *   and the backups go to a claim it can create and/or to object storage;
  * - a NetworkPolicy lets the pods reach only the database and the storage;
  * - alert rules fire when the last success is older than the schedule
  *   allows, or when a run failed.

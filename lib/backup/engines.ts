@@ -83,9 +83,10 @@ export const postgresEngineSchema = z.strictObject({
    * @see https://www.postgresql.org/docs/current/libpq-pgpass.html
    */
   passFile: secretKeyRefSchema.optional(),
+  // D-SKR-03
   /**
    * Major version of the server. `pg_dump` refuses to dump a server of a
-   * newer major (D-SKR-03), so the client image must be at least this major.
+   * newer major, so the client image must be at least this major.
    */
   serverVersion: z.number().int().min(12).max(99),
   /**
@@ -192,13 +193,14 @@ export function engineImage(e: Engine): string {
   }
 }
 
+// SEC-02
 /**
  * The default UID of the engine's pod: 10001 for the database clients,
  * which need no user of the image (their variables name the role, `HOME` is
  * the scratch volume), and `nobody` (65534) for a files archive, which reads
  * files the application left world-readable (set `runAsUser`/`runAsGroup` to
  * the application's when they are not). UIDs of 10000 and above match no
- * host user (SEC-02).
+ * host user.
  */
 export function engineUid(e: Engine): number {
   return e.type === 'files' ? 65534 : 10001;

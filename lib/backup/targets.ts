@@ -9,11 +9,12 @@ import { egressRuleSchema, internetEgress } from '../network/peers.js';
  * storage, or both, and how long they are kept.
  */
 
+// D-SKR-01
 /**
  * Retention. A backup older than `days` (by the UTC time in its name) is
  * deleted, oldest first, but the newest `minKeep` good backups are never
  * deleted, whatever their age: when backups keep failing, the last good ones
- * stay (D-SKR-01).
+ * stay.
  */
 export const retentionSchema = z.strictObject({
   /** Days a backup is kept. @default 7 */
@@ -37,10 +38,11 @@ export type Retention = z.output<typeof retentionSchema>;
 export const volumeTargetSchema = z.strictObject({
   /** Name of the claim. */
   claimName: dnsSubdomain,
+  // D-SKR-03
   /**
    * Creates the claim with the backups. Without it the claim must exist
    * already (the Skreaver guide referenced a `skreaver-backup` claim that
-   * nothing created, so its pod stayed Pending, D-SKR-03).
+   * nothing created, so its pod stayed Pending).
    * @default - the claim is not created
    */
   create: z

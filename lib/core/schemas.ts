@@ -92,9 +92,13 @@ export const httpPath = z.string().regex(/^\/[^\s]*$/, {
   error: problem('must start with "/" and contain no spaces', "write it like '/healthz'"),
 });
 
-/** An environment variable name valid on Kubernetes 1.28 (C identifier plus `-` and `.`). */
-export const envVarName = z.string().regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, {
-  error: problem('is not a valid environment variable name', "use letters, digits, '_', '-' and '.', not starting with a digit"),
+/**
+ * An environment variable name a POSIX shell can read: letters, digits and
+ * `_`, not starting with a digit. Kubernetes also accepts `-` and `.`, but an
+ * entrypoint script could never read such a variable.
+ */
+export const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  error: problem('is not a variable name a POSIX shell can read', "use letters, digits and '_', not starting with a digit, like 'LOG_LEVEL'"),
 });
 
 /**
@@ -128,6 +132,11 @@ export const hostname = z
   .string()
   .refine((h) => !/^[a-z]+:\/\//i.test(h), {
     error: problem('must not include a scheme', "drop 'https://' and give the bare host, like 'agents.example.com'"),
+    abort: true,
+  })
+  // The API server rejects an IP address as an Ingress host or HTTPRoute hostname.
+  .refine((h) => !/^\d{1,3}(\.\d{1,3}){3}$/.test(h) && !h.includes(':'), {
+    error: problem('is an IP address', "give a DNS name like 'agents.example.com' (an Ingress or HTTPRoute host cannot be an IP)"),
     abort: true,
   })
   .refine((h) => /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(h), {

@@ -21,7 +21,7 @@ const SECRET_WORDS = new Set(['CREDENTIAL', 'CREDENTIALS', 'PEPPER', 'APIKEY', '
  * PASSPHRASE. Names whose last word describes the secret rather than holding
  * it (`JWT_SECRET_LENGTH`, `PASSWORD_FILE`, `TOKEN_TTL`, `AWS_ACCESS_KEY_ID`)
  * are not. Hand-written: no library classifies variable names; the policy
- * check SEC-05 uses the same function.
+ * check of secrets in argv uses the same function.
  */
 export function looksLikeSecretName(name: string): boolean {
   const words = name.toUpperCase().split(/[^A-Z0-9]+/).filter((w) => w.length > 0);

@@ -1,11 +1,12 @@
 import type { z } from 'zod';
 import { NON_PUBLIC_IPV4, type egressRuleSchema } from '../network/peers.js';
 
+// The verification's check is NET-09.
 /**
  * What no agent reaches unless it declares it: cloud metadata endpoints,
  * link-local, private (RFC 1918), CGNAT, loopback and IPv6 unique-local
  * ranges. Public egress ({@link publicEgress}) always excepts them, and the
- * verification's NET-09 check reports a policy that reopens them.
+ * verification reports a policy that reopens them.
  */
 export const EGRESS_BASELINE = {
   /** IPv4 ranges excepted from `0.0.0.0/0`: RFC 1918, link-local (AWS/GCP/Azure metadata 169.254.169.254), CGNAT, loopback. */

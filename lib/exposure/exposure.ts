@@ -188,8 +188,27 @@ true satisfies SchemaAgrees<typeof exposureSchema, ExposureOptions>;
 /** Parsed exposure, defaults applied. */
 export type Exposure = z.output<typeof exposureSchema>;
 
+/**
+ * Paths are matched literally by prefix or exactly: a glob or regex character
+ * never means what it seems, and the API server rejects `//`, `/./` and `/../`.
+ */
+function checkExposurePaths(ctx: z.RefinementCtx, e: Exposure, path: (string | number)[]): void {
+  e.paths.forEach((p, i) => {
+    if (/[*?[\]{}()|^$\\]/.test(p)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'paths', i],
+        message: problem(`contains a glob or regex character, which a ${e.pathType} path matches literally`, "drop it: a prefix path like '/api' already matches everything under /api"),
+      });
+    } else if (/\/\/|\/\.\.?(\/|$)/.test(p)) {
+      ctx.addIssue({ code: 'custom', path: [...path, 'paths', i], message: problem("contains '//', '/./' or '/../'", "give the normalized path, like '/api/v1'") });
+    }
+  });
+}
+
 /** Checks exposure rules that depend on the profile; adds issues under `path`. */
 export function checkExposure(ctx: z.RefinementCtx, e: Exposure, requireTls: boolean, path: (string | number)[]): void {
+  checkExposurePaths(ctx, e, path);
   if (e.type === 'ingress') {
     if (requireTls && !e.tls) {
       ctx.addIssue({ code: 'custom', path: [...path, 'tls'], message: problem('is missing; TLS is required outside dev', "add tls: { secretName: '<secret>', clusterIssuer: '<issuer>' }") });

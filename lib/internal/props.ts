@@ -37,7 +37,12 @@ export function show(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    // JSON would print NaN and Infinity as null: keep them as written.
+    const nonFinite = (n: number) => `\u0000${String(n)}\u0000`;
+    text = (JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? nonFinite(v) : v)) ?? String(value)).replace(
+      /"\\u0000(-?\w+)\\u0000"/g,
+      '$1',
+    );
   } catch {
     text = String(value);
   }
@@ -52,10 +57,13 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/** `a string`, `an object`, `an array`. */
+const article = (noun: string) => `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
+
 function defaultFix(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return `pass a ${issue.expected}`;
+      return `pass ${article(issue.expected)}`;
     case 'unrecognized_keys':
       return 'remove it or check its spelling';
     case 'too_small':
@@ -74,7 +82,7 @@ function defaultFix(issue: z.core.$ZodIssue): string {
 function defaultWhat(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return `must be a ${issue.expected}`;
+      return `must be ${article(issue.expected)}`;
     case 'too_small':
       return issue.origin === 'array' || issue.origin === 'string'
         ? `is too short (minimum ${String(issue.minimum)})`
@@ -100,6 +108,15 @@ export function formatIssue(constructPath: string, issue: z.core.$ZodIssue, inpu
       return `${constructPath} ${formatPath(path)}: unknown property, got ${show(getAt(input, path))}; remove it or check its spelling`;
     });
   }
+  if (issue.code === 'invalid_union') {
+    // When the value has the shape of one option only (the others failed on
+    // its type at the top), that option's own problems are the useful ones:
+    // `resources.requests.cpu is required`, not "matches none of the shapes".
+    const fitting = issue.errors.filter((errs) => !errs.every((e) => e.path.length === 0 && (e.code === 'invalid_type' || e.code === 'invalid_value')));
+    if (fitting.length === 1 && fitting[0]!.length > 0) {
+      return fitting[0]!.flatMap((inner) => formatIssue(constructPath, { ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, input));
+    }
+  }
   if (issue.code === 'invalid_key') {
     // A record key failed its schema: report the key's own problem at its path.
     return issue.issues.flatMap((inner) =>
@@ -121,6 +138,9 @@ export function formatIssue(constructPath: string, issue: z.core.$ZodIssue, inpu
   } else if (issue.code === 'custom' || !isZodDefaultMessage(issue)) {
     what = issue.message;
     fix = defaultFix(issue);
+  } else if (issue.code === 'invalid_type' && value === undefined && issue.expected !== 'undefined') {
+    what = 'is required';
+    fix = `give ${article(issue.expected)}`;
   } else {
     what = defaultWhat(issue);
     fix = defaultFix(issue);
@@ -138,7 +158,7 @@ function isZodDefaultMessage(issue: z.core.$ZodIssue): boolean {
  * Parses construct props against their schema, the first statement of every
  * constructor. Throws one {@link PropsValidationError} listing every problem.
  */
-export function parseProps<S extends z.ZodType>(scope: IConstruct, schema: S, props: unknown): z.output<S> {
+export function parseProps<S extends z.ZodType>(scope: IConstruct, schema: S, props: unknown, root = 'props'): z.output<S> {
   // zod would compile a fast parser per object schema with new Function() on
   // first use; a synth parses each schema a few times, so compiling costs more
   // than it saves (`npm run bench`). Asked per parse, never through zod's
@@ -146,6 +166,7 @@ export function parseProps<S extends z.ZodType>(scope: IConstruct, schema: S, pr
   const result = schema.safeParse(props, { jitless: true });
   if (result.success) return result.data;
   const path = scope.node.path || '<app>';
-  const lines = result.error.issues.flatMap((issue) => formatIssue(path, issue, props));
+  // A method's argument is named as the call (`addEgress(rule).ports[0]`), not as props.
+  const lines = result.error.issues.flatMap((issue) => formatIssue(path, issue, props).map((line) => (root === 'props' ? line : line.replace(`${path} props`, `${path} ${root}`))));
   throw new PropsValidationError(path, lines);
 }

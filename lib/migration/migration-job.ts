@@ -29,15 +29,17 @@ export const MigrationJobIds = {
   NetworkPolicy: 'NetworkPolicy',
 } as const;
 
-/** Why a MigrationJob keeps its finished Job, recorded on the Job as the WKL-04 waiver. */
+// The reason of the WKL-04 waiver.
+/** Why a MigrationJob keeps its finished Job, recorded on the Job as the waiver of the bounded-Job check. */
 export const MIGRATION_TTL_WAIVER_REASON =
   'ttlSecondsAfterFinished is unset on purpose: the finished Job is the record that this schema version ran; deleted, a re-apply of the same manifests would run the migration again';
 
+// D-TAL-03
 /**
  * A database migration as a versioned Job, the Talos pattern (TAL-P11):
  * the Job is named `<name>-<version>` (`gateway-migrations-v1`), with the
  * version taken from the `version` prop or the image tag, so a new schema
- * version is a new Job and the same version runs once (D-TAL-03).
+ * version is a new Job and the same version runs once.
  *
  * There is no `ttlSecondsAfterFinished` by default. The completed Job stays
  * in the namespace, and re-applying the same manifests finds it unchanged

@@ -15,7 +15,8 @@ export type NamespaceReference = AgentNamespace | string;
  */
 export const namespaceReference = z
   .custom<NamespaceReference>((v) => typeof v === 'string' || v instanceof AgentNamespace, {
-    error: problem('must be a namespace name or an AgentNamespace', "pass the name, like 'agents', or the AgentNamespace construct"),
+    error: (issue) =>
+      problem(issue.input === undefined ? 'is required' : 'must be a namespace name or an AgentNamespace', "pass the name, like 'agents', or the AgentNamespace construct"),
   })
   .transform((v) => (typeof v === 'string' ? v : v.name))
   .pipe(dnsLabel);

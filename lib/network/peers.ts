@@ -4,7 +4,8 @@ import { k8s } from '../internal/plus.js';
 import { problem } from '../internal/props.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
 
-/** The label every namespace carries automatically (Kubernetes 1.21+); hand-set `name:` labels are not reliable (D-X-02). */
+// D-X-02
+/** The label every namespace carries automatically (Kubernetes 1.21+); hand-set `name:` labels are not reliable. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 /**
@@ -69,9 +70,10 @@ export const networkPortSchema = z.strictObject({
   protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
 });
 
+// D-SKR-04
 /**
  * Pods selected by labels, in a namespace. Rendered as ONE peer carrying
- * both selectors, so they are ANDed (D-SKR-04), with the namespace matched on
+ * both selectors, so they are ANDed, with the namespace matched on
  * `kubernetes.io/metadata.name`.
  */
 export const podPeerSchema = z.strictObject({
@@ -103,8 +105,40 @@ export const egressRuleSchema = z.union([
     except: z.array(cidr).default([]),
     /** Destination ports; at least one. */
     ports: z.array(networkPortSchema).min(1, { error: problem('is empty', 'list at least one port') }),
+  }).superRefine((r, ctx) => {
+    // The API server rejects an `except` that is not strictly inside `cidr`.
+    r.except.forEach((block, i) => {
+      if (!strictlyInside(block, r.cidr)) {
+        ctx.addIssue({ code: 'custom', path: ['except', i], message: problem(`is not strictly inside cidr ${r.cidr}`, `except only blocks within ${r.cidr}, or remove it`) });
+      }
+    });
   }),
 ]);
+
+/** An address of a CIDR block as a number, and its prefix length; undefined when it does not parse. */
+function cidrBits(block: string): { family: 4 | 6; addr: bigint; prefix: number } | undefined {
+  const [ip, len] = block.split('/');
+  const prefix = Number(len);
+  if (ip === undefined || !Number.isInteger(prefix)) return undefined;
+  if (ip.includes('.')) return { family: 4, addr: ip.split('.').reduce((a, o) => (a << 8n) + BigInt(Number(o)), 0n), prefix };
+  const [head = '', tail = ''] = ip.split('::');
+  const parts = (x: string) => (x === '' ? [] : x.split(':'));
+  const h = parts(head);
+  const t = parts(tail);
+  const groups = ip.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  if (groups.length !== 8) return undefined;
+  return { family: 6, addr: groups.reduce((a, g) => (a << 16n) + BigInt(parseInt(g || '0', 16)), 0n), prefix };
+}
+
+/** Whether `inner` is a block strictly inside `outer` (same family, longer prefix, same leading bits). */
+function strictlyInside(inner: string, outer: string): boolean {
+  const a = cidrBits(inner);
+  const b = cidrBits(outer);
+  if (!a || !b || a.family !== b.family || a.prefix <= b.prefix) return false;
+  const width = a.family === 4 ? 32n : 128n;
+  const shift = width - BigInt(b.prefix);
+  return a.addr >> shift === b.addr >> shift;
+}
 
 true satisfies SchemaAgrees<typeof egressRuleSchema, EgressRuleOptions>;
 
@@ -114,10 +148,11 @@ export type EgressRule = z.output<typeof egressRuleSchema>;
 /** Private, link-local and metadata ranges excluded from internet egress by {@link internetEgress}. */
 export const NON_PUBLIC_IPV4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '100.64.0.0/10', '127.0.0.0/8'] as const;
 
+// D-SKR-06
 /**
  * Egress to the public internet on the given ports (HTTPS 443 by default):
  * `0.0.0.0/0` except private, link-local (cloud metadata 169.254.169.254) and
- * CGNAT ranges (D-SKR-06).
+ * CGNAT ranges.
  */
 export function internetEgress(ports: number[] = [443], description = 'internet HTTPS'): z.input<typeof egressRuleSchema> {
   return { description, cidr: '0.0.0.0/0', except: [...NON_PUBLIC_IPV4], ports: ports.map((port) => ({ port })) };
@@ -158,7 +193,8 @@ export const dnsTargetSchema = z.strictObject({
   podLabels: labelMap.default({ 'k8s-app': 'kube-dns' }),
 });
 
-/** DNS egress on UDP and TCP 53 to the cluster DNS pods, one ANDed peer (D-SKR-04, D-BSS-01). */
+// D-SKR-04, D-BSS-01
+/** DNS egress on UDP and TCP 53 to the cluster DNS pods, one ANDed peer. */
 export function renderDnsEgress(target: z.output<typeof dnsTargetSchema>, policyNamespace: string): k8s.NetworkPolicyEgressRule {
   return {
     to: [renderPodPeer({ namespace: target.namespace, podLabels: target.podLabels }, policyNamespace)],

@@ -7,9 +7,10 @@ import type { MetricsTarget } from './metrics-target.js';
 import { offOr } from './toggle.js';
 import { metricName, num, openRatio, promDuration, promLabelName, selector, type Matcher } from './promql.js';
 
+// D-SKR-13, D-WVR-09, D-SRK-10
 /**
  * The alert library: the alerts every seed platform defines, with the seeds'
- * expression defects fixed (D-SKR-13, D-WVR-09, D-SRK-10), as options for
+ * expression defects fixed, as options for
  * {@link AlertRules.addAlert}. Ratios aggregate with `sum by` on both sides,
  * quantiles run over `sum by (le)` of bucket rates, and every selector is
  * scoped to the workload's job and namespace (or its pods and container).
@@ -85,7 +86,8 @@ export const agentAlertsSchema = z.strictObject({
   }).prefault({}),
   /** A pod not ready (kube-state-metrics). @default { for: '5m', severity: 'critical' } */
   podNotReady: toggle(common({ for: '5m', severity: 'critical' })).prefault({}),
-  /** The HPA at its maximum (kube-state-metrics; D-X-04); only when the workload has an HPA. @default { for: '15m', severity: 'warning' } */
+  // D-X-04
+  /** The HPA at its maximum (kube-state-metrics); only when the workload has an HPA. @default { for: '15m', severity: 'warning' } */
   hpaAtMax: toggle(common({ for: '15m', severity: 'warning' })).prefault({}),
   /** Ratio of rate-limited (429) responses (Talos). @default false */
   rateLimitRejections: toggle({
@@ -109,7 +111,8 @@ export const agentAlertsSchema = z.strictObject({
    * @see https://github.com/imusmanmalik/cert-manager-mixin (`certManagerReplaceExportedNamespace`)
    */
   certificateNamespaceLabel: promLabelName.default('exported_namespace'),
-  /** TLS certificate expiry (cert-manager metrics; D-X-04). @default false */
+  // D-X-04
+  /** TLS certificate expiry (cert-manager metrics). @default false */
   certificateExpiry: toggle({
     ...common({ for: '1h', severity: 'warning' }),
     /** Name of the cert-manager Certificate (ingress-shim names it after the TLS Secret). */
@@ -121,7 +124,8 @@ export const agentAlertsSchema = z.strictObject({
   redis: z
     .strictObject({
       ...exporterScope,
-      /** Redis down or not scraped (D-WVR-09: an absent series also fires). @default { for: '1m', severity: 'critical' } */
+      // D-WVR-09
+      /** Redis down or not scraped (an absent series also fires). @default { for: '1m', severity: 'critical' } */
       down: toggle(common({ for: '1m', severity: 'critical' })).prefault({}),
       /** Keyspace hit ratio (SARK). @default { threshold: 0.8, for: '10m', severity: 'warning' } */
       cacheHitRatio: toggle({
@@ -135,7 +139,8 @@ export const agentAlertsSchema = z.strictObject({
   postgres: z
     .strictObject({
       ...exporterScope,
-      /** Connections against max_connections, matched per server (D-SRK-10). @default { threshold: 0.9, for: '5m', severity: 'critical' } */
+      // D-SRK-10
+      /** Connections against max_connections, matched per server. @default { threshold: 0.9, for: '5m', severity: 'critical' } */
       connections: toggle({
         ...common({ for: '5m', severity: 'critical' }),
         /** Ratio of max_connections above which it fires. @default 0.9 */

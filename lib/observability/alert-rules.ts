@@ -122,9 +122,10 @@ export const AlertRulesPropsSchema = z.strictObject({
    * unless it gives its own `runbookUrl`.
    */
   runbookBaseUrl: z.url({ error: problem('is not a URL', "give an absolute URL like 'https://runbooks.example.com/agents'") }),
+  // D-X-04
   /**
    * The `release` label kube-prometheus-stack selects PrometheusRules on
-   * (its Helm release name, D-X-04); `false` when your Prometheus selects on
+   * (its Helm release name); `false` when your Prometheus selects on
    * something else (then set it in `labels`).
    * @default 'kube-prometheus-stack'
    */
@@ -186,11 +187,12 @@ export const AlertRulesIds = {
   PrometheusRule: 'PrometheusRule',
 } as const;
 
+// D-X-04
 /**
  * A prometheus-operator `PrometheusRule` built from validated alerts and
  * recording rules, in groups. Every alert gets a `severity` label and
  * `summary`, `description` and `runbook_url` annotations; the object carries
- * the `release` label kube-prometheus-stack selects on (D-X-04).
+ * the `release` label kube-prometheus-stack selects on.
  *
  * Add alerts with {@link AlertRules.addAlert}; the alert library of
  * {@link agentAlerts} and the SLO burn-rate alerts of {@link sloRules}

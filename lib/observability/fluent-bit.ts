@@ -174,18 +174,19 @@ export const FluentBitIds = {
   NetworkPolicy: 'NetworkPolicy',
 } as const;
 
+// D-SKR-15, PSS-05
 /**
  * Log shipping: a Fluent Bit DaemonSet that tails the container logs of the
  * given namespaces on every node (CRI and Docker formats through the
- * built-in multiline parsers, D-SKR-15), enriches them with the Kubernetes
+ * built-in multiline parsers), enriches them with the Kubernetes
  * filter and sends them to Elasticsearch (`Suppress_Type_Name On` for
- * Elasticsearch 8, D-SKR-15) or Loki over verified TLS.
+ * Elasticsearch 8) or Loki over verified TLS.
  *
  * Tailing needs a hostPath, which Pod Security forbids even at `baseline`,
  * so the shipper lives in its own namespace labelled `privileged`, with the
  * reason recorded on it, a default-deny NetworkPolicy, egress only to DNS,
  * the API server and the output, and the hostPath mounted read-only. The
- * DaemonSet carries the waiver annotation for the hostPath check (PSS-05);
+ * DaemonSet carries the waiver annotation for the hostPath check;
  * every other restricted control holds: it runs as a non-root UID (reading
  * the `0640 root:root` log files through a supplemental group), without
  * privilege escalation or capabilities, with RuntimeDefault seccomp and a

@@ -30,9 +30,10 @@ export const ObservabilityStackPropsSchema = z.strictObject({
   agent: z.custom<SecureAgentDeployment>((v) => v instanceof SecureAgentDeployment, { error: problem('is not a SecureAgentDeployment', 'pass the SecureAgentDeployment to observe') }),
   /** Base URL of the runbooks; each alert links to `<runbookBaseUrl>/<AlertName>`. */
   runbookBaseUrl: z.url({ error: problem('is not a URL', "give an absolute URL like 'https://runbooks.example.com/agents'") }),
+  // D-X-04
   /**
    * The `release` label kube-prometheus-stack selects ServiceMonitors and
-   * PrometheusRules on (D-X-04); `false` when your Prometheus selects on something else.
+   * PrometheusRules on; `false` when your Prometheus selects on something else.
    * @default 'kube-prometheus-stack'
    */
   release: z.union([labelValue, z.literal(false)]).default('kube-prometheus-stack'),

@@ -93,7 +93,8 @@ export const OtelCollectorPropsSchema = z.strictObject({
     requests: { cpu: '200m', memory: '256Mi', ephemeralStorage: '64Mi' },
     limits: { cpu: '1', memory: '512Mi', ephemeralStorage: '256Mi' },
   }),
-  /** Where traces go: an OTLP gRPC endpoint (Jaeger, Tempo, a vendor), not the removed `jaeger` exporter (D-SKR-16). */
+  // D-SKR-16
+  /** Where traces go: an OTLP gRPC endpoint (Jaeger, Tempo, a vendor), not the removed `jaeger` exporter. */
   traces: z.strictObject({
     /** `host:port` of the OTLP gRPC endpoint, e.g. `jaeger-collector.observability.svc:4317`. */
     endpoint: z.string().refine((e) => /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:\d{1,5}$/.test(e) && Number(e.split(':')[1]) <= 65535 && Number(e.split(':')[1]) > 0, {
@@ -151,7 +152,8 @@ export const wireAgentOptionsSchema = z.strictObject({
   protocol: otlpProtocolSchema.default('grpc'),
   /** `service.name`. @default - the agent's `app.kubernetes.io/name` */
   serviceName: z.string().min(1).optional(),
-  /** `deployment.environment.name` (the semantic convention, not `environment`, D-TAL-10). @default - the agent's profile */
+  // D-TAL-10
+  /** `deployment.environment.name` (the semantic convention, not `environment`). @default - the agent's profile */
   environment: z.string().min(1).optional(),
   /** More resource attributes. @default {} */
   resourceAttributes: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9._-]*$/), z.string()).default({}),
@@ -177,9 +179,10 @@ function encodeAttribute(value: string): string {
   return encodeURIComponent(value);
 }
 
+// D-SKR-16
 /**
  * An OpenTelemetry Collector that receives OTLP from agents and exports
- * traces over OTLP (D-SKR-16: the `jaeger` exporter no longer exists) and
+ * traces over OTLP (the `jaeger` exporter no longer exists) and
  * metrics through a Prometheus exporter. The config's pipelines reference
  * only declared components: OTLP gRPC and HTTP receivers, `memory_limiter`
  * first and `batch` last, redaction of Authorization headers and

@@ -64,9 +64,10 @@ export const AgentServiceMonitorPropsSchema = z
     dropLabels: z.array(promLabelName).default([...DEFAULT_DROPPED_LABELS]),
     /** Maximum samples per scrape; a scrape above it fails, so runaway cardinality is caught. @default 20000 */
     sampleLimit: z.number().int().min(1).default(20000),
+    // D-X-04
     /**
      * The `release` label kube-prometheus-stack selects ServiceMonitors on
-     * (D-X-04); `false` when your Prometheus selects on something else.
+     *; `false` when your Prometheus selects on something else.
      * @default 'kube-prometheus-stack'
      */
     release: z.union([labelValue, z.literal(false)]).default('kube-prometheus-stack'),
@@ -103,12 +104,13 @@ export const AgentServiceMonitorIds = {
   ServiceMonitor: 'ServiceMonitor',
 } as const;
 
+// D-X-04
 /**
  * A prometheus-operator `ServiceMonitor` for one workload: it selects the
  * Service by its stable selector labels and scrapes metrics ports by name,
  * with an explicit interval and timeout (timeout within the interval),
  * request-scoped labels dropped and a sample limit. It carries the
- * `release` label kube-prometheus-stack selects on (D-X-04) and records
+ * `release` label kube-prometheus-stack selects on and records
  * which Prometheus pods scrape, so the verification checks that the
  * workload's NetworkPolicy admits them.
  *

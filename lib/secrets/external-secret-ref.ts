@@ -92,13 +92,14 @@ export const ExternalSecretRefIds = { ExternalSecret: 'ExternalSecret' } as cons
 
 true satisfies SchemaAgrees<typeof ExternalSecretRefPropsSchema, ExternalSecretRefProps>;
 
+// D-SKR-10
 /**
  * An External Secrets Operator `ExternalSecret` (external-secrets.io/v1) that
  * produces the Secret a workload references: secret values stay in the
  * external store and never appear in the manifests.
  *
  * Use {@link ExternalSecretRef.env} to reference a key; asking for a key the
- * ExternalSecret does not produce fails synth (D-SKR-10).
+ * ExternalSecret does not produce fails synth.
  *
  * @see https://external-secrets.io/latest/api/externalsecret/
  */

@@ -70,6 +70,7 @@ export function renderOpaConfig(p: OpaServerConfig): string {
   return stringify(config);
 }
 
+// D-SRK-06: the API reachable only from the declared clients.
 /**
  * Open Policy Agent as a policy server (the SARK guide's OPA): a
  * Deployment of the static, non-root image with policies from a ConfigMap of

@@ -9,6 +9,8 @@ import { formatFinding } from './format.js';
 import { ReportedError } from '../internal/reported-error.js';
 
 export { ReportedError };
+/** Thrown when construct props fail validation: one line per problem, each naming the construct path and the property. */
+export { PropsValidationError } from '../internal/props.js';
 
 /**
  * Thrown by synth when verification finds blocking problems; nothing has

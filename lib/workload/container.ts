@@ -6,6 +6,7 @@ import { looksLikeSecretName } from '../core/secret-names.js';
 import { problem } from '../internal/props.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import type { ResourceSet } from '../kit/index.js';
+import { EnvConfig } from './env-config.js';
 import { SIZING_PRESETS, sizingPresetSchema, type SizingPreset } from './sizing.js';
 
 /** A key of a ConfigMap or Secret, the source of one environment variable. */
@@ -72,8 +73,8 @@ export type EnvValue = string | EnvFromConfigMap | EnvFromSecret | EnvFromField 
  * @see https://kubernetes.io/docs/tasks/configure-pod-container/configure-pod-configmap/#configure-all-key-value-pairs-in-a-configmap-as-container-environment-variables
  */
 export interface EnvFromSource {
-  /** Name of the ConfigMap, in the pod's namespace. */
-  readonly configMap: string;
+  /** The ConfigMap, in the pod's namespace: an {@link EnvConfig}, or a ConfigMap name. */
+  readonly configMap: EnvConfig | string;
   /** Prefix put before every variable name. @default - none */
   readonly prefix?: string;
 }
@@ -248,7 +249,18 @@ export const envSchema = z.record(envVarName, envValueSchema).superRefine((env, 
 
 // ConfigMaps only: a whole Secret as env is CKV_K8S_35, D-WVR-13.
 /** Runtime check of a list of {@link EnvFromSource}. */
-export const envFromSchema = z.array(z.strictObject({ configMap: dnsSubdomain, prefix: z.string().optional() }));
+export const envFromSchema = z.array(
+  z.strictObject({
+    configMap: z
+      .custom<EnvConfig | string>((v) => typeof v === 'string' || v instanceof EnvConfig, {
+        error: (issue) =>
+          problem(issue.input === undefined ? 'is required' : 'must be a ConfigMap name or an EnvConfig', "pass the EnvConfig construct, or a ConfigMap name like 'agent-env'"),
+      })
+      .transform((v) => (typeof v === 'string' ? v : v.name))
+      .pipe(dnsSubdomain),
+    prefix: z.string().optional(),
+  }),
+);
 true satisfies SchemaAgrees<typeof envFromSchema, readonly EnvFromSource[]>;
 
 const resourceSet = z.strictObject({ cpu: cpuQuantity, memory: bytesQuantity, ephemeralStorage: bytesQuantity });

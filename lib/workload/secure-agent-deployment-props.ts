@@ -756,6 +756,13 @@ function checkReplicas(p: Parsed, ctx: Ctx): number {
       message: problem(`is above autoscaling.maxReplicas (${autoscaling.maxReplicas})`, 'make minReplicas at most maxReplicas'),
     });
   }
+  if (autoscaling && p.profile === 'production' && autoscaling.minReplicas === autoscaling.maxReplicas) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['autoscaling', 'maxReplicas'],
+      message: problem(`equals autoscaling.minReplicas (${autoscaling.minReplicas}), so the autoscaler can never scale`, 'raise maxReplicas, or set autoscaling: false and a static replicas count'),
+    });
+  }
   const minReplicas = autoscaling ? autoscaling.minReplicas : (p.replicas ?? d.replicas);
   // Counts below 1 were already rejected by the field's own rule.
   if (minReplicas >= 1 && minReplicas < d.minReplicas) {

@@ -232,9 +232,10 @@ export class SecureAgentDeployment extends Construct {
     return PROFILE_DEFAULTS[p.profile].pdb && maxPods > 1 ? { maxUnavailable: 1 } : undefined;
   }
 
+  // D-SKR-12
   /**
    * The Ingress or HTTPRoute. Only the app port is routed; when metrics
-   * share it, the metrics path is blocked at the edge (D-SKR-12).
+   * share it, the metrics path is blocked at the edge.
    */
   private expose(w: WorkloadIdentity, ports: AgentPorts): [k8s.KubeIngress?, k8s.KubeIngress?, ApiObject?] {
     const p = this.props;
@@ -277,7 +278,7 @@ export class SecureAgentDeployment extends Construct {
    * under a secret-like name is rejected). Throws when the name is already set.
    */
   public addEnv(name: string, value: z.input<typeof envValueSchema>): void {
-    const env = parseProps(this, envSchema, { [name]: value });
+    const env = parseProps(this, envSchema, { [name]: value }, 'addEnv');
     if (name in this.props.env || this.addedEnv.has(name)) {
       throw new Error(`${this.node.path}: env var ${name} is already set on container "${this.name}"; set it in one place only`);
     }
@@ -295,7 +296,7 @@ export class SecureAgentDeployment extends Construct {
    * as `egress` entries are.
    */
   public addEgress(rule: z.input<typeof egressRuleSchema>): void {
-    const r = parseProps(this, egressRuleSchema, rule);
+    const r = parseProps(this, egressRuleSchema, rule, 'addEgress(rule)');
     this.networkPolicy.addJsonPatch(JsonPatch.add('/spec/egress/-', renderEgressRule(r, this.namespace)));
     const added = dependencyEdges([r], this.namespace);
     if (added.length > 0) {

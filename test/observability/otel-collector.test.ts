@@ -232,7 +232,7 @@ describe('OtelCollector', () => {
 
     it('keeps the agent\'s env rules for added variables: no literal under a secret-like name', () => {
       expect(errorOf(() => build({}, (_c, chart) => agent(chart).addEnv('OTEL_EXPORTER_OTLP_HEADERS_TOKEN', 'abc')))).toMatch(
-        /^invalid props for test\/Agent:\n  test\/Agent props\.OTEL_EXPORTER_OTLP_HEADERS_TOKEN: is a literal value under the secret-like name OTEL_EXPORTER_OTLP_HEADERS_TOKEN, got "abc"; reference a Secret instead/,
+        /^invalid props for test\/Agent:\n  test\/Agent addEnv\.OTEL_EXPORTER_OTLP_HEADERS_TOKEN: is a literal value under the secret-like name OTEL_EXPORTER_OTLP_HEADERS_TOKEN, got "abc"; reference a Secret instead/,
       );
     });
 

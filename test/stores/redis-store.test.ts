@@ -227,7 +227,7 @@ describe('RedisStore rejects', () => {
   it('a password given inline instead of a Secret reference', () => {
     expect(rejects({ auth: { password: 'hunter2' } })).toBe(
       [
-        `${prefix}props.auth.secretName: must be a string, got undefined; pass a string`,
+        `${prefix}props.auth.secretName: is required, got undefined; give a string`,
         `  test/Cache props.auth.password: unknown property, got "hunter2"; remove it or check its spelling`,
       ].join('\n'),
     );

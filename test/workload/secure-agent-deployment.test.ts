@@ -510,11 +510,11 @@ describe('SecureAgentDeployment', () => {
       ['a grace period shorter than preStop + drain', { shutdown: { preStop: { type: 'execSleep', seconds: 5 }, drainSeconds: 30, terminationGracePeriodSeconds: 30 } }, 'test/Agent props.shutdown.terminationGracePeriodSeconds: is shorter than preStop (5s) + drain (30s), got 30; use at least 35, or shorten the drain'],
       ['a ReadWriteOnce PVC shared by several replicas', { persistentVolume: { mountPath: '/data', size: '1Gi' } }, 'test/Agent props.persistentVolume.accessMode: is ReadWriteOnce but the workload runs more than one replica, which cannot all attach it, got "ReadWriteOnce"; use ReadWriteMany storage, keep the state in a database, or run one replica in dev'],
       ['an ingress host with a scheme', { exposure: { type: 'ingress', host: 'https://a.example.com', tls: { secretName: 't' } } }, `test/Agent props.exposure.host: must not include a scheme, got "https://a.example.com"; drop 'https://' and give the bare host, like 'agents.example.com'`],
-      ['TLS without a secret', { exposure: { type: 'ingress', host: 'a.example.com', tls: { clusterIssuer: 'le' } as never } }, 'test/Agent props.exposure.tls.secretName: must be a string, got undefined; pass a string'],
+      ['TLS without a secret', { exposure: { type: 'ingress', host: 'a.example.com', tls: { clusterIssuer: 'le' } as never } }, 'test/Agent props.exposure.tls.secretName: is required, got undefined; give a string'],
       ['no TLS in production', { exposure: { type: 'ingress', host: 'a.example.com' } }, `test/Agent props.exposure.tls: is missing; TLS is required outside dev, got undefined; add tls: { secretName: '<secret>', clusterIssuer: '<issuer>' }`],
       ['an HTTPRoute without an HTTPS listener in production', { exposure: { type: 'httpRoute', gateway: { name: 'g' }, hostnames: ['a.example.com'] } }, `test/Agent props.exposure.gateway.sectionName: is missing; TLS is required outside dev, got undefined; name the Gateway's HTTPS listener, e.g. sectionName: 'https'`],
-      ['an invalid env var name', { env: { '1BAD': 'x' } }, `test/Agent props.env.1BAD: is not a valid environment variable name, got key "1BAD"; use letters, digits, '_', '-' and '.', not starting with a digit`],
-      ['a whole Secret as env', { envFrom: [{ secret: 'all-secrets' } as never] }, 'test/Agent props.envFrom[0].configMap: must be a string, got undefined; pass a string\n  test/Agent props.envFrom[0].secret: unknown property, got "all-secrets"; remove it or check its spelling'],
+      ['an invalid env var name', { env: { '1BAD': 'x' } }, `test/Agent props.env.1BAD: is not a variable name a POSIX shell can read, got key "1BAD"; use letters, digits and '_', not starting with a digit, like 'LOG_LEVEL'`],
+      ['a whole Secret as env', { envFrom: [{ secret: 'all-secrets' } as never] }, `test/Agent props.envFrom[0].configMap: is required, got undefined; pass the EnvConfig construct, or a ConfigMap name like 'agent-env'\n  test/Agent props.envFrom[0].secret: unknown property, got "all-secrets"; remove it or check its spelling`],
       ['a literal secret', { env: { DB_PASSWORD: 'hunter2' } }, `test/Agent props.env.DB_PASSWORD: is a literal value under the secret-like name DB_PASSWORD, got "hunter2"; reference a Secret instead: { fromSecret: { name: '<secret>', key: '<key>' } }`],
       ['an unknown prop', { replicaCount: 3 } as never, 'test/Agent props.replicaCount: unknown property, got 3; remove it or check its spelling'],
       ['a snippet annotation', { exposure: { type: 'ingress', host: 'a.example.com', tls: { secretName: 't' }, extraAnnotations: { 'configuration-snippet': 'x' } } }, 'test/Agent props.exposure.extraAnnotations.configuration-snippet: is a snippet annotation, got "x"; snippets allow config injection (CVE-2021-25742); use a documented annotation'],
@@ -588,7 +588,7 @@ describe('SecureAgentDeployment wiring after construction', () => {
       const agent = new SecureAgentDeployment(chart, 'Agent', { ...base, env: { A: '1' } });
       expect(errorOf(() => agent.addEnv('A', '2'))).toBe('test/Agent: env var A is already set on container "agent"; set it in one place only');
       expect(errorOf(() => agent.addEnv('API_TOKEN', 'abc'))).toBe(
-        `invalid props for test/Agent:\n  test/Agent props.API_TOKEN: is a literal value under the secret-like name API_TOKEN, got "abc"; reference a Secret instead: { fromSecret: { name: '<secret>', key: '<key>' } }`,
+        `invalid props for test/Agent:\n  test/Agent addEnv.API_TOKEN: is a literal value under the secret-like name API_TOKEN, got "abc"; reference a Secret instead: { fromSecret: { name: '<secret>', key: '<key>' } }`,
       );
     }, { external: EXTERNAL });
   });

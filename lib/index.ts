@@ -221,3 +221,5 @@ export {
   type GcpIdentityProps,
 } from './security/cloud-identity-props.js';
 export { AgentPlatformValidation, type AgentPlatformValidationProperties, type PluginValidationContext } from './validation/plugin.js';
+export { ModelGateway, ModelGatewayIds, liteLlmConfig } from './gateway/model-gateway.js';
+export { MODEL_PROVIDERS, ModelGatewayPropsSchema, type ModelGatewayProps, type ModelProviderProps } from './gateway/model-gateway-props.js';

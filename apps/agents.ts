@@ -1,5 +1,5 @@
 import { Chart, type App } from 'cdk8s';
-import { AgentNamespace, ExternalSecretRef, ObservabilityStack, SecureAgentDeployment } from '../lib/index.js';
+import { AgentNamespace, ExternalSecretRef, ModelGateway, ObservabilityStack, SecureAgentDeployment } from '../lib/index.js';
 import { platformEgress } from './egress.js';
 
 /**
@@ -14,11 +14,26 @@ export function addAgentsChart(app: App): Chart {
   const chart = new Chart(app, 'agents');
   const ns = new AgentNamespace(chart, 'Namespace', { name: 'agents', labels: { environment: 'production' } });
 
-  const secrets = new ExternalSecretRef(chart, 'Secrets', {
-    name: 'agent-runtime-secrets',
+  // The LLM provider keys, for the model gateway's pods only: agents never hold them.
+  new ExternalSecretRef(chart, 'ProviderKeys', {
+    name: 'llm-provider-keys',
     namespace: ns.name,
     secretStore: { name: 'platform-secrets', kind: 'ClusterSecretStore' },
-    data: [{ secretKey: 'llm-api-key', remoteKey: 'agents/prod/llm-api-key' }],
+    data: [
+      { secretKey: 'openai', remoteKey: 'agents/prod/openai-api-key' },
+      { secretKey: 'anthropic', remoteKey: 'agents/prod/anthropic-api-key' },
+    ],
+  });
+  // The one workload that reaches the providers, by domain, through the platform's egress proxy.
+  platformEgress(app);
+  const gateway = new ModelGateway(chart, 'ModelGateway', {
+    namespace: ns.name,
+    image: 'ghcr.io/berriai/litellm-non_root:v1.74.0-stable',
+    partOf: 'agent-platform',
+    providers: [
+      { provider: 'openai', models: ['gpt-4o-mini'], apiKey: { secretName: 'llm-provider-keys', key: 'openai' } },
+      { provider: 'anthropic', models: ['claude-sonnet-4-5'], apiKey: { secretName: 'llm-provider-keys', key: 'anthropic' } },
+    ],
   });
 
   const agent = new SecureAgentDeployment(chart, 'AgentRuntime', {
@@ -32,7 +47,8 @@ export function addAgentsChart(app: App): Chart {
       METRICS_PORT: '9090',
       // SHUTDOWN_DRAIN_SECONDS and TERMINATION_GRACE_PERIOD_SECONDS come from
       // `shutdown` (no preStop hook: the runtime delays and drains itself).
-      LLM_API_KEY: secrets.env('llm-api-key'),
+      // LLM_BASE_URL points at the model gateway (connect below); no provider key here.
+      LLM_MODEL: 'gpt-4o-mini',
     },
     resources: 'small',
     exposure: {
@@ -42,8 +58,8 @@ export function addAgentsChart(app: App): Chart {
     },
   });
 
-  // The LLM providers' APIs, by name, through the platform's egress proxy.
-  platformEgress(app).allow(agent, [{ domains: ['api.openai.com', 'api.anthropic.com'], ports: [443] }]);
+  // The agent reaches the models through the gateway only.
+  gateway.connect(agent, { openAiBaseUrlEnv: ['LLM_BASE_URL'] });
 
   new ObservabilityStack(chart, 'Observability', {
     agent,

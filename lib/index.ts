@@ -241,3 +241,5 @@ export {
 export { applyOverrides, type AgentOverride, type ExternalOverride, type FrontendOverride, type PlatformOverrides, type StoreOverride } from './platform/variants.js';
 export { buildTopology, renderMermaid, type DeclaredTopology, type Topology, type TopologyEdge, type TopologyNode } from './platform/topology.js';
 export { NODE_COLORS, renderSvg } from './platform/topology-svg.js';
+export { ModelGateway, ModelGatewayIds, liteLlmConfig } from './gateway/model-gateway.js';
+export { MODEL_PROVIDERS, ModelGatewayPropsSchema, type ModelGatewayProps, type ModelProviderProps } from './gateway/model-gateway-props.js';

@@ -12,6 +12,7 @@ import {
   CloudWorkloadIdentity,
   DomainEgress,
   EnvConfig,
+  ModelGateway,
   ExternalSecretRef,
   FluentBit,
   HostRoutes,
@@ -43,7 +44,7 @@ const PROFILES = ['dev', 'staging', 'production'] as const satisfies readonly Pr
 const image = (profile: Profile, repo: string) => `${repo}:${profile === 'dev' ? 'latest' : '1.2.3'}`;
 
 /** What the bundles reference outside themselves. */
-const EXTERNAL = ['Secret/agents/agents-tls', 'Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups', 'Secret/agents/redis-auth', 'Secret/agents/pg-auth', 'Secret/shop/shop-tls'];
+const EXTERNAL = ['Secret/agents/llm-keys', 'Secret/agents/agents-tls', 'Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups', 'Secret/agents/redis-auth', 'Secret/agents/pg-auth', 'Secret/shop/shop-tls'];
 
 const RUNBOOKS = 'https://runbooks.example.com/agents';
 
@@ -157,6 +158,17 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
     });
   },
   CloudWorkloadIdentity: (chart, profile) => new CloudWorkloadIdentity(chart, 'Identity', { agent: agent(chart, profile), aws: { roleArn: 'arn:aws:iam::123456789012:role/agent' } }),
+  // The gateway takes no profile: a pinned image and two replicas in every one.
+  ModelGateway: (chart, profile) => {
+    new DomainEgress(chart, 'Egress', { enforcement: { type: 'cilium' } });
+    const gateway = new ModelGateway(chart, 'Gateway', {
+      namespace: 'agents',
+      image: 'ghcr.io/berriai/litellm-non_root:v1.74.0-stable',
+      providers: [{ provider: 'openai', models: ['gpt-4o-mini'], apiKey: { secretName: 'llm-keys', key: 'openai' } }],
+    });
+    gateway.connect(agent(chart, profile));
+    return gateway;
+  },
   // The proxy takes no profile: a pinned image and two replicas in every one.
   DomainEgress: (chart, profile) => {
     const egress = new DomainEgress(chart, 'Egress', { enforcement: { type: 'proxy', proxy: { namespace: 'agents', image: 'ubuntu/squid:6.6-24.04_edge' } } });
@@ -218,6 +230,7 @@ const WORKLOADS: Record<string, string[]> = {
   StaticFrontend: ['Deployment/ui'],
   DomainEgress: ['Deployment/agent'],
   CloudWorkloadIdentity: ['Deployment/agent'],
+  ModelGateway: ['Deployment/agent'],
 };
 
 /** Workloads that run a single replica in dev (AVL-01 recorded), besides agent Deployments. */
@@ -269,6 +282,7 @@ const PRIMARY: Record<string, string> = {
   PgBouncer: 'Deployment',
   OpaServer: 'Deployment',
   CloudWorkloadIdentity: 'ServiceAccount',
+  ModelGateway: 'Deployment',
 };
 
 describe('default children', () => {

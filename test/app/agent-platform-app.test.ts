@@ -65,7 +65,7 @@ describe('verification after the app changes', () => {
   function agentApp(Cls: typeof AgentPlatformApp | typeof App): { app: App; patch: () => void } {
     const app = new Cls({ outdir: outdir() });
     addAgentsChart(app);
-    const deployment = app.node.findAll().find((c) => (c as ApiObject).kind === 'Deployment') as ApiObject;
+    const deployment = app.node.findAll().find((c) => (c as ApiObject).kind === 'Deployment' && (c as ApiObject).name === 'agent-runtime') as ApiObject;
     return { app, patch: () => deployment.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/securityContext/privileged', true)) };
   }
 
@@ -82,11 +82,11 @@ describe('verification after the app changes', () => {
   it('writes the objects as they are at the second synth', () => {
     const { app } = agentApp(AgentPlatformApp);
     app.synth();
-    const deployment = app.node.findAll().find((c) => (c as ApiObject).kind === 'Deployment') as ApiObject;
+    const deployment = app.node.findAll().find((c) => (c as ApiObject).kind === 'Deployment' && (c as ApiObject).name === 'agent-runtime') as ApiObject;
     deployment.metadata.addAnnotation('example.com/changed', 'yes');
     app.synth();
-    const docs = read(app.outdir)['agents.k8s.yaml'] as { kind: string; metadata: { annotations?: Record<string, string> } }[];
-    expect(docs.find((d) => d.kind === 'Deployment')?.metadata.annotations?.['example.com/changed']).toBe('yes');
+    const docs = read(app.outdir)['agents.k8s.yaml'] as { kind: string; metadata: { name: string; annotations?: Record<string, string> } }[];
+    expect(docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'agent-runtime')?.metadata.annotations?.['example.com/changed']).toBe('yes');
   });
 
   it('verifies objects added after the first synth', () => {

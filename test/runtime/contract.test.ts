@@ -18,7 +18,7 @@ import { selectorsOf, type Selector } from './promql-selectors.js';
 
 const NAMESPACE = 'agents';
 const AGENT = 'agent-runtime';
-const SECRETS = { 'agent-runtime-secrets/llm-api-key': 'sk-test-not-a-real-key' };
+const SECRETS = {};
 const POD_NAME = 'agent-runtime-7d9f8b6c5-x2x4q';
 
 // Metrics the rules and the dashboard read from other scrape targets than the

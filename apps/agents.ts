@@ -47,8 +47,7 @@ export function addAgentsChart(app: App): Chart {
       METRICS_PORT: '9090',
       // SHUTDOWN_DRAIN_SECONDS and TERMINATION_GRACE_PERIOD_SECONDS come from
       // `shutdown` (no preStop hook: the runtime delays and drains itself).
-      // LLM_BASE_URL points at the model gateway (connect below); no provider key here.
-      LLM_MODEL: 'gpt-4o-mini',
+      // No provider key here: the model gateway holds them (connect below).
     },
     resources: 'small',
     exposure: {
@@ -58,8 +57,11 @@ export function addAgentsChart(app: App): Chart {
     },
   });
 
-  // The agent reaches the models through the gateway only.
-  gateway.connect(agent, { openAiBaseUrlEnv: ['LLM_BASE_URL'] });
+  // The agent reaches the models through the gateway only (OPENAI_BASE_URL,
+  // ANTHROPIC_BASE_URL). The reference runtime's own LLM client reads
+  // LLM_BASE_URL, left unset here so its contract test runs without a model;
+  // a deployment with a model passes { openAiBaseUrlEnv: ['LLM_BASE_URL'] }.
+  gateway.connect(agent);
 
   new ObservabilityStack(chart, 'Observability', {
     agent,

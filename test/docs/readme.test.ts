@@ -28,10 +28,10 @@ const QUICK_START = 0;
 // The Skreaver blocks: the namespace, the secrets and the agent first (the
 // others use them), then every other block in README order.
 const FIRST = [2, 4, 3];
-// Blocks of another scenario (the stores' `sark` namespace, whose Secret,
-// namespace and clients the README does not show): type-checked only, until
-// the README gives them their context.
-const TYPE_CHECK_ONLY = blocks.map((b, i) => (/namespace: 'sark'/.test(b) ? i : -1)).filter((i) => i >= 0);
+// Blocks of another scenario (the stores' `sark` namespace, the platform's
+// `shop`, whose Secrets and namespace the README does not show): type-checked
+// only, until the README gives them their context.
+const TYPE_CHECK_ONLY = blocks.map((b, i) => (/namespace: '(sark|shop)'/.test(b) ? i : -1)).filter((i) => i >= 0);
 const SKREAVER_ORDER = [...FIRST, ...blocks.map((_, i) => i).filter((i) => i !== QUICK_START && !FIRST.includes(i) && !TYPE_CHECK_ONLY.includes(i))];
 
 function quickStart(): string {

@@ -145,12 +145,51 @@ export { durationSeconds } from './observability/promql.js';
 
 // Backup, restore and migrations (issue 5).
 export { BackupCronJob, BackupCronJobIds } from './backup/backup-cronjob.js';
-export { BackupCronJobPropsSchema, backupAlertingSchema, type BackupCronJobProps } from './backup/backup-cronjob-props.js';
+export {
+  BackupCronJobPropsSchema,
+  backupAlertingSchema,
+  type BackupAlertingOptions,
+  type BackupCronJobProps,
+  type BackupPrometheusRuleOptions,
+  type BackupTargetOptions,
+} from './backup/backup-cronjob-props.js';
 export { RestoreJob, RestoreJobIds } from './backup/restore-job.js';
-export { RestoreJobPropsSchema, type RestoreJobProps } from './backup/restore-job-props.js';
+export {
+  RestoreJobPropsSchema,
+  type FilesRestoreTarget,
+  type RedisDataOptions,
+  type RestoreJobProps,
+  type RestoreSourceOptions,
+  type RestoreVolumeSource,
+} from './backup/restore-job-props.js';
+export { type JobPodOptions } from './backup/job-props.js';
 export { backupAlerts, staleAfterSeconds, type AlertSink, type BackupAlertInputs } from './backup/alerts.js';
-export { backupExtension, engineImage, type Destination, type Engine, type SecretKeyRef } from './backup/engines.js';
-export { retentionSchema, s3TargetSchema, volumeTargetSchema, type Retention, type S3Target } from './backup/targets.js';
+export {
+  backupExtension,
+  engineImage,
+  type CidrDestination,
+  type Destination,
+  type DestinationOptions,
+  type Engine,
+  type EngineOptions,
+  type FilesEngineOptions,
+  type PodsDestination,
+  type PostgresEngineOptions,
+  type RedisEngineOptions,
+  type SecretKeyRef,
+} from './backup/engines.js';
+export {
+  retentionSchema,
+  s3TargetSchema,
+  volumeTargetSchema,
+  type Retention,
+  type RetentionOptions,
+  type S3CredentialsOptions,
+  type S3Target,
+  type S3TargetOptions,
+  type VolumeClaimCreateOptions,
+  type VolumeTargetOptions,
+} from './backup/targets.js';
 export { cronSchedule, isTimeZone, longestInterval, timeZoneName } from './backup/schedule.js';
 export { MigrationJob, MigrationJobIds, MIGRATION_TTL_WAIVER_REASON } from './migration/migration-job.js';
 export { MigrationJobPropsSchema, versionSlug, type JobRunAsOptions, type MigrationJobProps, type ScratchOptions } from './migration/migration-job-props.js';

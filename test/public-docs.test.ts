@@ -140,11 +140,9 @@ const PENDING = new Set<string>([
   'AgentDashboardProps',
   'AgentServiceMonitorProps',
   'AlertRulesProps',
-  'BackupCronJobProps',
   'FluentBitProps',
   'ObservabilityStackProps',
   'OtelCollectorProps',
-  'RestoreJobProps',
 ]);
 
 describe('public docs, as an editor shows them', () => {

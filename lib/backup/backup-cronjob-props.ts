@@ -1,15 +1,126 @@
 import { z } from 'zod';
 import { checkImageForProfile } from '../core/image.js';
-import { profileSchema } from '../core/profile.js';
+import { profileSchema, type Profile } from '../core/profile.js';
 import { parseQuantity } from '../core/quantity.js';
 import { bytesQuantity, dnsLabel, labelMap } from '../core/schemas.js';
-import { namespaceReference } from '../namespace/namespace-reference.js';
+import { namespaceReference, type NamespaceReference } from '../namespace/namespace-reference.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { resolveResources } from '../workload/container.js';
-import { checkEngine, engineImage, engineSchema } from './engines.js';
-import { jobPodProps } from './job-props.js';
+import { checkEngine, engineImage, engineSchema, type EngineOptions } from './engines.js';
+import { jobPodProps, type JobPodOptions } from './job-props.js';
 import { cronSchedule, timeZoneName } from './schedule.js';
-import { retentionSchema, s3TargetSchema, volumeTargetSchema } from './targets.js';
+import { retentionSchema, s3TargetSchema, volumeTargetSchema, type RetentionOptions, type S3TargetOptions, type VolumeTargetOptions } from './targets.js';
+
+/** A PrometheusRule of the backup's own, `<name>-alerts`. */
+export interface BackupPrometheusRuleOptions {
+  /** Base URL of the runbooks; each alert links to `<runbookBaseUrl>/<AlertName>`. */
+  readonly runbookBaseUrl: string;
+  /** The `release` label kube-prometheus-stack selects rules on, or false for none. @default 'kube-prometheus-stack' */
+  readonly release?: string | false;
+}
+
+/**
+ * Alerting on backups, through kube-state-metrics series. The alerts go to
+ * an {@link ObservabilityStack} (or any {@link AlertRules}) through
+ * `addAlertsTo`, or to a PrometheusRule of their own with `prometheusRule`;
+ * synth fails when they go nowhere.
+ */
+export interface BackupAlertingOptions {
+  /** Severity of the "no recent backup" alert. @default 'critical' */
+  readonly severity?: 'critical' | 'warning' | 'info';
+  /** Extra labels on every alert, for routing. @default {} */
+  readonly labels?: { readonly [key: string]: string };
+  /**
+   * A PrometheusRule of the backup's own, `<name>-alerts`, built with
+   * {@link AlertRules}.
+   * @default - none; hand the alerts to a stack with `addAlertsTo`
+   */
+  readonly prometheusRule?: BackupPrometheusRuleOptions;
+}
+
+/** Where backups go: a volume, object storage, or both; at least one. */
+export interface BackupTargetOptions {
+  /** A PersistentVolumeClaim mounted at `/backup`. @default - none; then `s3` is required */
+  readonly volume?: VolumeTargetOptions;
+  /** S3-compatible object storage. @default - none; then `volume` is required */
+  readonly s3?: S3TargetOptions;
+}
+
+/**
+ * Props of {@link BackupCronJob}: a CronJob that backs up a data store to a
+ * volume and/or object storage, checks each backup, applies retention, and
+ * alerts on stale and failed backups.
+ * @see https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/
+ */
+export interface BackupCronJobProps extends JobPodOptions {
+  /**
+   * Name of the CronJob, its ServiceAccount and NetworkPolicy: a DNS label
+   * of at most 52 characters, since the controller appends 11 to name each Job.
+   */
+  readonly name: string;
+  /**
+   * Namespace of every object: an {@link AgentNamespace}, or a namespace name.
+   * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/
+   */
+  readonly namespace: NamespaceReference;
+  /**
+   * Deployment profile: outside `dev`, images must be pinned.
+   * @default 'production'
+   */
+  readonly profile?: Profile;
+  /**
+   * Five-field cron schedule (`minute hour day-of-month month day-of-week`)
+   * or a macro like `@daily`, read in `timeZone`.
+   * @see https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#schedule-syntax
+   */
+  readonly schedule: string;
+  /**
+   * IANA time zone of the schedule (`spec.timeZone`, GA in 1.27). Always
+   * written, so "02:00" never silently means the controller's zone.
+   * @default 'Etc/UTC'
+   * @see https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#time-zones
+   */
+  readonly timeZone?: string;
+  /** What is backed up: PostgreSQL, Redis/Valkey, or the files of a volume. */
+  readonly engine: EngineOptions;
+  /** Where backups go: a volume, object storage, or both; at least one. */
+  readonly target: BackupTargetOptions;
+  /**
+   * Retention of the backups on the volume (and in the bucket, unless
+   * `target.s3.retention` says otherwise).
+   * @default { days: 7, minKeep: 3 }
+   */
+  readonly retention?: RetentionOptions;
+  /** Backups are named `<filePrefix>-<YYYYMMDDTHHMMSSZ>.<ext>`. @default - `name` */
+  readonly filePrefix?: string;
+  /**
+   * Seconds after its scheduled time that a missed run may still start;
+   * later, the run is skipped and counted as missed. At least 10 (the
+   * controller checks every 10 s).
+   * @default 3600
+   */
+  readonly startingDeadlineSeconds?: number;
+  /** Retries of a failed backup pod, 0-10. @default 2 */
+  readonly backoffLimit?: number;
+  /** Longest run of a backup Job in seconds, retries included, before it is killed and failed. @default 3600 */
+  readonly activeDeadlineSeconds?: number;
+  /** Finished Jobs kept, 0-100. @default 3 */
+  readonly successfulJobsHistoryLimit?: number;
+  /** Failed Jobs kept, with their pods and logs, 1-100. @default 3 */
+  readonly failedJobsHistoryLimit?: number;
+  /** Suspends the schedule. @default false */
+  readonly suspend?: boolean;
+  /**
+   * Size of the scratch emptyDir (`/scratch`, also `HOME`). With object
+   * storage and no volume, `/backup` is an emptyDir of this size too,
+   * which must hold one backup.
+   * @default '512Mi'
+   */
+  readonly scratchSize?: string;
+  /** Alerts on stale and failed backups, or false for none (say why in a comment). @default {} (on; they must be wired) */
+  readonly alerting?: BackupAlertingOptions | false;
+}
 
 /**
  * Alerting on backups, through kube-state-metrics series. The alerts go to
@@ -143,8 +254,8 @@ export const BackupCronJobPropsSchema = z
     }
   });
 
-/** Props of {@link BackupCronJob}. */
-export type BackupCronJobProps = Readonly<z.input<typeof BackupCronJobPropsSchema>>;
+true satisfies SchemaAgrees<typeof backupAlertingSchema, BackupAlertingOptions>;
+true satisfies SchemaAgrees<typeof BackupCronJobPropsSchema, BackupCronJobProps>;
 
 /** Props of {@link BackupCronJob} with defaults applied. */
 export type BackupCronJobConfig = z.output<typeof BackupCronJobPropsSchema>;

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { imageReference, parseImage } from '../core/image.js';
 import { cidr, dnsSubdomain, labelMap } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
-import { podPeerSchema } from '../network/peers.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
+import { podPeerSchema, type PodPeer } from '../network/peers.js';
 import { REDIS } from '../core/redis.js';
 
 /**
@@ -12,6 +13,154 @@ import { REDIS } from '../core/redis.js';
  * {@link BackupCronJob} and {@link RestoreJob}.
  */
 
+/**
+ * A key of a Secret in the Job's namespace.
+ * @see https://kubernetes.io/docs/concepts/configuration/secret/#using-secrets-as-environment-variables
+ */
+export interface SecretKeyRef {
+  /** Secret name. */
+  readonly name: string;
+  /** Key inside the Secret: letters, digits, `-`, `_` and `.`. */
+  readonly key: string;
+}
+
+/** The database pods, for the egress rule of the Job's pods. */
+export interface PodsDestination {
+  /** The database pods: their namespace and labels. */
+  readonly pods: PodPeer;
+}
+
+/** A database outside the cluster, for the egress rule of the Job's pods. */
+export interface CidrDestination {
+  /** CIDR block of the database, e.g. a managed database's subnet. */
+  readonly cidr: string;
+  /** Blocks excluded from `cidr`. @default [] */
+  readonly except?: readonly string[];
+}
+
+/**
+ * Where the data store runs, for the NetworkPolicy egress rule of the Job's
+ * pods: its pods, or a CIDR block.
+ */
+export type DestinationOptions = PodsDestination | CidrDestination;
+
+/**
+ * PostgreSQL, dumped with `pg_dump` and restored with `pg_restore` or `psql`.
+ * @see https://www.postgresql.org/docs/current/app-pgdump.html
+ */
+export interface PostgresEngineOptions {
+  /** Selects PostgreSQL. */
+  readonly type: 'postgres';
+  /** Host of the server (`PGHOST`): a Service name like `postgres.data.svc`, or an address. */
+  readonly host: string;
+  /** Port (`PGPORT`). @default 5432 */
+  readonly port?: number;
+  /** Database (`PGDATABASE`): the one dumped, or the one a restore writes into. */
+  readonly database: string;
+  /** Role (`PGUSER`). */
+  readonly user: string;
+  /**
+   * The password as a Secret key, given to the client as `PGPASSWORD`
+   * through a `secretKeyRef`. Give this or `passFile`.
+   * @default - none; then `passFile` is required
+   */
+  readonly password?: SecretKeyRef;
+  /**
+   * A `.pgpass` file as a Secret key, mounted read-only and copied to the
+   * scratch volume with mode 0600 before use: libpq ignores a password file
+   * that its group can read, which a mounted Secret is under `fsGroup`.
+   * @default - none; then `password` is required
+   * @see https://www.postgresql.org/docs/current/libpq-pgpass.html
+   */
+  readonly passFile?: SecretKeyRef;
+  /**
+   * Major version of the server, 12 or more. `pg_dump` refuses to dump a
+   * server of a newer major, so the client image must be at least this major.
+   */
+  readonly serverVersion: number;
+  /**
+   * `custom` (`pg_dump -Fc`, compressed, restored with `pg_restore`, which
+   * can skip owners and privileges) or `plain` (SQL compressed with gzip,
+   * restored with `psql`).
+   * @default 'custom'
+   */
+  readonly format?: 'custom' | 'plain';
+  /**
+   * `PGSSLMODE`.
+   * @default 'prefer'
+   * @see https://www.postgresql.org/docs/current/libpq-ssl.html#LIBPQ-SSL-PROTECTION
+   */
+  readonly sslMode?: 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+  /**
+   * Client image with `pg_dump`, `pg_restore`, `psql` and a POSIX shell.
+   * @default - `postgres:<serverVersion>-alpine` (busybox ash)
+   */
+  readonly image?: string;
+  /** Where the server runs, for the egress rule. */
+  readonly destination: DestinationOptions;
+}
+
+/**
+ * Redis or Valkey, backed up as an RDB snapshot over the replication protocol.
+ * @see https://redis.io/docs/latest/operate/oss_and_stack/management/persistence/
+ */
+export interface RedisEngineOptions {
+  /** Selects Redis or Valkey. */
+  readonly type: 'redis';
+  /** Host of the server: a Service name or address. For a replicated setup, name the primary. */
+  readonly host: string;
+  /** Port. @default 6379 */
+  readonly port?: number;
+  /** The password as a Secret key, given to the CLI as `REDISCLI_AUTH` (never on the command line). @default - no authentication */
+  readonly password?: SecretKeyRef;
+  /** ACL user (`--user`); it needs the `SYNC` (or `PSYNC`) permission. @default - the default user */
+  readonly user?: string;
+  /** `redis` uses `redis-cli` and `redis-check-rdb`; `valkey` uses `valkey-cli` and `valkey-check-rdb`. @default 'redis' */
+  readonly flavor?: 'redis' | 'valkey';
+  /** Connect with TLS (`--tls`). @default false */
+  readonly tls?: boolean;
+  /**
+   * Client image with the CLI, the RDB checker and a POSIX shell.
+   * @default - `redis:7.2-alpine` for redis, `valkey/valkey:8.0-alpine` for valkey (busybox ash)
+   */
+  readonly image?: string;
+  /** Where the server runs, for the egress rule. */
+  readonly destination: DestinationOptions;
+}
+
+/**
+ * The files of a volume, archived with tar and gzip.
+ *
+ * A ReadWriteOnce volume can be attached to one node at a time. While the
+ * application's pod has it mounted, the backup pod must run on that same
+ * node: give `colocateWith` (the labels of that pod) and the pod gets a
+ * required pod affinity on `kubernetes.io/hostname`. A ReadWriteOncePod
+ * volume cannot be mounted by a second pod at all, so it is rejected: use a
+ * ReadWriteMany volume, or back it up through CSI VolumeSnapshots.
+ * @see https://kubernetes.io/docs/concepts/storage/persistent-volumes/#access-modes
+ */
+export interface FilesEngineOptions {
+  /** Selects a files archive. */
+  readonly type: 'files';
+  /** The PersistentVolumeClaim holding the files (mounted read-only). */
+  readonly claimName: string;
+  /** The claim's access mode, which decides where the backup pod can run. */
+  readonly accessMode: 'ReadWriteOnce' | 'ReadWriteOncePod' | 'ReadOnlyMany' | 'ReadWriteMany';
+  /**
+   * Labels of the pod that has a ReadWriteOnce claim mounted; the backup pod
+   * is scheduled onto its node. Required for ReadWriteOnce.
+   * @default - no affinity
+   */
+  readonly colocateWith?: { readonly [key: string]: string };
+  /** Sub-directory of the volume to archive, relative and without `..`. @default - the whole volume */
+  readonly subPath?: string;
+  /** Image with busybox or GNU `tar`, `gzip` and a POSIX shell. @default 'alpine:3.20' */
+  readonly image?: string;
+}
+
+/** The data store backed up or restored: PostgreSQL, Redis/Valkey, or the files of a volume. */
+export type EngineOptions = PostgresEngineOptions | RedisEngineOptions | FilesEngineOptions;
+
 /** A key of a Secret. */
 export const secretKeyRefSchema = z.strictObject({
   /** Secret name. */
@@ -20,8 +169,7 @@ export const secretKeyRefSchema = z.strictObject({
   key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: problem('is not a valid Secret key', "use letters, digits, '-', '_' and '.'") }),
 });
 
-/** See {@link secretKeyRefSchema}. */
-export type SecretKeyRef = z.output<typeof secretKeyRefSchema>;
+true satisfies SchemaAgrees<typeof secretKeyRefSchema, SecretKeyRef>;
 
 /** A host name or IPv4 address a pod connects to: a Service name (`postgres`, `postgres.data.svc`) or an address. */
 export const serviceHost = z
@@ -48,6 +196,8 @@ export const destinationSchema = z.union([
     except: z.array(cidr).default([]),
   }),
 ]);
+
+true satisfies SchemaAgrees<typeof destinationSchema, DestinationOptions>;
 
 /** See {@link destinationSchema}. */
 export type Destination = z.output<typeof destinationSchema>;
@@ -165,6 +315,8 @@ export const filesEngineSchema = z.strictObject({
 
 /** Any engine. */
 export const engineSchema = z.discriminatedUnion('type', [postgresEngineSchema, redisEngineSchema, filesEngineSchema]);
+
+true satisfies SchemaAgrees<typeof engineSchema, EngineOptions>;
 
 /** See {@link engineSchema}. */
 export type Engine = z.output<typeof engineSchema>;

@@ -1,7 +1,29 @@
 import { z } from 'zod';
 import { dnsLabel, dnsSubdomain, labelMap } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
-import { resourcesSchema } from '../workload/container.js';
+import { resourcesSchema, type Resources } from '../workload/container.js';
+
+/** Pod options every backup and restore Job takes. */
+export interface JobPodOptions {
+  /**
+   * Requests and limits of each container: a sizing preset or explicit values.
+   * @default 'small'
+   * @see https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
+   */
+  readonly resources?: Resources;
+  /** UID of the containers; root (0) is never allowed. @default - 10001, or 65534 (nobody) for files */
+  readonly runAsUser?: number;
+  /** GID and fsGroup (volumes become group-writable); root (0) is never allowed. @default - runAsUser */
+  readonly runAsGroup?: number;
+  /** An existing ServiceAccount. @default - a dedicated one without an API token */
+  readonly serviceAccountName?: string;
+  /** Secrets for pulling the images. @default [] */
+  readonly imagePullSecrets?: readonly string[];
+  /** Extra labels on every object; they never replace the recommended ones. @default {} */
+  readonly labels?: { readonly [key: string]: string };
+  /** The `app.kubernetes.io/part-of` label. @default - none */
+  readonly partOf?: string;
+}
 
 /**
  * Props every backup and restore Job pod takes, spread into

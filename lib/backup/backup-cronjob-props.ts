@@ -9,8 +9,8 @@ import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { resolveResources } from '../workload/container.js';
 import { checkEngine, engineImage, engineSchema, type EngineOptions } from './engines.js';
 import { jobPodProps, type JobPodOptions } from './job-props.js';
-import { cronSchedule, timeZoneName } from './schedule.js';
-import { retentionSchema, s3TargetSchema, volumeTargetSchema, type RetentionOptions, type S3TargetOptions, type VolumeTargetOptions } from './targets.js';
+import { cronSchedule, isTimeZone, longestInterval, promDuration, timeZoneName } from './schedule.js';
+import { retentionSchema, s3TargetSchema, volumeTargetSchema, type Retention, type RetentionOptions, type S3TargetOptions, type VolumeTargetOptions } from './targets.js';
 
 /** A PrometheusRule of the backup's own, `<name>-alerts`. */
 export interface BackupPrometheusRuleOptions {
@@ -65,7 +65,8 @@ export interface BackupCronJobProps extends JobPodOptions {
    */
   readonly namespace: NamespaceReference;
   /**
-   * Deployment profile: outside `dev`, images must be pinned.
+   * Deployment profile: outside `dev`, images must be pinned; in
+   * `production`, every retention keeps backups at least 7 days.
    * @default 'production'
    */
   readonly profile?: Profile;
@@ -88,7 +89,13 @@ export interface BackupCronJobProps extends JobPodOptions {
   readonly target: BackupTargetOptions;
   /**
    * Retention of the backups on the volume (and in the bucket, unless
-   * `target.s3.retention` says otherwise).
+   * `target.s3.retention` says otherwise). Every retention that applies
+   * must keep backups at least as long as the longest interval between two
+   * runs of `schedule` in `timeZone` (a daylight-saving shift included, so a
+   * daily run in `Europe/Berlin` needs 2 days, in `Etc/UTC` 1 day, a weekly
+   * one 7 days in UTC, a monthly one 31): a shorter retention deletes a
+   * backup before the next run has written its successor. In the
+   * `production` profile it must also be at least 7 days.
    * @default { days: 7, minKeep: 3 }
    */
   readonly retention?: RetentionOptions;
@@ -147,6 +154,60 @@ export const backupAlertingSchema = z.strictObject({
     })
     .optional(),
 });
+
+/** Days of retention the `production` profile requires at least. */
+export const PRODUCTION_MIN_RETENTION_DAYS = 7;
+
+/** `7 days`, `25 hours`, `90m`. */
+function duration(seconds: number): string {
+  if (seconds % 86400 === 0) return seconds === 86400 ? '1 day' : `${seconds / 86400} days`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} hours`;
+  return promDuration(seconds);
+}
+
+/**
+ * The retention rules: each retention in use (the volume's, and the
+ * bucket's, which is `retention` unless `target.s3.retention` is given)
+ * keeps backups at least the schedule's longest interval (rounded up to
+ * whole days, as retention counts days), and, in `production`,
+ * {@link PRODUCTION_MIN_RETENTION_DAYS}.
+ */
+function checkRetention(
+  p: { readonly schedule: string; readonly timeZone: string; readonly profile: string; readonly retention: Retention; readonly target: { readonly volume?: unknown; readonly s3?: { readonly retention?: Retention } } },
+  ctx: z.RefinementCtx,
+): void {
+  // An invalid schedule, zone or day count is reported by its own schema.
+  if (!cronSchedule.safeParse(p.schedule).success || !isTimeZone(p.timeZone)) return;
+  const inUse: [Retention, (string | number)[]][] = [];
+  if (p.target.volume || (p.target.s3 && !p.target.s3.retention)) inUse.push([p.retention, ['retention', 'days']]);
+  if (p.target.s3?.retention) inUse.push([p.target.s3.retention, ['target', 's3', 'retention', 'days']]);
+  const interval = longestInterval(p.schedule, p.timeZone);
+  const needed = Math.ceil(interval / 86400);
+  for (const [r, path] of inUse) {
+    if (!(r.days >= 1)) continue;
+    if (r.days < needed) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: problem(
+          `is shorter than the longest interval between two runs of schedule '${p.schedule}' in ${p.timeZone} (${duration(interval)}), so a backup is deleted before the next run replaces it`,
+          `keep backups at least ${duration(needed * 86400)}, or run the backup more often`,
+        ),
+        params: { value: r.days },
+      });
+    } else if (p.profile === 'production' && r.days < PRODUCTION_MIN_RETENTION_DAYS) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: problem(
+          `is below the production minimum of ${PRODUCTION_MIN_RETENTION_DAYS} days`,
+          `keep backups at least ${PRODUCTION_MIN_RETENTION_DAYS} days, or use profile 'staging' or 'dev'`,
+        ),
+        params: { value: r.days },
+      });
+    }
+  }
+}
 
 /** Props of {@link BackupCronJob}. */
 export const BackupCronJobPropsSchema = z
@@ -229,6 +290,7 @@ export const BackupCronJobPropsSchema = z
       });
     }
     checkEngine(p.engine, ctx, ['engine'], { mountsSource: true });
+    checkRetention(p, ctx);
     if (p.engine.type === 'files' && p.target.volume && p.engine.claimName === p.target.volume.claimName) {
       ctx.addIssue({
         code: 'custom',

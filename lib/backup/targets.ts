@@ -17,7 +17,12 @@ import { egressRuleSchema, internetEgress, type EgressRuleOptions } from '../net
  * good ones stay.
  */
 export interface RetentionOptions {
-  /** Days a backup is kept, 1 or more. @default 7 */
+  /**
+   * Days a backup is kept, 1 or more. A {@link BackupCronJob} requires at
+   * least the longest interval between two runs of its schedule (rounded up
+   * to whole days), and in the `production` profile at least 7.
+   * @default 7
+   */
   readonly days?: number;
   /** Good backups always kept, whatever their age, 1 or more. @default 3 */
   readonly minKeep?: number;

@@ -239,6 +239,14 @@ describe('BackupCronJob', () => {
     for (const v of ['1.28', '1.31'] as const) expect(validateSchema(objs, { kubernetesVersion: v })).toEqual([]);
   });
 
+  it('accepts a retention that covers the schedule, and short ones outside production', () => {
+    expect(one(synthBackup({ ...PG_BACKUP, profile: 'dev', retention: { days: 1 } }), 'CronJob').spec.schedule).toBe('0 2 * * *');
+    expect(() => synthBackup({ ...PG_BACKUP, profile: 'staging', retention: { days: 2 }, timeZone: 'Europe/Berlin' })).not.toThrow();
+    expect(() => synthBackup({ ...PG_BACKUP, schedule: '@weekly', retention: { days: 7 } })).not.toThrow();
+    // Only the bucket's own retention applies when there is no volume.
+    expect(() => synthBackup({ ...PG_BACKUP, retention: { days: 1 }, target: { s3: { ...S3, retention: { days: 14 } } } })).not.toThrow();
+  });
+
   describe('rejects bad props by name', () => {
     const cases: [string, Partial<BackupCronJobProps>, string][] = [
       [
@@ -326,6 +334,31 @@ describe('BackupCronJob', () => {
         'a scratch volume above the ephemeral-storage limit',
         { scratchSize: '2Gi' },
         'test/Backup props.scratchSize: is above the ephemeral-storage limit 1Gi, got "2Gi"; lower scratchSize or raise resources.limits.ephemeralStorage',
+      ],
+      [
+        'a retention shorter than a weekly schedule',
+        { schedule: '0 3 * * 0', retention: { days: 5 } },
+        `test/Backup props.retention.days: is shorter than the longest interval between two runs of schedule '0 3 * * 0' in Etc/UTC (7 days), so a backup is deleted before the next run replaces it, got 5; keep backups at least 7 days, or run the backup more often`,
+      ],
+      [
+        'the default retention with a monthly schedule',
+        { schedule: '@monthly', retention: {} },
+        `test/Backup props.retention.days: is shorter than the longest interval between two runs of schedule '@monthly' in Etc/UTC (31 days), so a backup is deleted before the next run replaces it, got 7; keep backups at least 31 days, or run the backup more often`,
+      ],
+      [
+        'a one-day retention of a daily run in a zone with daylight saving',
+        { profile: 'dev', timeZone: 'Europe/Berlin', retention: { days: 1 } },
+        `test/Backup props.retention.days: is shorter than the longest interval between two runs of schedule '0 2 * * *' in Europe/Berlin (25 hours), so a backup is deleted before the next run replaces it, got 1; keep backups at least 2 days, or run the backup more often`,
+      ],
+      [
+        'a retention below the production minimum',
+        { retention: { days: 3 } },
+        `test/Backup props.retention.days: is below the production minimum of 7 days, got 3; keep backups at least 7 days, or use profile 'staging' or 'dev'`,
+      ],
+      [
+        'a bucket retention below the production minimum',
+        { target: { volume: { claimName: 'skreaver-backup' }, s3: { ...S3, retention: { days: 2 } } } },
+        `test/Backup props.target.s3.retention.days: is below the production minimum of 7 days, got 2; keep backups at least 7 days, or use profile 'staging' or 'dev'`,
       ],
       [
         'a mutable client image in production',

@@ -107,7 +107,7 @@ export { AgentPlatformApp } from './app/agent-platform-app.js';
 
 // --- Observability (issue 4): ServiceMonitor, alert rules and SLOs, dashboard, OpenTelemetry Collector, Fluent Bit ---
 export { ObservabilityStack, ObservabilityStackIds, ObservabilityStackPropsSchema, type ObservabilityStackProps } from './observability/observability-stack.js';
-export { AgentServiceMonitor, AgentServiceMonitorIds, AgentServiceMonitorPropsSchema, DEFAULT_DROPPED_LABELS, type AgentServiceMonitorProps } from './observability/service-monitor.js';
+export { AgentServiceMonitor, AgentServiceMonitorIds, AgentServiceMonitorPropsSchema, DEFAULT_DROPPED_LABELS, type AgentServiceMonitorProps, type ScrapeEndpointOptions } from './observability/service-monitor.js';
 export {
   AlertRules,
   AlertRulesIds,
@@ -124,7 +124,7 @@ export {
   type RequiredMetric,
   type AlertSeverity,
 } from './observability/alert-rules.js';
-export { agentAlerts, agentAlertsSchema, httpMetricNamesSchema, type AgentAlertsOptions, type HttpMetricNames } from './observability/agent-alerts.js';
+export { agentAlerts, agentAlertsSchema, httpMetricNamesSchema, type AgentAlertsOptions, type HttpMetricNames, type HttpMetricNamesOptions } from './observability/agent-alerts.js';
 export { BURN_RATE_WINDOWS, sloRules, sloSchema, type SloOptions } from './observability/slo.js';
 export { AgentDashboard, AgentDashboardIds, AgentDashboardPropsSchema, GRAFANA_DASHBOARD_LABEL, type AgentDashboardProps, type DashboardPanel } from './observability/dashboard.js';
 export {
@@ -140,7 +140,7 @@ export {
   type WireAgentOptions,
 } from './observability/otel-collector.js';
 export { FluentBit, FluentBitIds, FluentBitPropsSchema, FLUENT_BIT_EXCEPTION_REASON, FLUENT_BIT_WAIVED_CHECKS, type FluentBitProps } from './observability/fluent-bit.js';
-export { agentMetricsTarget, type MetricsTarget } from './observability/metrics-target.js';
+export { agentMetricsTarget, type MetricsTarget, type MetricsTargetPort } from './observability/metrics-target.js';
 export { durationSeconds } from './observability/promql.js';
 
 // Backup, restore and migrations (issue 5).

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { dnsLabel, dnsSubdomain } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { REDIS } from '../core/redis.js';
 import { severitySchema, type AlertOptions, type RequiredMetric } from './alert-rules.js';
 import type { MetricsTarget } from './metrics-target.js';
@@ -31,6 +32,21 @@ export const httpMetricNamesSchema = z.strictObject({
 
 /** See {@link httpMetricNamesSchema}. */
 export type HttpMetricNames = z.output<typeof httpMetricNamesSchema>;
+
+/**
+ * Names of the app's HTTP metrics, where they differ from the reference runtime's.
+ * @see https://prometheus.io/docs/practices/naming/
+ */
+export interface HttpMetricNamesOptions {
+  /** Counter of requests, labelled with the status code. @default 'http_requests_total' */
+  readonly requests?: string;
+  /** Label of `requests` holding the HTTP status code (`code` in some client libraries). @default 'status' */
+  readonly statusLabel?: string;
+  /** Histogram of request durations in seconds (its `_bucket` and `_count` series are used). @default 'http_request_duration_seconds' */
+  readonly duration?: string;
+}
+
+true satisfies SchemaAgrees<typeof httpMetricNamesSchema, HttpMetricNamesOptions>;
 
 const alertName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: problem('is not an alert name', "use letters, digits and '_', starting with a letter") });
 

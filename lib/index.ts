@@ -137,9 +137,29 @@ export {
   collectorAlerts,
   type CollectorAlertsOptions,
   type OtelCollectorProps,
+  type CaBundleKey,
+  type CaFromConfigMap,
+  type CaFromSecret,
+  type OtlpExportTls,
+  type OtlpTraceExport,
   type WireAgentOptions,
 } from './observability/otel-collector.js';
-export { FluentBit, FluentBitIds, FluentBitPropsSchema, FLUENT_BIT_EXCEPTION_REASON, FLUENT_BIT_WAIVED_CHECKS, type FluentBitProps } from './observability/fluent-bit.js';
+export {
+  FluentBit,
+  FluentBitIds,
+  FluentBitPropsSchema,
+  FLUENT_BIT_EXCEPTION_REASON,
+  FLUENT_BIT_WAIVED_CHECKS,
+  type ApiServerEndpoints,
+  type ElasticsearchLogOutput,
+  type FluentBitProps,
+  type LogOutputCredentials,
+  type LogOutputOptions,
+  type LogOutputTls,
+  type LogSecretKey,
+  type LogShipperSecurityContext,
+  type LokiLogOutput,
+} from './observability/fluent-bit.js';
 export { agentMetricsTarget, type MetricsTarget, type MetricsTargetPort } from './observability/metrics-target.js';
 export { durationSeconds } from './observability/promql.js';
 

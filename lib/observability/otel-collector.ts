@@ -8,6 +8,7 @@ import { dnsLabel, dnsSubdomain, hostname, labelMap, workloadName } from '../cor
 import { ANNOTATIONS } from '../internal/labels.js';
 import { k8s } from '../internal/plus.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import {
   configChecksum,
   configMapVolume,
@@ -33,8 +34,8 @@ import {
   workloadIdentity,
   type WorkloadIdentity,
 } from '../kit/index.js';
-import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, podPeerSchema, renderEgressRule, type PodPeer } from '../network/peers.js';
-import { resolveResources, resourcesSchema } from '../workload/container.js';
+import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, podPeerSchema, renderEgressRule, type EgressRuleOptions, type PodPeer } from '../network/peers.js';
+import { resolveResources, resourcesSchema, type Resources } from '../workload/container.js';
 import type { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
 import type { MetricsTarget } from './metrics-target.js';
 import type { AlertOptions } from './alert-rules.js';
@@ -140,8 +141,90 @@ export const OtelCollectorPropsSchema = z.strictObject({
   labels: labelMap.default({}),
 });
 
-/** Props of {@link OtelCollector}. */
-export type OtelCollectorProps = Readonly<z.input<typeof OtelCollectorPropsSchema>>;
+/** A key of a ConfigMap or Secret holding a PEM CA bundle. */
+export interface CaBundleKey {
+  /** Name of the ConfigMap or Secret. */
+  readonly name: string;
+  /** Key holding the PEM CA bundle. @default 'ca.crt' */
+  readonly key?: string;
+}
+
+/** A CA bundle from a ConfigMap (e.g. a trust-manager bundle). */
+export interface CaFromConfigMap {
+  /** The ConfigMap key. */
+  readonly configMap: CaBundleKey;
+}
+
+/** A CA bundle from a Secret. */
+export interface CaFromSecret {
+  /** The Secret key. */
+  readonly secret: CaBundleKey;
+}
+
+/**
+ * TLS from the collector to its trace endpoint: verified against the system
+ * CAs or `ca`. Plaintext needs `insecure: true` and a recorded `insecureReason`.
+ * @see https://github.com/open-telemetry/opentelemetry-collector/blob/main/config/configtls/README.md
+ */
+export interface OtlpExportTls {
+  /** CA bundle from a ConfigMap or a Secret. @default - the image's system CAs */
+  readonly ca?: CaFromConfigMap | CaFromSecret;
+  /** Server name to verify when it differs from the endpoint host. @default - the endpoint host */
+  readonly serverName?: string;
+  /** Send plaintext. @default false */
+  readonly insecure?: boolean;
+  /** Why plaintext is acceptable, 10 characters or more; required with `insecure`, recorded on the Deployment. @default - none */
+  readonly insecureReason?: string;
+}
+
+// D-SKR-16
+/**
+ * Where the collector sends traces: an OTLP gRPC endpoint (Jaeger, Tempo, a vendor).
+ * @see https://github.com/open-telemetry/opentelemetry-collector/blob/main/exporter/otlpexporter/README.md
+ */
+export interface OtlpTraceExport {
+  /** `host:port` of the OTLP gRPC endpoint, e.g. `jaeger-collector.observability.svc:4317`, without a scheme. */
+  readonly endpoint: string;
+  /** TLS to the endpoint. @default - TLS verified against the system CAs */
+  readonly tls?: OtlpExportTls;
+  /** Egress to the endpoint, for the collector's NetworkPolicy (pods by namespace and labels, or a CIDR). */
+  readonly egress: EgressRuleOptions;
+}
+
+/**
+ * Props of {@link OtelCollector}.
+ * @see https://opentelemetry.io/docs/collector/configuration/
+ */
+export interface OtelCollectorProps {
+  /** Name of the Deployment, Service and related objects. @default 'otel-collector' */
+  readonly name?: string;
+  /** Namespace. */
+  readonly namespace: string;
+  /**
+   * Collector image: the contrib distribution, which has every component the
+   * config uses (`redaction` is contrib-only). The config targets 0.115 and later.
+   * @default 'otel/opentelemetry-collector-contrib:0.115.1'
+   */
+  readonly image?: string;
+  /** Replicas; two or more so a rollout or drain never drops telemetry. @default 2 */
+  readonly replicas?: number;
+  /** Requests and limits. @default - requests 200m / 256Mi, limits 1 CPU / 512Mi */
+  readonly resources?: Resources;
+  /** Where traces go: an OTLP gRPC endpoint (Jaeger, Tempo, a vendor), not the removed `jaeger` exporter. */
+  readonly traces: OtlpTraceExport;
+  /** Callers allowed to send OTLP, besides agents wired with {@link OtelCollector.wireAgent}. @default [] */
+  readonly allowFrom?: readonly PodPeer[];
+  /** Prometheus pods that scrape the collector. @default - Prometheus pods in `monitoring` */
+  readonly scrapedBy?: PodPeer;
+  /** Extra attribute keys to delete, as exact keys. @default [] */
+  readonly redactKeys?: readonly string[];
+  /** `app.kubernetes.io/part-of`. @default - none */
+  readonly partOf?: string;
+  /** Extra labels on every object. @default {} */
+  readonly labels?: { readonly [key: string]: string };
+}
+
+true satisfies SchemaAgrees<typeof OtelCollectorPropsSchema, OtelCollectorProps>;
 
 /** OTLP transport the agent's SDK uses. */
 export const otlpProtocolSchema = z.enum(['grpc', 'http/protobuf']);

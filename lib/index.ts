@@ -106,7 +106,16 @@ export { isBlocking, type Finding, type KubernetesVersion, type Manifest, type S
 export { AgentPlatformApp } from './app/agent-platform-app.js';
 
 // --- Observability (issue 4): ServiceMonitor, alert rules and SLOs, dashboard, OpenTelemetry Collector, Fluent Bit ---
-export { ObservabilityStack, ObservabilityStackIds, ObservabilityStackPropsSchema, type ObservabilityStackProps } from './observability/observability-stack.js';
+export {
+  ObservabilityStack,
+  ObservabilityStackIds,
+  ObservabilityStackPropsSchema,
+  type ObservabilityStackProps,
+  type StackCollectorOptions,
+  type StackDashboardOptions,
+  type StackServiceMonitorOptions,
+  type StackTracingOptions,
+} from './observability/observability-stack.js';
 export { AgentServiceMonitor, AgentServiceMonitorIds, AgentServiceMonitorPropsSchema, DEFAULT_DROPPED_LABELS, type AgentServiceMonitorProps, type ScrapeEndpointOptions } from './observability/service-monitor.js';
 export {
   AlertRules,
@@ -124,8 +133,23 @@ export {
   type RequiredMetric,
   type AlertSeverity,
 } from './observability/alert-rules.js';
-export { agentAlerts, agentAlertsSchema, httpMetricNamesSchema, type AgentAlertsOptions, type HttpMetricNames, type HttpMetricNamesOptions } from './observability/agent-alerts.js';
-export { BURN_RATE_WINDOWS, sloRules, sloSchema, type SloOptions } from './observability/slo.js';
+export {
+  agentAlerts,
+  agentAlertsSchema,
+  httpMetricNamesSchema, type AgentAlertsOptions,
+  type CertificateExpiryAlertOptions,
+  type ErrorRateAlertOptions,
+  type ExporterScope,
+  type HttpMetricNames,
+  type HttpMetricNamesOptions,
+  type LatencyAlertOptions,
+  type LibraryAlertOptions,
+  type PostgresAlertsOptions,
+  type RateLimitAlertOptions,
+  type RatioAlertOptions,
+  type RedisAlertsOptions,
+} from './observability/agent-alerts.js';
+export { BURN_RATE_WINDOWS, sloRules, sloSchema, type AvailabilitySlo, type LatencySlo, type SloOptions } from './observability/slo.js';
 export { AgentDashboard, AgentDashboardIds, AgentDashboardPropsSchema, GRAFANA_DASHBOARD_LABEL, type AgentDashboardProps, type DashboardPanel } from './observability/dashboard.js';
 export {
   OtelCollector,
@@ -136,6 +160,7 @@ export {
   REDACTED_VALUE_PATTERNS,
   collectorAlerts,
   type CollectorAlertsOptions,
+  type CollectorMetricNames,
   type OtelCollectorProps,
   type CaBundleKey,
   type CaFromConfigMap,

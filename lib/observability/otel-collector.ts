@@ -244,8 +244,25 @@ export const wireAgentOptionsSchema = z.strictObject({
   endpointEnv: z.array(z.string().regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/)).default([]),
 });
 
-/** Options of {@link OtelCollector.wireAgent}. */
-export type WireAgentOptions = z.input<typeof wireAgentOptionsSchema>;
+/**
+ * Options of {@link OtelCollector.wireAgent}: the OTLP endpoint and resource attributes the agent's SDK gets.
+ * @see https://opentelemetry.io/docs/languages/sdk-configuration/otlp-exporter/
+ */
+export interface WireAgentOptions {
+  /** OTLP transport of the agent's SDK. @default 'grpc' */
+  readonly protocol?: 'grpc' | 'http/protobuf';
+  /** `service.name`. @default - the agent's `app.kubernetes.io/name` */
+  readonly serviceName?: string;
+  // D-TAL-10
+  /** `deployment.environment.name` (the semantic convention, not `environment`). @default - the agent's profile */
+  readonly environment?: string;
+  /** More resource attributes. @default {} */
+  readonly resourceAttributes?: { readonly [key: string]: string };
+  /** More env var names that should carry the endpoint (runtimes with their own, like `SKREAVER_OBSERVABILITY_OTEL_ENDPOINT`). @default [] */
+  readonly endpointEnv?: readonly string[];
+}
+
+true satisfies SchemaAgrees<typeof wireAgentOptionsSchema, WireAgentOptions>;
 
 /** Construct ids of the children: part of the API, since they name objects. */
 export const OtelCollectorIds = {
@@ -523,8 +540,30 @@ export const collectorAlertsSchema = z.strictObject({
     .prefault({}),
 });
 
-/** Options of {@link collectorAlerts}. */
-export type CollectorAlertsOptions = z.input<typeof collectorAlertsSchema>;
+/** Names of the collector's own metrics. */
+export interface CollectorMetricNames {
+  /** Spans an exporter failed to send. @default 'otelcol_exporter_send_failed_spans_total' */
+  readonly failedSpans?: string;
+  /** Spans an exporter sent. @default 'otelcol_exporter_sent_spans_total' */
+  readonly sentSpans?: string;
+  /** Spans a receiver refused. @default 'otelcol_receiver_refused_spans_total' */
+  readonly refusedSpans?: string;
+}
+
+/**
+ * Options of {@link collectorAlerts}.
+ * @see https://opentelemetry.io/docs/collector/internal-telemetry/
+ */
+export interface CollectorAlertsOptions {
+  /** Prefix of the alert names. @default 'OtelCollector' */
+  readonly alertPrefix?: string;
+  /** Ratio of spans failing to export above which `<prefix>TraceExportErrors` fires. @default 0.01 */
+  readonly exportFailureRatio?: number;
+  /** Names of the collector's own metrics (0.106 and later add the `_total` suffix). @default - the 0.115 names */
+  readonly metrics?: CollectorMetricNames;
+}
+
+true satisfies SchemaAgrees<typeof collectorAlertsSchema, CollectorAlertsOptions>;
 
 /**
  * Alerts on a collector's own telemetry (its `metrics` port): spans failing

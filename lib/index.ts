@@ -106,8 +106,17 @@ export { isBlocking, type Finding, type KubernetesVersion, type Manifest, type S
 export { AgentPlatformApp } from './app/agent-platform-app.js';
 
 // --- Observability (issue 4): ServiceMonitor, alert rules and SLOs, dashboard, OpenTelemetry Collector, Fluent Bit ---
-export { ObservabilityStack, ObservabilityStackIds, ObservabilityStackPropsSchema, type ObservabilityStackProps } from './observability/observability-stack.js';
-export { AgentServiceMonitor, AgentServiceMonitorIds, AgentServiceMonitorPropsSchema, DEFAULT_DROPPED_LABELS, type AgentServiceMonitorProps } from './observability/service-monitor.js';
+export {
+  ObservabilityStack,
+  ObservabilityStackIds,
+  ObservabilityStackPropsSchema,
+  type ObservabilityStackProps,
+  type StackCollectorOptions,
+  type StackDashboardOptions,
+  type StackServiceMonitorOptions,
+  type StackTracingOptions,
+} from './observability/observability-stack.js';
+export { AgentServiceMonitor, AgentServiceMonitorIds, AgentServiceMonitorPropsSchema, DEFAULT_DROPPED_LABELS, type AgentServiceMonitorProps, type ScrapeEndpointOptions } from './observability/service-monitor.js';
 export {
   AlertRules,
   AlertRulesIds,
@@ -124,8 +133,23 @@ export {
   type RequiredMetric,
   type AlertSeverity,
 } from './observability/alert-rules.js';
-export { agentAlerts, agentAlertsSchema, httpMetricNamesSchema, type AgentAlertsOptions, type HttpMetricNames } from './observability/agent-alerts.js';
-export { BURN_RATE_WINDOWS, sloRules, sloSchema, type SloOptions } from './observability/slo.js';
+export {
+  agentAlerts,
+  agentAlertsSchema,
+  httpMetricNamesSchema, type AgentAlertsOptions,
+  type CertificateExpiryAlertOptions,
+  type ErrorRateAlertOptions,
+  type ExporterScope,
+  type HttpMetricNames,
+  type HttpMetricNamesOptions,
+  type LatencyAlertOptions,
+  type LibraryAlertOptions,
+  type PostgresAlertsOptions,
+  type RateLimitAlertOptions,
+  type RatioAlertOptions,
+  type RedisAlertsOptions,
+} from './observability/agent-alerts.js';
+export { BURN_RATE_WINDOWS, sloRules, sloSchema, type AvailabilitySlo, type LatencySlo, type SloOptions } from './observability/slo.js';
 export { AgentDashboard, AgentDashboardIds, AgentDashboardPropsSchema, GRAFANA_DASHBOARD_LABEL, type AgentDashboardProps, type DashboardPanel } from './observability/dashboard.js';
 export {
   OtelCollector,
@@ -136,11 +160,32 @@ export {
   REDACTED_VALUE_PATTERNS,
   collectorAlerts,
   type CollectorAlertsOptions,
+  type CollectorMetricNames,
   type OtelCollectorProps,
+  type CaBundleKey,
+  type CaFromConfigMap,
+  type CaFromSecret,
+  type OtlpExportTls,
+  type OtlpTraceExport,
   type WireAgentOptions,
 } from './observability/otel-collector.js';
-export { FluentBit, FluentBitIds, FluentBitPropsSchema, FLUENT_BIT_EXCEPTION_REASON, FLUENT_BIT_WAIVED_CHECKS, type FluentBitProps } from './observability/fluent-bit.js';
-export { agentMetricsTarget, type MetricsTarget } from './observability/metrics-target.js';
+export {
+  FluentBit,
+  FluentBitIds,
+  FluentBitPropsSchema,
+  FLUENT_BIT_EXCEPTION_REASON,
+  FLUENT_BIT_WAIVED_CHECKS,
+  type ApiServerEndpoints,
+  type ElasticsearchLogOutput,
+  type FluentBitProps,
+  type LogOutputCredentials,
+  type LogOutputOptions,
+  type LogOutputTls,
+  type LogSecretKey,
+  type LogShipperSecurityContext,
+  type LokiLogOutput,
+} from './observability/fluent-bit.js';
+export { agentMetricsTarget, type MetricsTarget, type MetricsTargetPort } from './observability/metrics-target.js';
 export { durationSeconds } from './observability/promql.js';
 
 // Backup, restore and migrations (issue 5).

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { dnsLabel, dnsSubdomain } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { REDIS } from '../core/redis.js';
-import { severitySchema, type AlertOptions, type RequiredMetric } from './alert-rules.js';
+import { severitySchema, type AlertOptions, type AlertSeverity, type RequiredMetric } from './alert-rules.js';
 import type { MetricsTarget } from './metrics-target.js';
 import { offOr } from './toggle.js';
 import { metricName, num, openRatio, promDuration, promLabelName, selector, type Matcher } from './promql.js';
@@ -31,6 +32,21 @@ export const httpMetricNamesSchema = z.strictObject({
 
 /** See {@link httpMetricNamesSchema}. */
 export type HttpMetricNames = z.output<typeof httpMetricNamesSchema>;
+
+/**
+ * Names of the app's HTTP metrics, where they differ from the reference runtime's.
+ * @see https://prometheus.io/docs/practices/naming/
+ */
+export interface HttpMetricNamesOptions {
+  /** Counter of requests, labelled with the status code. @default 'http_requests_total' */
+  readonly requests?: string;
+  /** Label of `requests` holding the HTTP status code (`code` in some client libraries). @default 'status' */
+  readonly statusLabel?: string;
+  /** Histogram of request durations in seconds (its `_bucket` and `_count` series are used). @default 'http_request_duration_seconds' */
+  readonly duration?: string;
+}
+
+true satisfies SchemaAgrees<typeof httpMetricNamesSchema, HttpMetricNamesOptions>;
 
 const alertName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: problem('is not an alert name', "use letters, digits and '_', starting with a letter") });
 
@@ -150,8 +166,120 @@ export const agentAlertsSchema = z.strictObject({
     .optional(),
 });
 
-/** Options of {@link agentAlerts}. */
-export type AgentAlertsOptions = z.input<typeof agentAlertsSchema>;
+/** Options every library alert shares; the defaults of `for` and `severity` are the alert's own, given where it is set. */
+export interface LibraryAlertOptions {
+  /** Alert name. @default - `<alertPrefix><the alert's name>` */
+  readonly name?: string;
+  /** How long the condition must hold, a Prometheus duration like `5m`. @default - the alert's own */
+  readonly for?: string;
+  /** Severity. @default - the alert's own */
+  readonly severity?: AlertSeverity;
+}
+
+/** The ratio of 5xx responses. */
+export interface ErrorRateAlertOptions extends LibraryAlertOptions {
+  /** Ratio of 5xx responses above which it fires. @default 0.05 */
+  readonly threshold?: number;
+  /** Regular expression of the server-error status codes. @default '5..' */
+  readonly statusRegex?: string;
+}
+
+/** A latency quantile. */
+export interface LatencyAlertOptions extends LibraryAlertOptions {
+  /** Quantile. @default 0.95 */
+  readonly quantile?: number;
+  /** Seconds above which it fires. @default 1 */
+  readonly thresholdSeconds?: number;
+}
+
+/** A ratio threshold alert: memory against its limit, Redis cache hit ratio, PostgreSQL connections. */
+export interface RatioAlertOptions extends LibraryAlertOptions {
+  /** Ratio at which it fires. @default - the alert's own */
+  readonly threshold?: number;
+}
+
+/** The ratio of rate-limited responses. */
+export interface RateLimitAlertOptions extends LibraryAlertOptions {
+  /** Ratio of 429 responses above which it fires. @default 0.1 */
+  readonly threshold?: number;
+  /** Status code of a rate-limit rejection. @default '429' */
+  readonly statusCode?: string;
+}
+
+/**
+ * TLS certificate expiry, from cert-manager's metrics.
+ * @see https://cert-manager.io/docs/devops-tips/prometheus-metrics/
+ */
+export interface CertificateExpiryAlertOptions extends LibraryAlertOptions {
+  /** Name of the cert-manager Certificate (ingress-shim names it after the TLS Secret). */
+  readonly certificate: string;
+  /** Days before expiry at which it fires. @default 14 */
+  readonly days?: number;
+}
+
+/** Where an exporter's metrics come from. */
+export interface ExporterScope {
+  /** The exporter's scrape job (its Service name, with a ServiceMonitor). */
+  readonly job: string;
+  /** Namespace the exporter runs in. */
+  readonly namespace: string;
+}
+
+/** Redis alerts, through redis_exporter. */
+export interface RedisAlertsOptions extends ExporterScope {
+  /** Redis down or not scraped (an absent series also fires), or `false`. @default { for: '1m', severity: 'critical' } */
+  readonly down?: false | LibraryAlertOptions;
+  /** Keyspace hit ratio below `threshold`, or `false`. @default { threshold: 0.8, for: '10m', severity: 'warning' } */
+  readonly cacheHitRatio?: false | RatioAlertOptions;
+}
+
+/** PostgreSQL alerts, through postgres_exporter. */
+export interface PostgresAlertsOptions extends ExporterScope {
+  /** Connections against max_connections, matched per server, or `false`. @default { threshold: 0.9, for: '5m', severity: 'critical' } */
+  readonly connections?: false | RatioAlertOptions;
+}
+
+/**
+ * Options of {@link agentAlerts}: which library alerts to add, and their
+ * thresholds. Each alert is an object of options, or `false` for none.
+ * @see https://prometheus.io/docs/prometheus/latest/configuration/alerting_rules/
+ */
+export interface AgentAlertsOptions {
+  /** Prefix of every alert name, e.g. `Skreaver` gives `SkreaverHighErrorRate`. @default - the workload name in PascalCase */
+  readonly alertPrefix?: string;
+  /** Ratio of 5xx responses. @default { threshold: 0.05, for: '5m', severity: 'critical' } */
+  readonly errorRate?: false | ErrorRateAlertOptions;
+  /** Latency quantile. @default { quantile: 0.95, thresholdSeconds: 1, for: '10m', severity: 'warning' } */
+  readonly latency?: false | LatencyAlertOptions;
+  /** Memory working set against the container's limit (cAdvisor). @default { threshold: 0.9, for: '5m', severity: 'warning' } */
+  readonly memory?: false | RatioAlertOptions;
+  /** A pod not ready (kube-state-metrics). @default { for: '5m', severity: 'critical' } */
+  readonly podNotReady?: false | LibraryAlertOptions;
+  /** The HPA at its maximum (kube-state-metrics); only when the workload has an HPA. @default { for: '15m', severity: 'warning' } */
+  readonly hpaAtMax?: false | LibraryAlertOptions;
+  /** Ratio of rate-limited (429) responses. @default false */
+  readonly rateLimitRejections?: false | RateLimitAlertOptions;
+  /**
+   * The label of cert-manager's certificate metrics (`certificateExpiry`)
+   * that holds the Certificate's namespace. cert-manager exports it as
+   * `namespace`, but scraped through a ServiceMonitor with `honorLabels:
+   * false` (the cert-manager Helm chart's) the target's own `namespace`
+   * label wins and Prometheus renames the exported one
+   * `exported_namespace`. Set `'namespace'` when cert-manager is scraped
+   * with `honorLabels: true` or a relabeling that restores it.
+   * @default 'exported_namespace'
+   * @see https://github.com/giantswarm/prometheus-rules/pull/952
+   */
+  readonly certificateNamespaceLabel?: string;
+  /** TLS certificate expiry (cert-manager metrics). @default false */
+  readonly certificateExpiry?: false | CertificateExpiryAlertOptions;
+  /** Redis, through redis_exporter. @default - no Redis alerts */
+  readonly redis?: RedisAlertsOptions;
+  /** PostgreSQL, through postgres_exporter. @default - no PostgreSQL alerts */
+  readonly postgres?: PostgresAlertsOptions;
+}
+
+true satisfies SchemaAgrees<typeof agentAlertsSchema, AgentAlertsOptions>;
 
 /** Parsed options of {@link agentAlerts}. */
 export type AgentAlertsConfig = z.output<typeof agentAlertsSchema>;

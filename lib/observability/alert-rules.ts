@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PrometheusRule, type IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { dnsLabel, dnsSubdomain, labelMap } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { managedMeta, parseConstructProps, setPrimary } from '../kit/index.js';
 import { parseOptions } from './options.js';
 import { labelValue, metricName, promDuration, promLabelName } from './promql.js';
@@ -145,8 +146,45 @@ export const AlertRulesPropsSchema = z.strictObject({
   helmSafeAnnotations: z.boolean().default(false),
 });
 
-/** Props of {@link AlertRules}. */
-export type AlertRulesProps = Readonly<z.input<typeof AlertRulesPropsSchema>>;
+/**
+ * Props of {@link AlertRules}.
+ * @see https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.PrometheusRule
+ */
+export interface AlertRulesProps {
+  /** Name of the PrometheusRule. */
+  readonly name: string;
+  /** Namespace of the PrometheusRule (the workload's). */
+  readonly namespace: string;
+  /**
+   * Base URL of the runbooks; each alert links to `<runbookBaseUrl>/<AlertName>`
+   * unless it gives its own `runbookUrl`.
+   */
+  readonly runbookBaseUrl: string;
+  // D-X-04
+  /**
+   * The `release` label kube-prometheus-stack selects PrometheusRules on
+   * (its Helm release name); `false` when your Prometheus selects on
+   * something else (then set it in `labels`).
+   * @default 'kube-prometheus-stack'
+   */
+  readonly release?: string | false;
+  /** Extra labels of the PrometheusRule. @default {} */
+  readonly labels?: { readonly [key: string]: string };
+  /** Evaluation interval of the groups, a Prometheus duration like `30s`. @default '30s' */
+  readonly interval?: string;
+  /** Name of the group `addAlert` uses when none is given. @default - `name` */
+  readonly defaultGroup?: string;
+  /**
+   * Writes `{{` and `}}` in annotations so that Helm leaves them literal
+   * (`{{ "{{" }} $labels.pod {{ "}}" }}`): for output that goes through
+   * Helm's template engine before Prometheus sees it.
+   * @default false
+   * @see https://helm.sh/docs/chart_template_guide/
+   */
+  readonly helmSafeAnnotations?: boolean;
+}
+
+true satisfies SchemaAgrees<typeof AlertRulesPropsSchema, AlertRulesProps>;
 
 /** A rendered rule, as it appears in the PrometheusRule and in a Prometheus rule file. */
 export interface RenderedRule {

@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { dnsLabel, dnsSubdomain, labelMap } from '../core/schemas.js';
 import type { k8s } from '../internal/plus.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { createConfigMap, managedMeta, parseConstructProps, setPrimary } from '../kit/index.js';
-import { httpMetricNamesSchema, type HttpMetricNames } from './agent-alerts.js';
+import { httpMetricNamesSchema, type HttpMetricNames, type HttpMetricNamesOptions } from './agent-alerts.js';
 import type { MetricsTarget } from './metrics-target.js';
 import { selector, type Matcher } from './promql.js';
 
@@ -33,8 +34,32 @@ export const AgentDashboardPropsSchema = z.strictObject({
   labels: labelMap.default({}),
 });
 
-/** Props of {@link AgentDashboard}. */
-export type AgentDashboardProps = Readonly<z.input<typeof AgentDashboardPropsSchema>>;
+/**
+ * Props of {@link AgentDashboard}.
+ * @see https://github.com/grafana/helm-charts/tree/main/charts/grafana#sidecar-for-dashboards
+ */
+export interface AgentDashboardProps {
+  /** The workload the dashboard shows: {@link agentMetricsTarget} of a SecureAgentDeployment. */
+  readonly target: MetricsTarget;
+  /** Names of the app's HTTP metrics. @default - the reference runtime's */
+  readonly metrics?: HttpMetricNamesOptions;
+  /** Name of the ConfigMap. @default - `<target name>-dashboard` */
+  readonly name?: string;
+  /**
+   * Namespace of the ConfigMap: one the Grafana sidecar watches (with
+   * kube-prometheus-stack, Grafana's own unless `searchNamespace: ALL`).
+   * @default - the target's namespace
+   */
+  readonly namespace?: string;
+  /** Dashboard title. @default - `<namespace>/<name>` */
+  readonly title?: string;
+  /** Grafana folder, as the `grafana_folder` annotation the sidecar's `folderAnnotation` reads. @default - the sidecar's default folder */
+  readonly folder?: string;
+  /** Extra labels of the ConfigMap. @default {} */
+  readonly labels?: { readonly [key: string]: string };
+}
+
+true satisfies SchemaAgrees<typeof AgentDashboardPropsSchema, AgentDashboardProps>;
 
 /** One panel of the dashboard and its queries. */
 export interface DashboardPanel {

@@ -8,6 +8,7 @@ import { cidr, dnsLabel, dnsSubdomain, labelMap, portNumber, workloadName } from
 import { ANNOTATIONS } from '../internal/labels.js';
 import { k8s } from '../internal/plus.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import {
   configChecksum,
   configMapVolume,
@@ -33,8 +34,8 @@ import {
   type ResourceSet,
 } from '../kit/index.js';
 import { AgentNamespace, API_ACCESS_LABEL } from '../namespace/agent-namespace.js';
-import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, podPeerSchema, renderEgressRule } from '../network/peers.js';
-import { resolveResources, resourcesSchema, tolerationSchema } from '../workload/container.js';
+import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, podPeerSchema, renderEgressRule, type EgressRuleOptions, type PodPeer } from '../network/peers.js';
+import { resolveResources, resourcesSchema, tolerationSchema, type Resources, type TolerationOptions } from '../workload/container.js';
 import { parseOptions } from './options.js';
 
 /** The reason recorded on the `logging` namespace and the DaemonSet waivers. */
@@ -154,8 +155,140 @@ export const FluentBitPropsSchema = z.strictObject({
   labels: labelMap.default({}),
 });
 
-/** Props of {@link FluentBit}. */
-export type FluentBitProps = Readonly<z.input<typeof FluentBitPropsSchema>>;
+/** A key of a Secret in the logging namespace. */
+export interface LogSecretKey {
+  /** Secret name, in the logging namespace. */
+  readonly name: string;
+  /** Key in the Secret. */
+  readonly key: string;
+}
+
+/** Basic-auth credentials of a log output, from Secrets (never inline). */
+export interface LogOutputCredentials {
+  /** User name. */
+  readonly user: LogSecretKey;
+  /** Password. */
+  readonly password: LogSecretKey;
+}
+
+/** TLS of a log output; the server's certificate is always verified. */
+export interface LogOutputTls {
+  /** CA bundle (PEM) to verify the server, from a Secret in the logging namespace. @default - the image's system CAs */
+  readonly caSecret?: LogSecretKey;
+}
+
+/**
+ * Logs to Elasticsearch (or OpenSearch in its Elasticsearch-compatible mode).
+ * @see https://docs.fluentbit.io/manual/pipeline/outputs/elasticsearch
+ */
+export interface ElasticsearchLogOutput {
+  /** Elasticsearch output. */
+  readonly type: 'elasticsearch';
+  /** Host name, like `elasticsearch.logging.svc`, without scheme or port. */
+  readonly host: string;
+  /** Port. @default 9200 */
+  readonly port?: number;
+  /** Index: lowercase letters, digits, `-`, `_` and `.`. */
+  readonly index: string;
+  /** Basic-auth user and password, from Secrets. @default - no authentication */
+  readonly credentials?: LogOutputCredentials;
+  /** TLS. @default - verified against the system CAs */
+  readonly tls?: LogOutputTls;
+  /** Egress to the output, for the NetworkPolicy. */
+  readonly egress: EgressRuleOptions;
+}
+
+/**
+ * Logs to Grafana Loki.
+ * @see https://docs.fluentbit.io/manual/pipeline/outputs/loki
+ */
+export interface LokiLogOutput {
+  /** Loki output. */
+  readonly type: 'loki';
+  /** Host name, like `loki.logging.svc`, without scheme or port. */
+  readonly host: string;
+  /** Port. @default 3100 */
+  readonly port?: number;
+  /** Tenant (`X-Scope-OrgID`). @default - none (single-tenant Loki) */
+  readonly tenantId?: string;
+  /** Basic-auth user and password, from Secrets. @default - no authentication */
+  readonly credentials?: LogOutputCredentials;
+  /** TLS. @default - verified against the system CAs */
+  readonly tls?: LogOutputTls;
+  /** Egress to the output, for the NetworkPolicy. */
+  readonly egress: EgressRuleOptions;
+}
+
+/** Where the logs go. TLS is always verified. */
+export type LogOutputOptions = ElasticsearchLogOutput | LokiLogOutput;
+
+true satisfies SchemaAgrees<typeof logOutputSchema, LogOutputOptions>;
+
+/** The Kubernetes API server endpoints the Kubernetes filter reads pod metadata from. */
+export interface ApiServerEndpoints {
+  /** Endpoint CIDRs (`kubectl get endpoints kubernetes -n default`), at least one. */
+  readonly cidrs: readonly string[];
+  /**
+   * The API server's endpoint port, which may differ from the
+   * `kubernetes` Service's 443 that Fluent Bit connects to: NetworkPolicy
+   * sees the connection after the Service's DNAT, so the egress rule must
+   * allow the port the endpoints list: 6443 on kubeadm clusters, 443 on
+   * most managed ones. A wrong port leaves the Kubernetes filter without pod metadata.
+   * @default 443
+   */
+  readonly port?: number;
+}
+
+/** The UID of the log shipper and the group that may read the node's log files. */
+export interface LogShipperSecurityContext {
+  /** UID the shipper runs as; never root (0). @default 10001 */
+  readonly runAsUser?: number;
+  /** GID owning the node's log files, joined as a supplemental group. @default 0 */
+  readonly logFileGroup?: number;
+}
+
+/**
+ * Props of {@link FluentBit}.
+ * @see https://docs.fluentbit.io/manual/installation/kubernetes
+ */
+export interface FluentBitProps {
+  /** Name of the DaemonSet and related objects. @default 'fluent-bit' */
+  readonly name?: string;
+  /** Namespace created for the log shipper, labelled Pod Security `privileged`. @default 'logging' */
+  readonly namespace?: string;
+  /** Image. @default 'cr.fluentbit.io/fluent/fluent-bit:3.2.2' */
+  readonly image?: string;
+  /** Namespaces whose container logs are shipped ({@link FluentBit.shipNamespace} adds more). @default [] */
+  readonly namespaces?: readonly string[];
+  /** Where the logs go. */
+  readonly output: LogOutputOptions;
+  /**
+   * Kubernetes API server endpoint CIDRs and port (`kubectl get endpoints kubernetes -n default`):
+   * the Kubernetes filter reads pod metadata from it.
+   */
+  readonly apiServer: ApiServerEndpoints;
+  /**
+   * UID the shipper runs as, and the group that may read the log files:
+   * containerd and CRI-O write them `0640 root:root`, so the shipper joins
+   * group 0 as a supplemental group instead of running as root.
+   * @default { runAsUser: 10001, logFileGroup: 0 }
+   */
+  readonly securityContext?: LogShipperSecurityContext;
+  /** Requests and limits. @default - requests 50m / 64Mi, limits 500m / 256Mi */
+  readonly resources?: Resources;
+  /** Most nodes the cluster runs: the namespace quota admits one shipper pod per node. @default 100 */
+  readonly maxNodes?: number;
+  /** Tolerations, so every node's logs are shipped. @default - tolerate every taint */
+  readonly tolerations?: readonly TolerationOptions[];
+  /** Prometheus pods that scrape Fluent Bit's metrics (port 2020). @default - Prometheus pods in `monitoring` */
+  readonly scrapedBy?: PodPeer;
+  /** Why the namespace needs the `privileged` exception, 20 characters or more; recorded on the namespace and the DaemonSet. @default - {@link FLUENT_BIT_EXCEPTION_REASON} */
+  readonly exceptionReason?: string;
+  /** Extra labels on every object. @default {} */
+  readonly labels?: { readonly [key: string]: string };
+}
+
+true satisfies SchemaAgrees<typeof FluentBitPropsSchema, FluentBitProps>;
 
 /** Policy checks the DaemonSet is exempt from, by a recorded waiver: the read-only hostPath. */
 export const FLUENT_BIT_WAIVED_CHECKS = ['PSS-05'] as const;

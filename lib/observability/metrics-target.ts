@@ -1,6 +1,14 @@
 import type { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
 import { deploymentPodRegex } from './promql.js';
 
+/** The port a workload serves its metrics on. */
+export interface MetricsTargetPort {
+  /** Name of the Service port. */
+  readonly name: string;
+  /** HTTP path of the metrics, like `/metrics`. */
+  readonly path: string;
+}
+
 /**
  * What the monitoring constructs need to know about a workload: its Service
  * (selected by labels, scraped on a named port; its name is the Prometheus
@@ -16,13 +24,13 @@ export interface MetricsTarget {
   readonly serviceLabels: Readonly<Record<string, string>>;
   /** Names of the Service's ports. */
   readonly servicePortNames: readonly string[];
-  /** The metrics port name and path, when the workload serves metrics. */
-  readonly metricsPort?: { readonly name: string; readonly path: string };
+  /** The metrics port name and path, when the workload serves metrics. @default - none: the workload serves no metrics */
+  readonly metricsPort?: MetricsTargetPort;
   /** Regular expression of the pod names (cAdvisor and kube-state-metrics `pod` label). */
   readonly podRegex: string;
   /** Name of the main container (cAdvisor and kube-state-metrics `container` label). */
   readonly container: string;
-  /** Name of the HorizontalPodAutoscaler, when there is one. */
+  /** Name of the HorizontalPodAutoscaler, when there is one. @default - none: the workload has no HPA */
   readonly hpaName?: string;
 }
 

@@ -2,18 +2,28 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { dnsLabel, dnsSubdomain } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { parseConstructProps, setPrimary } from '../kit/index.js';
-import { podPeerSchema, DEFAULT_MONITORING_SOURCE } from '../network/peers.js';
+import { podPeerSchema, DEFAULT_MONITORING_SOURCE, type PodPeer } from '../network/peers.js';
 import { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
-import { agentAlerts, agentAlertsSchema, httpMetricNamesSchema, pascalCase } from './agent-alerts.js';
+import { agentAlerts, agentAlertsSchema, httpMetricNamesSchema, pascalCase, type AgentAlertsOptions, type HttpMetricNamesOptions } from './agent-alerts.js';
 import { AlertRules } from './alert-rules.js';
 import { AgentDashboard } from './dashboard.js';
 import { FluentBit } from './fluent-bit.js';
 import { agentMetricsTarget, type MetricsTarget } from './metrics-target.js';
-import { collectorAlerts, collectorAlertsSchema, OtelCollector, OtelCollectorPropsSchema, wireAgentOptionsSchema } from './otel-collector.js';
+import {
+  collectorAlerts,
+  collectorAlertsSchema,
+  OtelCollector,
+  OtelCollectorPropsSchema,
+  wireAgentOptionsSchema,
+  type CollectorAlertsOptions,
+  type OtelCollectorProps,
+  type WireAgentOptions,
+} from './otel-collector.js';
 import { labelValue, promLabelName } from './promql.js';
-import { AgentServiceMonitor, DEFAULT_DROPPED_LABELS, scrapeEndpointSchema } from './service-monitor.js';
-import { sloRules, sloSchema } from './slo.js';
+import { AgentServiceMonitor, DEFAULT_DROPPED_LABELS, scrapeEndpointSchema, type ScrapeEndpointOptions } from './service-monitor.js';
+import { sloRules, sloSchema, type SloOptions } from './slo.js';
 import { offOr } from './toggle.js';
 
 /** Collector props when the stack creates the collector (the namespace defaults to the agent's). */
@@ -92,8 +102,88 @@ export const ObservabilityStackPropsSchema = z.strictObject({
   logShipper: z.custom<FluentBit>((v) => v instanceof FluentBit, { error: problem('is not a FluentBit', 'pass a FluentBit construct') }).optional(),
 });
 
-/** Props of {@link ObservabilityStack}. */
-export type ObservabilityStackProps = Readonly<z.input<typeof ObservabilityStackPropsSchema>>;
+/** The ServiceMonitor the stack creates on the agent's metrics port. */
+export interface StackServiceMonitorOptions {
+  /** Scrape endpoints, at least one. @default - the agent's metrics port */
+  readonly endpoints?: readonly ScrapeEndpointOptions[];
+  /** Labels dropped from every series. @default - request, trace, span, session, conversation and user IDs */
+  readonly dropLabels?: readonly string[];
+  /** Maximum samples per scrape. @default 20000 */
+  readonly sampleLimit?: number;
+}
+
+/** The Grafana dashboard the stack creates. */
+export interface StackDashboardOptions {
+  /** Namespace the Grafana sidecar watches. @default - the agent's */
+  readonly namespace?: string;
+  /** Grafana folder. @default - the sidecar's default */
+  readonly folder?: string;
+  /** Title. @default - `<namespace>/<agent name>` */
+  readonly title?: string;
+}
+
+/** Props of the OpenTelemetry Collector the stack creates: those of {@link OtelCollector}, the namespace optional, and alerts. */
+export interface StackCollectorOptions extends Omit<OtelCollectorProps, 'namespace'> {
+  /** Namespace of the collector. @default - the agent's namespace */
+  readonly namespace?: string;
+  /** Alerts on the collector's own telemetry. @default {} */
+  readonly alerts?: CollectorAlertsOptions;
+}
+
+/**
+ * Tracing through an OpenTelemetry Collector, and how the agent is wired to it.
+ * @see https://opentelemetry.io/docs/collector/
+ */
+export interface StackTracingOptions extends WireAgentOptions {
+  /** A collector of yours, or the props of one the stack creates (it then also scrapes it and alerts on export errors). */
+  readonly collector: OtelCollector | StackCollectorOptions;
+}
+
+/**
+ * Props of {@link ObservabilityStack}.
+ * @see https://prometheus-operator.dev/docs/developer/getting-started/
+ */
+export interface ObservabilityStackProps {
+  /** The agent to observe. */
+  readonly agent: SecureAgentDeployment;
+  /** Base URL of the runbooks; each alert links to `<runbookBaseUrl>/<AlertName>`. */
+  readonly runbookBaseUrl: string;
+  // D-X-04
+  /**
+   * The `release` label kube-prometheus-stack selects ServiceMonitors and
+   * PrometheusRules on; `false` when your Prometheus selects on something else.
+   * @default 'kube-prometheus-stack'
+   */
+  readonly release?: string | false;
+  /** Prometheus pods that scrape (NetworkPolicies and the network checks). @default - Prometheus pods in `monitoring` */
+  readonly scrapedBy?: PodPeer;
+  /** Names of the app's HTTP metrics, for alerts, SLOs and the dashboard. @default - the reference runtime's */
+  readonly metrics?: HttpMetricNamesOptions;
+  /** The ServiceMonitor, or `false` for none. @default - one endpoint on the agent's metrics port, every 30 s */
+  readonly serviceMonitor?: false | StackServiceMonitorOptions;
+  /** The alert library: which alerts, thresholds, durations and severities. @default - error rate, latency, memory, pod readiness, HPA at max */
+  readonly alerts?: AgentAlertsOptions;
+  /** SLOs with multi-window, multi-burn-rate alerts. @default - none */
+  readonly slo?: SloOptions;
+  /** Name of the PrometheusRule. @default - `<agent name>-alerts` */
+  readonly rulesName?: string;
+  /** Write alert annotations so Helm leaves `{{ ... }}` literal. @default false */
+  readonly helmSafeAnnotations?: boolean;
+  /** The Grafana dashboard, or `false` for none. @default - in the agent's namespace */
+  readonly dashboard?: false | StackDashboardOptions;
+  /**
+   * Tracing through an OpenTelemetry Collector: a collector of yours, or the
+   * props of one the stack creates. The agent gets
+   * `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_RESOURCE_ATTRIBUTES`, egress to
+   * the collector, and the collector admits it.
+   * @default - no tracing
+   */
+  readonly tracing?: StackTracingOptions;
+  /** A log shipper that also ships the agent's namespace. @default - logs are not shipped by this stack */
+  readonly logShipper?: FluentBit;
+}
+
+true satisfies SchemaAgrees<typeof ObservabilityStackPropsSchema, ObservabilityStackProps>;
 
 type Config = z.output<typeof ObservabilityStackPropsSchema>;
 

@@ -8,6 +8,7 @@ import { dnsLabel, dnsSubdomain, hostname, labelMap, workloadName } from '../cor
 import { ANNOTATIONS } from '../internal/labels.js';
 import { k8s } from '../internal/plus.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import {
   configChecksum,
   configMapVolume,
@@ -33,8 +34,8 @@ import {
   workloadIdentity,
   type WorkloadIdentity,
 } from '../kit/index.js';
-import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, podPeerSchema, renderEgressRule, type PodPeer } from '../network/peers.js';
-import { resolveResources, resourcesSchema } from '../workload/container.js';
+import { DEFAULT_MONITORING_SOURCE, egressRuleSchema, podPeerSchema, renderEgressRule, type EgressRuleOptions, type PodPeer } from '../network/peers.js';
+import { resolveResources, resourcesSchema, type Resources } from '../workload/container.js';
 import type { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
 import type { MetricsTarget } from './metrics-target.js';
 import type { AlertOptions } from './alert-rules.js';
@@ -140,8 +141,90 @@ export const OtelCollectorPropsSchema = z.strictObject({
   labels: labelMap.default({}),
 });
 
-/** Props of {@link OtelCollector}. */
-export type OtelCollectorProps = Readonly<z.input<typeof OtelCollectorPropsSchema>>;
+/** A key of a ConfigMap or Secret holding a PEM CA bundle. */
+export interface CaBundleKey {
+  /** Name of the ConfigMap or Secret. */
+  readonly name: string;
+  /** Key holding the PEM CA bundle. @default 'ca.crt' */
+  readonly key?: string;
+}
+
+/** A CA bundle from a ConfigMap (e.g. a trust-manager bundle). */
+export interface CaFromConfigMap {
+  /** The ConfigMap key. */
+  readonly configMap: CaBundleKey;
+}
+
+/** A CA bundle from a Secret. */
+export interface CaFromSecret {
+  /** The Secret key. */
+  readonly secret: CaBundleKey;
+}
+
+/**
+ * TLS from the collector to its trace endpoint: verified against the system
+ * CAs or `ca`. Plaintext needs `insecure: true` and a recorded `insecureReason`.
+ * @see https://github.com/open-telemetry/opentelemetry-collector/blob/main/config/configtls/README.md
+ */
+export interface OtlpExportTls {
+  /** CA bundle from a ConfigMap or a Secret. @default - the image's system CAs */
+  readonly ca?: CaFromConfigMap | CaFromSecret;
+  /** Server name to verify when it differs from the endpoint host. @default - the endpoint host */
+  readonly serverName?: string;
+  /** Send plaintext. @default false */
+  readonly insecure?: boolean;
+  /** Why plaintext is acceptable, 10 characters or more; required with `insecure`, recorded on the Deployment. @default - none */
+  readonly insecureReason?: string;
+}
+
+// D-SKR-16
+/**
+ * Where the collector sends traces: an OTLP gRPC endpoint (Jaeger, Tempo, a vendor).
+ * @see https://github.com/open-telemetry/opentelemetry-collector/blob/main/exporter/otlpexporter/README.md
+ */
+export interface OtlpTraceExport {
+  /** `host:port` of the OTLP gRPC endpoint, e.g. `jaeger-collector.observability.svc:4317`, without a scheme. */
+  readonly endpoint: string;
+  /** TLS to the endpoint. @default - TLS verified against the system CAs */
+  readonly tls?: OtlpExportTls;
+  /** Egress to the endpoint, for the collector's NetworkPolicy (pods by namespace and labels, or a CIDR). */
+  readonly egress: EgressRuleOptions;
+}
+
+/**
+ * Props of {@link OtelCollector}.
+ * @see https://opentelemetry.io/docs/collector/configuration/
+ */
+export interface OtelCollectorProps {
+  /** Name of the Deployment, Service and related objects. @default 'otel-collector' */
+  readonly name?: string;
+  /** Namespace. */
+  readonly namespace: string;
+  /**
+   * Collector image: the contrib distribution, which has every component the
+   * config uses (`redaction` is contrib-only). The config targets 0.115 and later.
+   * @default 'otel/opentelemetry-collector-contrib:0.115.1'
+   */
+  readonly image?: string;
+  /** Replicas; two or more so a rollout or drain never drops telemetry. @default 2 */
+  readonly replicas?: number;
+  /** Requests and limits. @default - requests 200m / 256Mi, limits 1 CPU / 512Mi */
+  readonly resources?: Resources;
+  /** Where traces go: an OTLP gRPC endpoint (Jaeger, Tempo, a vendor), not the removed `jaeger` exporter. */
+  readonly traces: OtlpTraceExport;
+  /** Callers allowed to send OTLP, besides agents wired with {@link OtelCollector.wireAgent}. @default [] */
+  readonly allowFrom?: readonly PodPeer[];
+  /** Prometheus pods that scrape the collector. @default - Prometheus pods in `monitoring` */
+  readonly scrapedBy?: PodPeer;
+  /** Extra attribute keys to delete, as exact keys. @default [] */
+  readonly redactKeys?: readonly string[];
+  /** `app.kubernetes.io/part-of`. @default - none */
+  readonly partOf?: string;
+  /** Extra labels on every object. @default {} */
+  readonly labels?: { readonly [key: string]: string };
+}
+
+true satisfies SchemaAgrees<typeof OtelCollectorPropsSchema, OtelCollectorProps>;
 
 /** OTLP transport the agent's SDK uses. */
 export const otlpProtocolSchema = z.enum(['grpc', 'http/protobuf']);
@@ -161,8 +244,25 @@ export const wireAgentOptionsSchema = z.strictObject({
   endpointEnv: z.array(z.string().regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/)).default([]),
 });
 
-/** Options of {@link OtelCollector.wireAgent}. */
-export type WireAgentOptions = z.input<typeof wireAgentOptionsSchema>;
+/**
+ * Options of {@link OtelCollector.wireAgent}: the OTLP endpoint and resource attributes the agent's SDK gets.
+ * @see https://opentelemetry.io/docs/languages/sdk-configuration/otlp-exporter/
+ */
+export interface WireAgentOptions {
+  /** OTLP transport of the agent's SDK. @default 'grpc' */
+  readonly protocol?: 'grpc' | 'http/protobuf';
+  /** `service.name`. @default - the agent's `app.kubernetes.io/name` */
+  readonly serviceName?: string;
+  // D-TAL-10
+  /** `deployment.environment.name` (the semantic convention, not `environment`). @default - the agent's profile */
+  readonly environment?: string;
+  /** More resource attributes. @default {} */
+  readonly resourceAttributes?: { readonly [key: string]: string };
+  /** More env var names that should carry the endpoint (runtimes with their own, like `SKREAVER_OBSERVABILITY_OTEL_ENDPOINT`). @default [] */
+  readonly endpointEnv?: readonly string[];
+}
+
+true satisfies SchemaAgrees<typeof wireAgentOptionsSchema, WireAgentOptions>;
 
 /** Construct ids of the children: part of the API, since they name objects. */
 export const OtelCollectorIds = {
@@ -440,8 +540,30 @@ export const collectorAlertsSchema = z.strictObject({
     .prefault({}),
 });
 
-/** Options of {@link collectorAlerts}. */
-export type CollectorAlertsOptions = z.input<typeof collectorAlertsSchema>;
+/** Names of the collector's own metrics. */
+export interface CollectorMetricNames {
+  /** Spans an exporter failed to send. @default 'otelcol_exporter_send_failed_spans_total' */
+  readonly failedSpans?: string;
+  /** Spans an exporter sent. @default 'otelcol_exporter_sent_spans_total' */
+  readonly sentSpans?: string;
+  /** Spans a receiver refused. @default 'otelcol_receiver_refused_spans_total' */
+  readonly refusedSpans?: string;
+}
+
+/**
+ * Options of {@link collectorAlerts}.
+ * @see https://opentelemetry.io/docs/collector/internal-telemetry/
+ */
+export interface CollectorAlertsOptions {
+  /** Prefix of the alert names. @default 'OtelCollector' */
+  readonly alertPrefix?: string;
+  /** Ratio of spans failing to export above which `<prefix>TraceExportErrors` fires. @default 0.01 */
+  readonly exportFailureRatio?: number;
+  /** Names of the collector's own metrics (0.106 and later add the `_total` suffix). @default - the 0.115 names */
+  readonly metrics?: CollectorMetricNames;
+}
+
+true satisfies SchemaAgrees<typeof collectorAlertsSchema, CollectorAlertsOptions>;
 
 /**
  * Alerts on a collector's own telemetry (its `metrics` port): spans failing

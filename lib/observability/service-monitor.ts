@@ -6,7 +6,8 @@ import { dnsSubdomain, httpPath, labelMap, portName } from '../core/schemas.js';
 import { ANNOTATIONS } from '../internal/labels.js';
 import { problem } from '../internal/props.js';
 import { managedMeta, parseConstructProps, setPrimary } from '../kit/index.js';
-import { DEFAULT_MONITORING_SOURCE, podPeerSchema } from '../network/peers.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
+import { DEFAULT_MONITORING_SOURCE, podPeerSchema, type PodPeer } from '../network/peers.js';
 import type { MetricsTarget } from './metrics-target.js';
 import { durationSeconds, labelValue, promDuration, promLabelName } from './promql.js';
 
@@ -96,8 +97,59 @@ export const AgentServiceMonitorPropsSchema = z
     });
   });
 
-/** Props of {@link AgentServiceMonitor}. */
-export type AgentServiceMonitorProps = Readonly<z.input<typeof AgentServiceMonitorPropsSchema>>;
+/**
+ * One scrape endpoint of a {@link AgentServiceMonitor}.
+ * @see https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.Endpoint
+ */
+export interface ScrapeEndpointOptions {
+  /** Name of the Service port to scrape. @default - the target's metrics port */
+  readonly port?: string;
+  /** HTTP path. @default - the target's metrics path, else '/metrics' */
+  readonly path?: string;
+  /** Scrape interval, a Prometheus duration like `30s`. @default '30s' */
+  readonly interval?: string;
+  /** Scrape timeout, at most the interval. @default '10s' */
+  readonly scrapeTimeout?: string;
+  /** Keep the `job` and `instance` labels the target sets (for exporters that relay other services' metrics). @default false */
+  readonly honorLabels?: boolean;
+}
+
+true satisfies SchemaAgrees<typeof scrapeEndpointSchema, ScrapeEndpointOptions>;
+
+/**
+ * Props of {@link AgentServiceMonitor}.
+ * @see https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.ServiceMonitor
+ */
+export interface AgentServiceMonitorProps {
+  /** The workload to scrape: {@link agentMetricsTarget} of a SecureAgentDeployment, or an OtelCollector. */
+  readonly target: MetricsTarget;
+  /** Name of the ServiceMonitor. @default - the target's name */
+  readonly name?: string;
+  /** Scrape endpoints, at least one. @default - one endpoint on the target's metrics port */
+  readonly endpoints?: readonly ScrapeEndpointOptions[];
+  /**
+   * Labels dropped from every scraped series (`labeldrop`). Dropping a label
+   * that alone tells two series apart merges them, which Prometheus reports
+   * as duplicate samples: such labels belong in logs or traces, not metrics.
+   * @default - request, trace, span, session, conversation and user IDs
+   */
+  readonly dropLabels?: readonly string[];
+  /** Maximum samples per scrape; a scrape above it fails, so runaway cardinality is caught. @default 20000 */
+  readonly sampleLimit?: number;
+  // D-X-04
+  /**
+   * The `release` label kube-prometheus-stack selects ServiceMonitors on;
+   * `false` when your Prometheus selects on something else.
+   * @default 'kube-prometheus-stack'
+   */
+  readonly release?: string | false;
+  /** Extra labels of the ServiceMonitor. @default {} */
+  readonly labels?: { readonly [key: string]: string };
+  /** Prometheus pods that scrape, recorded for the network checks. @default - Prometheus pods in `monitoring` */
+  readonly scrapedBy?: PodPeer;
+}
+
+true satisfies SchemaAgrees<typeof AgentServiceMonitorPropsSchema, AgentServiceMonitorProps>;
 
 /** Construct ids of the children: part of the API, since they name objects. */
 export const AgentServiceMonitorIds = {

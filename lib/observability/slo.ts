@@ -4,6 +4,7 @@ import type { AlertOptions, RecordingRuleOptions } from './alert-rules.js';
 import type { HttpMetricNames } from './agent-alerts.js';
 import type { MetricsTarget } from './metrics-target.js';
 import { leMatcher, num, openRatio, selector, type Matcher } from './promql.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 
 /**
  * Service level objectives and their multi-window, multi-burn-rate alerts,
@@ -48,8 +49,32 @@ export const sloSchema = z.strictObject({
     .optional(),
 });
 
-/** SLOs, see {@link sloSchema}. */
-export type SloOptions = z.input<typeof sloSchema>;
+/** An availability SLO: the ratio of requests answered without a server error. */
+export interface AvailabilitySlo {
+  /** Target ratio, strictly between 0 and 1, e.g. 0.999. */
+  readonly target: number;
+}
+
+/** A latency SLO: the ratio of requests answered within `thresholdSeconds`. */
+export interface LatencySlo {
+  /** Target ratio, strictly between 0 and 1, e.g. 0.99. */
+  readonly target: number;
+  /** A bucket boundary (`le`) of the duration histogram, in seconds, e.g. 0.5. */
+  readonly thresholdSeconds: number;
+}
+
+/**
+ * SLOs of one HTTP workload, alerted on with multi-window, multi-burn-rate alerts.
+ * @see https://sre.google/workbook/alerting-on-slos/
+ */
+export interface SloOptions {
+  /** Availability: the ratio of requests answered without a server error. @default - no availability SLO */
+  readonly availability?: AvailabilitySlo;
+  /** Latency: the ratio of requests answered within a threshold. @default - no latency SLO */
+  readonly latency?: LatencySlo;
+}
+
+true satisfies SchemaAgrees<typeof sloSchema, SloOptions>;
 
 /** Name of the recorded SLI error ratio over `window`. */
 export function sliErrorRecord(window: string): string {

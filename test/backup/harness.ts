@@ -39,13 +39,21 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
   return r.stdout;
 }
 
-/** A free TCP port on loopback. */
+const handedOut = new Set<number>();
+
+/** A free TCP port on loopback, never one this process was handed before. */
 export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
+  for (;;) {
+    const srv = createServer();
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
+    // The kernel may hand a closed port out again; two servers of one test
+    // asking in turn (PORT, then METRICS_PORT) must not get the same one.
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** A temporary directory, removed by {@link cleanup}. */

@@ -83,6 +83,21 @@ async function probe(m: Member, mode: string): Promise<{ ok: boolean; output: st
   return { ok: r.status === 0, output: r.stdout + r.stderr };
 }
 
+/** True when every member's Sentinel lists the two replicas and the two other Sentinels of the primary. */
+function topologyKnown(): boolean {
+  try {
+    return members.every((m) => {
+      const count = (kind: string) => sentinel(m, 'SENTINEL', kind, 'cache').split('\n').filter((l) => l === 'name').length;
+      return count('replicas') === 2 && count('sentinels') === 2;
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** Every member's server and Sentinel log, for a failure message. */
+const logs = () => members.map((m) => `--- member ${m.index} redis:\n${m.redis?.output()}\n--- member ${m.index} sentinel:\n${m.sentinel?.output()}`).join('\n');
+
 async function waitProbe(m: Member, mode: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -201,6 +216,14 @@ describe('RedisStore replicated, from the synthesized configuration', () => {
   });
 
   it('when the primary pod dies, Sentinel promotes a replica within the configured timeout and tells clients', async () => {
+    // Sentinels learn replicas from the primary's INFO (every 10 s) and each
+    // other from hello messages (every 2 s). A failover only reconfigures the
+    // replicas its leader knows; one it has not seen yet is fixed later, by
+    // the misconfigured-replica rule, only after another failover timeout. So
+    // the promise is about a converged deployment: wait until every Sentinel
+    // knows both replicas and the two other Sentinels, as a pod that has run
+    // for a while does.
+    await waitFor('every Sentinel to know the two replicas and the two other Sentinels', topologyKnown, 30_000);
     const old = members[0]!;
     const started = Date.now();
     killGroup(old.redis!.pid, 'SIGKILL');
@@ -222,7 +245,9 @@ describe('RedisStore replicated, from the synthesized configuration', () => {
     await waitFor('the new primary to take writes', answers(() => server(primary, 'ROLE').split('\n')[0]!, 'master'), FAILOVER_TIMEOUT_MS);
     server(primary, 'SET', 'after', 'failover');
     const other = members.find((m) => m.index !== 0 && m !== primary)!;
-    await waitFor('the other replica to follow the new primary', answers(() => server(other, 'GET', 'after'), 'failover'), FAILOVER_TIMEOUT_MS);
+    await waitFor('the other replica to follow the new primary', answers(() => server(other, 'GET', 'after'), 'failover'), FAILOVER_TIMEOUT_MS).catch((e: Error) => {
+      throw new Error(`${e.message}\n${logs()}`);
+    });
     process.stdout.write(`redis failover: new primary named by Sentinel after ${Date.now() - started} ms (down-after ${DOWN_AFTER_MS} ms)\n`);
 
     // The old primary's pod comes back: its start script asks Sentinel and joins as a replica.

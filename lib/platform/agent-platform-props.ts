@@ -4,6 +4,7 @@ import { profileSchema, type Profile } from '../core/profile.js';
 import { cidr, dnsLabel, envVarName, hostname, httpPath, labelMap, portNumber, workloadName } from '../core/schemas.js';
 import type { HostRoutesProps } from '../exposure/host-routes-props.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import type { AgentNamespaceProps } from '../namespace/agent-namespace.js';
 import { podPeerSchema, type PodPeer } from '../network/peers.js';
 import type { IServingWorkload } from '../network/serving.js';
@@ -265,3 +266,5 @@ export const AgentPlatformPropsSchema = z
 
 /** Parsed {@link AgentPlatformProps}. */
 export type AgentPlatformConfig = z.output<typeof AgentPlatformPropsSchema>;
+
+true satisfies SchemaAgrees<typeof AgentPlatformPropsSchema, AgentPlatformProps>;

@@ -96,6 +96,22 @@ export function quotaNeeded(objects: readonly Manifest[]): { totals: QuotaTotals
   return { totals, shares };
 }
 
+/**
+ * The largest limit of any container (or init container) of the workloads,
+ * per resource, for the namespace LimitRange's `max`, which admission
+ * checks every container against.
+ */
+export function largestContainerLimits(objects: readonly Manifest[]): { cpu: number; memory: number; ephemeralStorage: number } {
+  const out = { cpu: 0, memory: 0, ephemeralStorage: 0 };
+  for (const o of objects) {
+    const spec = maxPods(o, new Map())?.template as { containers?: Container[]; initContainers?: Container[] } | undefined;
+    for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
+      for (const key of Object.keys(RESOURCES) as (keyof typeof RESOURCES)[]) out[key] = Math.max(out[key], parseQuantity(c.resources?.limits?.[RESOURCES[key]] ?? 0) ?? 0);
+    }
+  }
+  return out;
+}
+
 /** A quota as AgentNamespace takes it: CPU rounded up to 100m, memory and storage up to 64Mi. */
 export interface QuotaSpec {
   readonly requests: { readonly cpu: string; readonly memory: string; readonly ephemeralStorage: string };

@@ -312,9 +312,10 @@ function checkStoreDependencies(p: ParsedProps, ctx: z.RefinementCtx, known: str
   const deps = new Map(stores);
   const cycle = (start: string): string[] | undefined => {
     const walk = (at: string, seen: string[]): string[] | undefined => {
-      for (const next of deps.get(at) ?? []) {
+      // A store naming itself is reported apart.
+      for (const next of (deps.get(at) ?? []).filter((d) => d !== at)) {
         if (next === start) return [...seen, next];
-        if (!seen.includes(next) && next !== at) {
+        if (!seen.includes(next)) {
           const found = walk(next, [...seen, next]);
           if (found) return found;
         }
@@ -326,7 +327,7 @@ function checkStoreDependencies(p: ParsedProps, ctx: z.RefinementCtx, known: str
   const reported = new Set<string>();
   for (const [name] of stores) {
     const c = cycle(name);
-    if (!c || c.length <= 2 || reported.has(name)) continue;
+    if (!c || reported.has(name)) continue;
     for (const member of c) reported.add(member);
     ctx.addIssue({ code: 'custom', path: ['components', name, 'dependsOn'], message: problem(`makes a cycle (${c.join(' -> ')}), so no store can be built first`, 'remove one of the dependencies') });
   }

@@ -2,14 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Chart } from 'cdk8s';
+import { App, Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../apps/main.js';
+import { addSarkCharts } from '../apps/sark.js';
 import { JsonPatch } from 'cdk8s';
-import { AgentNamespace, SecureAgentDeployment, verify } from '../lib/index.js';
+import { AgentNamespace, AgentPlatform, SecureAgentDeployment, verify } from '../lib/index.js';
 import { validateSchema } from '../lib/validation/schema/index.js';
-import { all, podSpecs, type Obj } from './util.js';
+import { all, one, podSpecs, type Obj } from './util.js';
 
 function charts(): Map<string, Obj[]> {
   const app = buildApp(mkdtempSync(join(tmpdir(), 'cap-app-')));
@@ -155,6 +156,35 @@ describe('apps', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  describe('the SARK tiers', () => {
+    const app = Testing.app();
+    const charts = addSarkCharts(app);
+
+    it.each(charts.map((c) => [c.node.id, c] as const))('%s: every edge the policies allow is declared; OPA and PostgreSQL are reached by one caller each', (_, chart) => {
+      const platform = chart.node.findChild('Platform') as AgentPlatform;
+      const edges = platform.topology(chart.toJson()).edges;
+      expect(edges.filter((e) => e.status !== 'declared')).toEqual([]);
+      const inside = edges.filter((e) => !e.from.includes(':')).map((e) => `${e.from} -> ${e.to} ${e.ports.join(',')}`);
+      expect(inside).toEqual(['sark -> redis 6379,26379', 'sark -> pgbouncer 6432', 'sark -> opa 8181', 'pgbouncer -> postgres 5432']);
+    });
+
+    it('scales the database, the pooler and the API together, within the connection budget', () => {
+      const budget = charts.map((c) => {
+        const objs = c.toJson() as Obj[];
+        const hpa = one(objs, 'HorizontalPodAutoscaler', 'sark-hpa').spec.maxReplicas as number;
+        const api = Number(/=(\d+)$/.exec(one(objs, 'Deployment', 'sark').spec.template.metadata.annotations['cdk8s-agent-platform.dev/connections'])![1]);
+        const pool = one(objs, 'Deployment', 'pgbouncer').spec.template.metadata.annotations;
+        const db = one(objs, 'StatefulSet', 'postgres').spec.template.metadata.annotations['cdk8s-agent-platform.dev/connection-limit'];
+        return `${c.node.id}: ${hpa} x ${api} <= ${pool['cdk8s-agent-platform.dev/connection-limit']}; ${pool['cdk8s-agent-platform.dev/connections']} x 2 <= ${db}`;
+      });
+      expect(budget).toEqual([
+        'sark-small: 5 x 120 <= 2000; sark-small/postgres=40 x 2 <= 97',
+        'sark-medium: 10 x 120 <= 2000; sark-medium/postgres=80 x 2 <= 197',
+        'sark-large: 20 x 120 <= 3000; sark-large/postgres=120 x 2 <= 297',
+      ]);
+    });
   });
 
   it('fails synth with one report of every blocking finding and writes nothing', () => {

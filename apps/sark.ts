@@ -4,7 +4,7 @@ import { AgentPlatform, ExternalSecretRef, ObservabilityStack, OpaServer, PgBoun
 /**
  * The SARK guide's platform (the `sark` governance API, the `sark-ui` React
  * UI on one host, Valkey/Redis, PostgreSQL behind PgBouncer, the OPA policy
- * server) in its sizing tiers small, medium and large from one definition:
+ * server) in its sizing tiers small, medium, large and very large from one definition:
  * API replicas and resources, the cache, the database and the pooler scale
  * together. Each fix names the defect ID of the project's DEFECTS spec.
  */
@@ -173,29 +173,32 @@ type Size = 'small' | 'medium' | 'large';
  * database scaled together, and PgBouncer sized so the budget holds at the
  * HPA maximum: API pods x 120 within 2 x max_client_conn, and
  * 2 x max_db_connections within max_connections less 3 reserved, with room
- * left for migrations and backups (D-SRK-09).
+ * left for migrations and backups (D-SRK-09). The very large tier sizes
+ * only the API in the guide; its cache and database stay at large.
  */
-const tier = (min: number, max: number, size: Size, pool: { maxClientConn: number; maxDbConnections: number }): PlatformOverrides => ({
-  namespace: `sark-${size}`,
+const tier = (min: number, max: number, api: Size | 'xlarge', store: Size, pool: { maxClientConn: number; maxDbConnections: number }): PlatformOverrides => ({
+  namespace: `sark-${api}`,
   components: {
-    sark: { autoscaling: { minReplicas: min, maxReplicas: max, cpuUtilization: 70, memoryUtilization: 80 }, resources: size },
-    redis: { settings: { tier: size } },
-    postgres: { settings: { tier: size } },
+    sark: { autoscaling: { minReplicas: min, maxReplicas: max, cpuUtilization: 70, memoryUtilization: 80 }, resources: api },
+    redis: { settings: { tier: store } },
+    postgres: { settings: { tier: store } },
     pgbouncer: { settings: pool },
   },
 });
 
-/** Adds the `sark-small`, `sark-medium` and `sark-large` charts. */
+/** Adds the `sark-small`, `sark-medium`, `sark-large` and `sark-xlarge` charts. */
 export function addSarkCharts(app: App): Chart[] {
   const platforms = AgentPlatform.tiers(app, 'sark', {
     definition,
     tiers: {
       // 5 x 120 = 600 of 2000; 2 x 40 = 80 of 97.
-      small: tier(2, 5, 'small', { maxClientConn: 1000, maxDbConnections: 40 }),
+      small: tier(2, 5, 'small', 'small', { maxClientConn: 1000, maxDbConnections: 40 }),
       // 10 x 120 = 1200 of 2000; 2 x 80 = 160 of 197.
-      medium: tier(4, 10, 'medium', { maxClientConn: 1000, maxDbConnections: 80 }),
+      medium: tier(4, 10, 'medium', 'medium', { maxClientConn: 1000, maxDbConnections: 80 }),
       // 20 x 120 = 2400 of 3000; 2 x 120 = 240 of 297.
-      large: tier(8, 20, 'large', { maxClientConn: 1500, maxDbConnections: 120 }),
+      large: tier(8, 20, 'large', 'large', { maxClientConn: 1500, maxDbConnections: 120 }),
+      // The guide's 16 pods at least; 32 x 120 = 3840 of 4000; 2 x 120 = 240 of 297.
+      xlarge: tier(16, 32, 'xlarge', 'large', { maxClientConn: 2000, maxDbConnections: 120 }),
     },
   });
   return Object.values(platforms).map((platform) => {
@@ -216,6 +219,9 @@ export function addSarkCharts(app: App): Chart[] {
     });
     const api = platform.agents.sark!;
     // The DSN SARK reads, from the pooler's env: the password stays a Secret reference.
+    // postgresql:// is SQLAlchemy's psycopg2 driver, which prepares no statements on the
+    // server, so PgBouncer's transaction pooling is safe; an asyncpg URL would need
+    // prepared_statement_cache_size=0 (D-SRK-09).
     api.addEnv('DATABASE_URL', 'postgresql://$(DATABASE_USER):$(DATABASE_PASSWORD)@$(DATABASE_HOST):$(DATABASE_PORT)/$(DATABASE_NAME)');
     // ServiceMonitor and alerts on metrics the API exports (D-SRK-10).
     new ObservabilityStack(chart, 'Observability', { agent: api, runbookBaseUrl: 'https://runbooks.sark.yourdomain.com' });

@@ -40,6 +40,7 @@ const EXPECTED_WAIVERS: Record<string, string[]> = {
   'sark-small': ['AVL-01 StatefulSet/postgres'],
   'sark-medium': ['AVL-01 StatefulSet/postgres'],
   'sark-large': ['AVL-01 StatefulSet/postgres'],
+  'sark-xlarge': ['AVL-01 StatefulSet/postgres'],
 };
 
 function exceptionNamespaces(objs: Obj[]): Set<string> {
@@ -48,7 +49,7 @@ function exceptionNamespaces(objs: Obj[]): Set<string> {
 
 describe('apps', () => {
   it('has the default chart, the platform egress chart, and the guides\' charts', () => {
-    expect([...CHARTS.keys()]).toEqual(['agents', 'egress', 'skreaver', 'talos', 'bss-oss', 'weaver-dev', 'weaver-staging', 'weaver-production', 'sark-small', 'sark-medium', 'sark-large']);
+    expect([...CHARTS.keys()]).toEqual(['agents', 'egress', 'skreaver', 'talos', 'bss-oss', 'weaver-dev', 'weaver-staging', 'weaver-production', 'sark-small', 'sark-medium', 'sark-large', 'sark-xlarge']);
   });
 
   for (const [name, objs] of CHARTS) {
@@ -147,7 +148,7 @@ describe('apps', () => {
       execFileSync('npx', ['cdk8s', 'synth', '--output', out], { env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' }, stdio: 'pipe' });
       // The platform charts write their topology next to their YAML.
       const topology = (chart: string) => [`${chart}.topology.mmd`, `${chart}.topology.svg`];
-      const platforms = ['talos', 'bss-oss', 'weaver-dev', 'weaver-staging', 'weaver-production', 'sark-small', 'sark-medium', 'sark-large'];
+      const platforms = ['talos', 'bss-oss', 'weaver-dev', 'weaver-staging', 'weaver-production', 'sark-small', 'sark-medium', 'sark-large', 'sark-xlarge'];
       expect(readdirSync(out).sort()).toEqual(['agents.k8s.yaml', 'egress.k8s.yaml', 'skreaver.k8s.yaml', ...platforms.flatMap((p) => [`${p}.k8s.yaml`, ...topology(p)])].sort());
       for (const file of readdirSync(out).filter((f) => f.endsWith('.k8s.yaml'))) {
         const docs = parseAllDocuments(readFileSync(join(out, file), 'utf8')).map((d) => d.toJS() as Obj);
@@ -183,6 +184,7 @@ describe('apps', () => {
         'sark-small: 5 x 120 <= 2000; sark-small/postgres=40 x 2 <= 97',
         'sark-medium: 10 x 120 <= 2000; sark-medium/postgres=80 x 2 <= 197',
         'sark-large: 20 x 120 <= 3000; sark-large/postgres=120 x 2 <= 297',
+        'sark-xlarge: 32 x 120 <= 4000; sark-xlarge/postgres=120 x 2 <= 297',
       ]);
     });
   });

@@ -16,6 +16,8 @@ const EXTERNAL_REFS = 'cdk8s-agent-platform.dev/external-refs';
 const WORKERS = 4;
 const POOL_SIZE = 20;
 const MAX_OVERFLOW = 10;
+// The cluster's API server, which CloudNativePG's instance manager calls (kubectl get endpoints kubernetes).
+const API_SERVER_CIDRS = ['10.100.0.1/32'];
 
 const definition: AgentPlatformProps = {
   name: 'sark',
@@ -99,9 +101,9 @@ const definition: AgentPlatformProps = {
     },
     // The guide's PostgreSQL tiers (resources, shared_buffers 25% and
     // effective_cache_size 75% of memory, max_connections 100/200/300), the
-    // 30 s statement timeout, pg_stat_statements, SCRAM for every connection.
-    // One pod, as in the guide; CloudNativePG would give standbys, but its
-    // operator-made pods are not yet counted by the platform's quota.
+    // 30 s statement timeout, pg_stat_statements, SCRAM and TLS, as a
+    // CloudNativePG cluster: a primary and two standbys over nodes and zones
+    // where the guide ran one server (the operator must be installed).
     postgres: {
       kind: 'store',
       settings: { tier: 'medium' },
@@ -111,13 +113,13 @@ const definition: AgentPlatformProps = {
           namespace: ctx.namespace,
           profile: ctx.profile,
           partOf: ctx.partOf,
-          mode: 'statefulSet',
-          singleInstanceReason: "the guide's single PostgreSQL server per sizing tier; its data is on a claim, and PgBouncer holds clients while it restarts",
+          mode: 'cloudNativePg',
           database: 'sark',
           owner: 'sark',
           auth: { secretName: 'postgres-credentials', passwordKey: 'password' },
           tier: ctx.settings.tier as 'small' | 'medium' | 'large',
           statementTimeoutSeconds: 30,
+          cloudNativePg: { apiServerCidrs: API_SERVER_CIDRS },
         }),
     },
     // A Deployment with labels its selector matches, a pinned image, a
@@ -210,13 +212,18 @@ export function addSarkCharts(app: App): Chart[] {
       secretStore: { name: 'sark-vault', kind: 'ClusterSecretStore' },
       data: ['jwt_secret_key', 'redis_password'].map((k) => ({ secretKey: k, remoteKey: `sark/production/${k}` })),
     });
-    // The database owner's password, which PostgreSQL, PgBouncer and the API read.
-    new ExternalSecretRef(chart, 'PostgresCredentials', {
+    // The database owner, which CloudNativePG bootstraps and PgBouncer and the API log in as:
+    // a basic-auth Secret, as the operator requires.
+    const credentials = new ExternalSecretRef(chart, 'PostgresCredentials', {
       name: 'postgres-credentials',
       namespace: platform.namespace,
       secretStore: { name: 'sark-vault', kind: 'ClusterSecretStore' },
-      data: [{ secretKey: 'password', remoteKey: 'sark/production/postgres_password' }],
+      data: [
+        { secretKey: 'username', remoteKey: 'sark/production/postgres_username' },
+        { secretKey: 'password', remoteKey: 'sark/production/postgres_password' },
+      ],
     });
+    credentials.externalSecret.addJsonPatch(JsonPatch.add('/spec/target/template', { type: 'kubernetes.io/basic-auth' }));
     const api = platform.agents.sark!;
     // The DSN SARK reads, from the pooler's env: the password stays a Secret reference.
     // postgresql:// is SQLAlchemy's psycopg2 driver, which prepares no statements on the

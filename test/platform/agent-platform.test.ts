@@ -250,7 +250,7 @@ describe('AgentPlatform routing of shared metrics', () => {
 
 describe('AgentPlatform stores that depend on stores, and the connection budget', () => {
   // PgBouncer declared before the database it pools: the platform builds the database first.
-  const pooled = (connections: number, large = false): AgentPlatformProps => ({
+  const pooled = (connections: number, large = false, cnpg = false): AgentPlatformProps => ({
     name: 'shop',
     namespace: 'shop',
     components: {
@@ -267,8 +267,7 @@ describe('AgentPlatform stores that depend on stores, and the connection budget'
             name: id,
             namespace: ctx.namespace,
             partOf: ctx.partOf,
-            mode: 'statefulSet',
-            singleInstanceReason: 'a test of the wiring between two stores, one database pod',
+            ...(cnpg ? { cloudNativePg: { apiServerCidrs: ['10.0.0.1/32'] } } : { mode: 'statefulSet' as const, singleInstanceReason: 'a test of the wiring between two stores, one database pod' }),
             database: 'shop',
             owner: 'shop',
             auth: { secretName: 'db' },
@@ -305,6 +304,27 @@ describe('AgentPlatform stores that depend on stores, and the connection budget'
     expect(one(objs, 'LimitRange').spec.limits[0].max).toEqual({ cpu: '4', memory: '8Gi', 'ephemeral-storage': '16Gi' });
     // The large database tier limits PostgreSQL to 16Gi.
     expect(one(buildPooled(100, true), 'LimitRange').spec.limits[0].max).toEqual({ cpu: '4', memory: '16Gi', 'ephemeral-storage': '16Gi' });
+  });
+
+  it('counts a CloudNativePG cluster in the quota and draws its instances in the topology', () => {
+    const app = Testing.app();
+    enableVerification(app, { external: ['Secret/shop/db'], warn: () => undefined });
+    const platform = new AgentPlatform(new Chart(app, 'c'), 'platform', pooled(100, true, true));
+    const out = Testing.synth(Chart.of(platform)) as Obj[];
+    const hard = one(out, 'ResourceQuota').spec.hard;
+    // API 6 + 1 surge, PgBouncer 2 + 1 surge, the cluster's 3 instances + the operator's Job.
+    expect(hard.pods).toBe(String(7 + 3 + 4));
+    expect(hard.persistentvolumeclaims).toBe('4');
+    // API 7 x 1Gi (small), PgBouncer 3 x (256Mi + 64Mi), PostgreSQL 4 x 16Gi (large).
+    expect(hard['limits.memory']).toBe(`${7 * 1024 + 3 * 320 + 4 * 16 * 1024}Mi`);
+    expect(one(out, 'LimitRange').spec.limits[0].max.memory).toBe('16Gi');
+    const edges = platform.topology(out).edges.map((e) => `${e.from} -> ${e.to} ${e.ports.join(',')} ${e.status}`);
+    expect(edges.filter((e) => !e.includes('monitoring') && !e.includes('cnpg-system'))).toEqual([
+      'shop-api -> pool 6432 declared',
+      'pool -> db 5432 declared',
+      // The instance managers call the API server: the store's own egress.
+      'db -> cidr:10.0.0.1/32 443,6443 declared',
+    ]);
   });
 
   it('rejects a store dependency on an unknown component, a non-store, itself, and a cycle', () => {

@@ -143,7 +143,9 @@ const definition: AgentPlatformProps = {
     },
     // OPA from its static non-root image, policies read-only from the
     // `opa-policies` ConfigMap, decision logs on, and its API reachable from
-    // the SARK API only: nobody else can PUT a policy (D-SRK-06, SRK-P11).
+    // the SARK API only, so no other pod can PUT a policy (D-SRK-06, SRK-P11).
+    // Partly: the API is plain HTTP without OPA's own authorization, so a
+    // compromised SARK pod still could; OpaServer has no option for either yet.
     opa: {
       kind: 'store',
       create: (scope, id, ctx) => {

@@ -2,14 +2,17 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Chart } from 'cdk8s';
+import { App, Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../apps/main.js';
+import { addSarkCharts } from '../apps/sark.js';
 import { JsonPatch } from 'cdk8s';
-import { AgentNamespace, SecureAgentDeployment, verify } from '../lib/index.js';
+import { AgentNamespace, AgentPlatform, SecureAgentDeployment, verify } from '../lib/index.js';
+import { CustomResourceRegistry } from '../lib/validation/schema/custom.js';
+import { GENERATED_CUSTOM_RESOURCES } from '../lib/validation/schema/generated.js';
 import { validateSchema } from '../lib/validation/schema/index.js';
-import { all, podSpecs, type Obj } from './util.js';
+import { all, one, podSpecs, type Obj } from './util.js';
 
 function charts(): Map<string, Obj[]> {
   const app = buildApp(mkdtempSync(join(tmpdir(), 'cap-app-')));
@@ -35,10 +38,14 @@ const EXPECTED_WAIVERS: Record<string, string[]> = {
   'weaver-dev': ['AVL-01 Deployment/weaver-api', 'AVL-01 StatefulSet/redis'],
   'weaver-staging': [],
   'weaver-production': [],
-  'sark-small': [],
-  'sark-medium': [],
-  'sark-large': [],
+  // The database's policy selects the pods CloudNativePG makes, which are not in the bundle.
+  'sark-small': ['NET-03 NetworkPolicy/postgres'],
+  'sark-medium': ['NET-03 NetworkPolicy/postgres'],
+  'sark-large': ['NET-03 NetworkPolicy/postgres'],
+  'sark-xlarge': ['NET-03 NetworkPolicy/postgres'],
 };
+
+const GENERATED = new CustomResourceRegistry([], GENERATED_CUSTOM_RESOURCES);
 
 function exceptionNamespaces(objs: Obj[]): Set<string> {
   return new Set(all(objs, 'Namespace').filter((n) => n.metadata.annotations?.[EXCEPTION]).map((n) => n.metadata.name as string));
@@ -46,7 +53,7 @@ function exceptionNamespaces(objs: Obj[]): Set<string> {
 
 describe('apps', () => {
   it('has the default chart, the platform egress chart, and the guides\' charts', () => {
-    expect([...CHARTS.keys()]).toEqual(['agents', 'egress', 'skreaver', 'talos', 'bss-oss', 'weaver-dev', 'weaver-staging', 'weaver-production', 'sark-small', 'sark-medium', 'sark-large']);
+    expect([...CHARTS.keys()]).toEqual(['agents', 'egress', 'skreaver', 'talos', 'bss-oss', 'weaver-dev', 'weaver-staging', 'weaver-production', 'sark-small', 'sark-medium', 'sark-large', 'sark-xlarge']);
   });
 
   for (const [name, objs] of CHARTS) {
@@ -123,7 +130,8 @@ describe('apps', () => {
       });
 
       it.each(['1.28', '1.31'] as const)('passes strict schema validation for Kubernetes %s', (version) => {
-        expect(validateSchema(objs, { kubernetesVersion: version })).toEqual([]);
+        // With the library's generated custom resource schemas (CloudNativePG), as the verification has them.
+        expect(validateSchema(objs, { kubernetesVersion: version, customResources: GENERATED })).toEqual([]);
       });
 
       it('has no Critical or High finding in the full verification', () => {
@@ -145,7 +153,7 @@ describe('apps', () => {
       execFileSync('npx', ['cdk8s', 'synth', '--output', out], { env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' }, stdio: 'pipe' });
       // The platform charts write their topology next to their YAML.
       const topology = (chart: string) => [`${chart}.topology.mmd`, `${chart}.topology.svg`];
-      const platforms = ['talos', 'bss-oss', 'weaver-dev', 'weaver-staging', 'weaver-production', 'sark-small', 'sark-medium', 'sark-large'];
+      const platforms = ['talos', 'bss-oss', 'weaver-dev', 'weaver-staging', 'weaver-production', 'sark-small', 'sark-medium', 'sark-large', 'sark-xlarge'];
       expect(readdirSync(out).sort()).toEqual(['agents.k8s.yaml', 'egress.k8s.yaml', 'skreaver.k8s.yaml', ...platforms.flatMap((p) => [`${p}.k8s.yaml`, ...topology(p)])].sort());
       for (const file of readdirSync(out).filter((f) => f.endsWith('.k8s.yaml'))) {
         const docs = parseAllDocuments(readFileSync(join(out, file), 'utf8')).map((d) => d.toJS() as Obj);
@@ -154,6 +162,37 @@ describe('apps', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  describe('the SARK tiers', () => {
+    const app = Testing.app();
+    const charts = addSarkCharts(app);
+
+    it.each(charts.map((c) => [c.node.id, c] as const))('%s: every edge the policies allow is declared; OPA and PostgreSQL are reached by one caller each', (_, chart) => {
+      const platform = chart.node.findChild('Platform') as AgentPlatform;
+      const edges = platform.topology(chart.toJson()).edges;
+      expect(edges.filter((e) => e.status !== 'declared')).toEqual([]);
+      const inside = edges.filter((e) => !e.from.includes(':')).map((e) => `${e.from} -> ${e.to} ${e.ports.join(',')}`);
+      // The database's instance managers call the API server, as CloudNativePG needs.
+      expect(inside).toEqual(['sark -> redis 6379,26379', 'sark -> pgbouncer 6432', 'sark -> opa 8181', 'pgbouncer -> postgres 5432', 'postgres -> cidr:10.100.0.1/32 443,6443']);
+    });
+
+    it('scales the database, the pooler and the API together, within the connection budget', () => {
+      const budget = charts.map((c) => {
+        const objs = c.toJson() as Obj[];
+        const hpa = one(objs, 'HorizontalPodAutoscaler', 'sark-hpa').spec.maxReplicas as number;
+        const api = Number(/=(\d+)$/.exec(one(objs, 'Deployment', 'sark').spec.template.metadata.annotations['cdk8s-agent-platform.dev/connections'])![1]);
+        const pool = one(objs, 'Deployment', 'pgbouncer').spec.template.metadata.annotations;
+        const db = one(objs, 'Cluster', 'postgres').metadata.annotations['cdk8s-agent-platform.dev/connection-limit'];
+        return `${c.node.id}: ${hpa} x ${api} <= ${pool['cdk8s-agent-platform.dev/connection-limit']}; ${pool['cdk8s-agent-platform.dev/connections']} x 2 <= ${db}`;
+      });
+      expect(budget).toEqual([
+        'sark-small: 5 x 120 <= 2000; sark-small/postgres=40 x 2 <= 97',
+        'sark-medium: 10 x 120 <= 2000; sark-medium/postgres=80 x 2 <= 197',
+        'sark-large: 20 x 120 <= 3000; sark-large/postgres=120 x 2 <= 297',
+        'sark-xlarge: 32 x 120 <= 4000; sark-xlarge/postgres=120 x 2 <= 297',
+      ]);
+    });
   });
 
   it('fails synth with one report of every blocking finding and writes nothing', () => {

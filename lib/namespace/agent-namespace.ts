@@ -199,7 +199,8 @@ const DEFAULT_QUOTA = {
   dev: { requests: { cpu: '4', memory: '8Gi', ephemeralStorage: '10Gi' }, limits: { cpu: '8', memory: '16Gi', ephemeralStorage: '20Gi' }, pods: 20, persistentVolumeClaims: 5 },
 } as const;
 
-const DEFAULT_LIMIT_RANGE = {
+/** The LimitRange of a namespace when none is given. */
+export const DEFAULT_LIMIT_RANGE = {
   default: { cpu: '500m', memory: '512Mi', ephemeralStorage: '1Gi' },
   defaultRequest: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' },
   min: { cpu: '10m', memory: '16Mi', ephemeralStorage: '1Mi' },

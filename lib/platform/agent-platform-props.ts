@@ -4,6 +4,7 @@ import { profileSchema, type Profile } from '../core/profile.js';
 import { cidr, dnsLabel, envVarName, hostname, httpPath, labelMap, portNumber, workloadName } from '../core/schemas.js';
 import type { HostRoutesProps } from '../exposure/host-routes-props.js';
 import { problem } from '../internal/props.js';
+import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import type { AgentNamespaceProps } from '../namespace/agent-namespace.js';
 import { podPeerSchema, type PodPeer } from '../network/peers.js';
 import type { IServingWorkload } from '../network/serving.js';
@@ -20,6 +21,13 @@ export interface StoreContext {
   readonly partOf: string;
   /** The store's settings: the component's `settings` with the environment's or tier's merged over them. */
   readonly settings: Readonly<Record<string, unknown>>;
+  /**
+   * A store this one declares in `dependsOn`, already built, as the class
+   * it must be (`ctx.dependency('postgres', PostgresStore).pgBouncerServer()`).
+   * Throws, naming the component, for a name not in `dependsOn` or a store of
+   * another class.
+   */
+  dependency<T extends IServingWorkload>(name: string, type: abstract new (...args: never[]) => T): T;
 }
 
 /** Builds a data store (a RedisStore, PostgresStore, PgBouncer, OpaServer, …) in the platform's scope; called once per environment or tier. */
@@ -35,6 +43,15 @@ export interface PlatformDependency {
   readonly envPrefix?: string;
   /** Whether the caller gets the connection's environment variables. @default true */
   readonly env?: boolean;
+  /**
+   * Connections each pod of the caller opens to the target at most (its
+   * pool: workers times pool size plus overflow). Written on the caller's
+   * pods, so the verification checks that every caller at its maximum
+   * replicas fits the connection limit the target declares (a PostgresStore,
+   * a PgBouncer).
+   * @default - none declared: the budget is not checked for this caller
+   */
+  readonly connections?: number;
 }
 
 /** An agent or API, built as a {@link SecureAgentDeployment}. */
@@ -63,6 +80,14 @@ export interface StoreComponent {
   readonly create: StoreFactory;
   /** Settings handed to the factory (sizes, memory limits), which environments and tiers override key by key. @default {} */
   readonly settings?: Readonly<Record<string, unknown>>;
+  /**
+   * Other stores this one connects to (PgBouncer in front of PostgreSQL):
+   * they are built first and handed to the factory (`context.dependency`),
+   * and each admits this store's pods on the ports it serves. The store's
+   * own egress comes from its props.
+   * @default []
+   */
+  readonly dependsOn?: readonly string[];
 }
 
 /** A service outside the cluster (a managed database, an LLM provider, an OTLP endpoint). */
@@ -179,6 +204,7 @@ const dependencySchema = z.union([
     port: z.string().min(1).optional(),
     envPrefix: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: problem('is not an environment variable prefix', "use letters, digits and '_', like 'REDIS_'") }).optional(),
     env: z.boolean().default(true),
+    connections: z.number().int().min(1, { error: problem('must be at least 1', "give the caller's pool per pod") }).optional(),
   }),
 ]);
 
@@ -194,6 +220,7 @@ export const componentSchema = z.discriminatedUnion('kind', [
     kind: z.literal('store'),
     create: z.custom<StoreFactory>((v) => typeof v === 'function', { error: problem('must be a function', 'pass (scope, id, context) => a store') }),
     settings: z.record(z.string(), z.unknown()).default({}),
+    dependsOn: z.array(workloadName).default([]),
   }),
   z.strictObject({
     kind: z.literal('job'),
@@ -235,22 +262,9 @@ export const AgentPlatformPropsSchema = z
     apiServerEgress: z.custom<NonNullable<AgentNamespaceProps['apiServerEgress']>>((v) => typeof v === 'object' && v !== null).optional(),
   })
   .superRefine((p, ctx) => {
-    const names = Object.keys(p.components);
-    const known = names.join(', ');
-    for (const [name, c] of Object.entries(p.components)) {
-      if (c.kind !== 'agent') continue;
-      c.dependsOn.forEach((d, i) => {
-        const target = typeof d === 'string' ? d : d.component;
-        const path = ['components', name, 'dependsOn', i, ...(typeof d === 'string' ? [] : ['component'])];
-        if (!(target in p.components)) {
-          ctx.addIssue({ code: 'custom', path, message: problem(`names no component of the platform`, `use one of ${known}`) });
-        } else if (p.components[target]!.kind === 'job') {
-          ctx.addIssue({ code: 'custom', path, message: problem('is a job, which serves nothing', 'depend on a component that serves a port') });
-        } else if (target === name) {
-          ctx.addIssue({ code: 'custom', path, message: problem('is the component itself', 'remove it: a component reaches its own pods') });
-        }
-      });
-    }
+    const known = Object.keys(p.components).join(', ');
+    checkAgentDependencies(p, ctx, known);
+    checkStoreDependencies(p, ctx, known);
     p.hosts.forEach((h, i) =>
       h.paths.forEach((path, j) => {
         const target = p.components[path.component];
@@ -263,5 +277,63 @@ export const AgentPlatformPropsSchema = z
     );
   });
 
+type ParsedProps = z.output<z.ZodObject<(typeof AgentPlatformPropsSchema)['shape']>>;
+
+function checkAgentDependencies(p: ParsedProps, ctx: z.RefinementCtx, known: string): void {
+  for (const [name, c] of Object.entries(p.components)) {
+    if (c.kind !== 'agent') continue;
+    c.dependsOn.forEach((d, i) => {
+      const target = typeof d === 'string' ? d : d.component;
+      const path = ['components', name, 'dependsOn', i, ...(typeof d === 'string' ? [] : ['component'])];
+      if (!(target in p.components)) {
+        ctx.addIssue({ code: 'custom', path, message: problem(`names no component of the platform`, `use one of ${known}`) });
+      } else if (p.components[target]!.kind === 'job') {
+        ctx.addIssue({ code: 'custom', path, message: problem('is a job, which serves nothing', 'depend on a component that serves a port') });
+      } else if (target === name) {
+        ctx.addIssue({ code: 'custom', path, message: problem('is the component itself', 'remove it: a component reaches its own pods') });
+      }
+    });
+  }
+}
+
+/** A store depends on other stores only, never on itself, and never in a cycle (each is built before the stores that depend on it). */
+function checkStoreDependencies(p: ParsedProps, ctx: z.RefinementCtx, known: string): void {
+  const stores = Object.entries(p.components).flatMap(([name, c]) => (c.kind === 'store' ? [[name, c.dependsOn] as const] : []));
+  const storeNames = stores.map(([name]) => name).join(', ');
+  for (const [name, deps] of stores) {
+    deps.forEach((target, i) => {
+      const path = ['components', name, 'dependsOn', i];
+      const kind = p.components[target]?.kind;
+      if (kind === undefined) ctx.addIssue({ code: 'custom', path, message: problem('names no component of the platform', `use one of ${known}`) });
+      else if (target === name) ctx.addIssue({ code: 'custom', path, message: problem('is the component itself', 'remove it: a component reaches its own pods') });
+      else if (kind !== 'store') ctx.addIssue({ code: 'custom', path, message: problem(`is ${kind === 'agent' || kind === 'external' ? 'an' : 'a'} ${kind}; a store depends on other stores only`, `use one of ${storeNames}`) });
+    });
+  }
+  const deps = new Map(stores);
+  const cycle = (start: string): string[] | undefined => {
+    const walk = (at: string, seen: string[]): string[] | undefined => {
+      // A store naming itself is reported apart.
+      for (const next of (deps.get(at) ?? []).filter((d) => d !== at)) {
+        if (next === start) return [...seen, next];
+        if (!seen.includes(next)) {
+          const found = walk(next, [...seen, next]);
+          if (found) return found;
+        }
+      }
+      return undefined;
+    };
+    return walk(start, [start]);
+  };
+  const reported = new Set<string>();
+  for (const [name] of stores) {
+    const c = cycle(name);
+    if (!c || reported.has(name)) continue;
+    for (const member of c) reported.add(member);
+    ctx.addIssue({ code: 'custom', path: ['components', name, 'dependsOn'], message: problem(`makes a cycle (${c.join(' -> ')}), so no store can be built first`, 'remove one of the dependencies') });
+  }
+}
+
 /** Parsed {@link AgentPlatformProps}. */
 export type AgentPlatformConfig = z.output<typeof AgentPlatformPropsSchema>;
+
+true satisfies SchemaAgrees<typeof AgentPlatformPropsSchema, AgentPlatformProps>;

@@ -1,22 +1,29 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { Profile } from '../core/profile.js';
+import { ANNOTATIONS } from '../internal/labels.js';
 import { ReportedError } from '../internal/reported-error.js';
 import { registerSideFiles } from '../internal/side-files.js';
 import { parseConstructProps, setPrimary } from '../kit/index.js';
-import { AgentNamespace } from '../namespace/agent-namespace.js';
+import { formatBytes, formatCpu, parseQuantity } from '../core/quantity.js';
+import { AgentNamespace, DEFAULT_LIMIT_RANGE, type ContainerLimitRange } from '../namespace/agent-namespace.js';
 import type { IServingWorkload } from '../network/serving.js';
 import { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
-import { AgentPlatformPropsSchema, type AgentPlatformConfig, type AgentPlatformProps } from './agent-platform-props.js';
+import { AgentPlatformPropsSchema, type AgentPlatformConfig, type AgentPlatformProps, type StoreContext } from './agent-platform-props.js';
 import { HostRoutes } from './host-routes.js';
-import { formatQuota, quotaNeeded, quotaShortfalls, type QuotaSpec } from './quota.js';
+import { formatQuota, largestContainerLimits, quotaNeeded, quotaShortfalls, type QuotaSpec } from './quota.js';
 import { StaticFrontend } from './static-frontend.js';
 import { buildTopology, renderMermaid, type DeclaredTopology, type Topology } from './topology.js';
 import { renderSvg } from './topology-svg.js';
 import { buildVariants, type PlatformOverrides } from './variants.js';
-import { agentServing, wireDependency, type Node, type PlatformEdge } from './wiring.js';
+import { agentServing, wireDependency, wireStoreDependency, writeConnections, type Node, type PlatformEdge } from './wiring.js';
 
 export type { PlatformEdge } from './wiring.js';
+
+const CONNECTIONS = ANNOTATIONS.connections;
+
+/** A synthesized object, loosely typed. */
+type Manifest = { kind?: string; metadata?: { name?: string; namespace?: string }; spec?: Record<string, unknown> };
 
 /** Construct ids of the platform's own children (components take their names as ids). */
 export const AgentPlatformIds = {
@@ -99,9 +106,13 @@ export class AgentPlatform extends Construct {
     this.frontends = pick(nodes, (n) => (n.kind === 'frontend' ? (n.serving as StaticFrontend) : undefined));
     this.stores = pick(nodes, (n) => (n.kind === 'store' ? n.serving : undefined));
     this.components = [...nodes].map(([name, n]) => ({ name, kind: n.kind, ...(n.kind === 'external' ? { host: n.external.host, port: n.external.port, outsideId: outsideId(n.external.destination, p.namespace) } : {}) }));
-    this.edges = Object.entries(p.components).flatMap(([name, c]) =>
-      c.kind === 'agent' ? c.dependsOn.map((d, i) => wireDependency(this.node.path, name, this.agents[name]!, d, i, nodes)) : [],
-    );
+    this.edges = Object.entries(p.components).flatMap(([name, c]) => {
+      if (c.kind === 'store') return c.dependsOn.map((to) => wireStoreDependency(name, to, nodes));
+      if (c.kind !== 'agent') return [];
+      const edges = c.dependsOn.map((d, i) => wireDependency(this.node.path, name, this.agents[name]!, d, i, nodes));
+      writeConnections(this.node.path, name, this.agents[name]!, c.dependsOn, nodes, c.props.podAnnotations?.[CONNECTIONS]);
+      return edges;
+    });
     this.routes = p.hosts.map((h, i) => {
       const routes = h.paths.map((path) => ({ path: path.path, pathType: path.pathType, service: path.component, port: servicePort(nodes.get(path.component)!) }));
       // An agent serving metrics on its app port never has them routed: the path answers 403 at the edge.
@@ -117,12 +128,15 @@ export class AgentPlatform extends Construct {
         labels: { 'app.kubernetes.io/part-of': p.name },
       });
     });
-    this.quota = this.resolveQuota(p);
+    const objects = this.namespaceObjects(p.namespace);
+    this.quota = this.resolveQuota(p, objects);
+    const limitRange = AgentPlatform.limitRangeFor(objects);
     this.agentNamespace = new AgentNamespace(this, AgentPlatformIds.Namespace, {
       name: p.namespace,
       profile: p.profile,
       labels: p.namespaceLabels,
       quota: this.quota,
+      ...(limitRange ? { limitRange } : {}),
       ...(p.apiServerEgress ? { apiServerEgress: p.apiServerEgress } : {}),
     });
     setPrimary(this, this.agentNamespace.namespace);
@@ -150,35 +164,60 @@ export class AgentPlatform extends Construct {
   }
 
   private buildComponents(p: AgentPlatformConfig): Map<string, Node> {
-    const nodes = new Map<string, Node>();
+    const built = new Map<string, Node>();
     const common = { namespace: p.namespace, profile: p.profile, partOf: p.name };
-    for (const [name, c] of Object.entries(p.components)) {
+    for (const name of buildOrder(p)) {
+      const c = p.components[name]!;
       if (c.kind === 'agent') {
         const ingressFrom = c.props.ingressFrom ?? routedFrom(p, name);
         const agent = new SecureAgentDeployment(this, name, { ...c.props, name, ...common, ...(ingressFrom ? { ingressFrom } : {}) });
-        nodes.set(name, { kind: 'agent', agent, serving: agentServing(agent, c.props.port ?? 8080) });
+        built.set(name, { kind: 'agent', agent, serving: agentServing(agent, c.props.port ?? 8080) });
       } else if (c.kind === 'frontend') {
         const ingressFrom = c.props.ingressFrom ?? routedFrom(p, name);
-        nodes.set(name, { kind: 'frontend', serving: new StaticFrontend(this, name, { ...c.props, name, ...common, ...(ingressFrom ? { ingressFrom } : {}) }) });
+        built.set(name, { kind: 'frontend', serving: new StaticFrontend(this, name, { ...c.props, name, ...common, ...(ingressFrom ? { ingressFrom } : {}) }) });
       } else if (c.kind === 'store') {
-        nodes.set(name, { kind: 'store', serving: c.create(this, name, { ...common, settings: c.settings }) });
+        const dependency = storeDependency(this.node.path, name, c.dependsOn, built);
+        built.set(name, { kind: 'store', serving: c.create(this, name, { ...common, settings: c.settings, dependency }) });
       } else if (c.kind === 'job') {
-        c.create(this, name, { ...common, settings: c.settings });
-        nodes.set(name, { kind: 'job' });
+        c.create(this, name, { ...common, settings: c.settings, dependency: storeDependency(this.node.path, name, [], built) });
+        built.set(name, { kind: 'job' });
       } else {
-        nodes.set(name, { kind: 'external', external: c });
+        built.set(name, { kind: 'external', external: c });
       }
     }
-    return nodes;
+    // Declaration order, whatever order the stores were built in.
+    return new Map(Object.keys(p.components).map((name) => [name, built.get(name)!]));
+  }
+
+  /**
+   * The default LimitRange, its `max` raised to the largest container limit
+   * of the components where that is above it (a large database), so
+   * admission takes every pod; undefined when the default fits.
+   */
+  private static limitRangeFor(objects: readonly Manifest[]): ContainerLimitRange | undefined {
+    const largest = largestContainerLimits(objects);
+    const max = DEFAULT_LIMIT_RANGE.max;
+    const above = (key: keyof typeof largest) => largest[key] > (parseQuantity(max[key]) ?? 0);
+    if (!above('cpu') && !above('memory') && !above('ephemeralStorage')) return undefined;
+    const raised = {
+      cpu: above('cpu') ? formatCpu(largest.cpu) : max.cpu,
+      memory: above('memory') ? formatBytes(largest.memory) : max.memory,
+      ephemeralStorage: above('ephemeralStorage') ? formatBytes(largest.ephemeralStorage) : max.ephemeralStorage,
+    };
+    return { ...DEFAULT_LIMIT_RANGE, max: raised };
+  }
+
+  /** The synthesized objects of the platform in its namespace. */
+  private namespaceObjects(ns: string): Manifest[] {
+    return this.node
+      .findAll()
+      .filter((c): c is ApiObject => c instanceof ApiObject)
+      .map((o) => o.toJson() as Manifest)
+      .filter((o) => o.metadata?.namespace === ns);
   }
 
   /** The given quota, checked against the components at their maximum, or that maximum rounded up. */
-  private resolveQuota(p: AgentPlatformConfig): QuotaSpec {
-    const objects = this.node
-      .findAll()
-      .filter((c): c is ApiObject => c instanceof ApiObject)
-      .map((o) => o.toJson() as { kind?: string; metadata?: { name?: string; namespace?: string }; spec?: Record<string, unknown> })
-      .filter((o) => o.metadata?.namespace === p.namespace);
+  private resolveQuota(p: AgentPlatformConfig, objects: readonly Manifest[]): QuotaSpec {
     const { totals, shares } = quotaNeeded(objects);
     if (!p.quota) return formatQuota(totals);
     const short = quotaShortfalls(p.quota, totals);
@@ -195,6 +234,31 @@ export class AgentPlatform extends Construct {
     }
     return p.quota;
   }
+}
+
+/** The components in declaration order, each store after the stores it depends on (the schema rejects cycles). */
+function buildOrder(p: AgentPlatformConfig): string[] {
+  const order: string[] = [];
+  const visit = (name: string): void => {
+    if (order.includes(name)) return;
+    const c = p.components[name]!;
+    if (c.kind === 'store') for (const d of c.dependsOn) visit(d);
+    order.push(name);
+  };
+  for (const name of Object.keys(p.components)) visit(name);
+  return order;
+}
+
+/** `context.dependency` of a store: one of its declared dependencies, built, checked to be of the class asked for. */
+function storeDependency(path: string, from: string, dependsOn: readonly string[], built: ReadonlyMap<string, Node>): StoreContext['dependency'] {
+  return <T extends IServingWorkload>(name: string, type: abstract new (...args: never[]) => T): T => {
+    const where = `${path} props.components.${from}.create`;
+    if (!dependsOn.includes(name)) throw new ReportedError(`${where}: asks for dependency ${JSON.stringify(name)}, which ${from} does not declare; add it to props.components.${from}.dependsOn (declared: ${dependsOn.join(', ') || 'none'})`);
+    const n = built.get(name);
+    const serving = n && (n.kind === 'store' || n.kind === 'frontend' || n.kind === 'agent') ? n.serving : undefined;
+    if (!(serving instanceof type)) throw new ReportedError(`${where}: asks for dependency ${JSON.stringify(name)} as a ${type.name}, got ${serving?.constructor.name ?? 'nothing'}; ask for the class the store ${name} is built as`);
+    return serving;
+  };
 }
 
 /** The ingress source a routed component must admit: the controller of the first host routing to it. */

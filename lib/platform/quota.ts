@@ -3,14 +3,15 @@ import { formatBytes, formatCpu, parseQuantity } from '../core/quantity.js';
 /**
  * The ResourceQuota a set of synthesized objects needs at its largest: each
  * Deployment at its HPA maximum (or replicas) plus its rollout surge, each
- * StatefulSet at its replicas, each Job at its parallelism and each CronJob
- * one run at a time; per pod, its containers (and its largest init
- * container, when larger). PVCs count the claims and each StatefulSet
- * member's claims.
+ * StatefulSet at its replicas, each Job at its parallelism, each CronJob
+ * one run at a time, and each CloudNativePG Cluster at its instances plus
+ * the operator's Job; per pod, its containers (and its largest init
+ * container, when larger). PVCs count the claims, each StatefulSet
+ * member's claims and a Cluster's claim per pod.
  */
 
 /** A manifest, loosely typed. */
-type Manifest = { readonly kind?: string; readonly metadata?: { readonly name?: string }; readonly spec?: Record<string, unknown> };
+type Manifest = { readonly apiVersion?: string; readonly kind?: string; readonly metadata?: { readonly name?: string }; readonly spec?: Record<string, unknown> };
 
 /** Totals of one resource dimension. */
 export interface QuotaTotals {
@@ -62,6 +63,13 @@ function maxPods(o: Manifest, hpaMax: ReadonlyMap<string, number>): { pods: numb
       const job = (spec.jobTemplate as { spec?: { parallelism?: number; template?: { spec?: unknown } } } | undefined)?.spec;
       return { pods: job?.parallelism ?? 1, template: job?.template?.spec };
     }
+    case 'Cluster': {
+      // A CloudNativePG Cluster: the operator runs its instances, and a Job (initdb,
+      // or a replacement's join) beside them, each with the Cluster's resources.
+      if (!String(o.apiVersion).startsWith('postgresql.cnpg.io/')) return undefined;
+      const instances = (spec.instances as number | undefined) ?? 1;
+      return { pods: instances + 1, template: { containers: [{ resources: spec.resources }] } };
+    }
     default:
       return undefined;
   }
@@ -92,8 +100,26 @@ export function quotaNeeded(objects: readonly Manifest[]): { totals: QuotaTotals
       for (const key of Object.keys(RESOURCES) as (keyof typeof RESOURCES)[]) totals[side][key] += m.pods * perPod(m.template as never, side, key);
     }
     if (o.kind === 'StatefulSet') totals.persistentVolumeClaims += m.pods * ((o.spec?.volumeClaimTemplates as unknown[] | undefined)?.length ?? 0);
+    // One claim per instance, and the replacement's beside them.
+    if (o.kind === 'Cluster') totals.persistentVolumeClaims += m.pods;
   }
   return { totals, shares };
+}
+
+/**
+ * The largest limit of any container (or init container) of the workloads,
+ * per resource, for the namespace LimitRange's `max`, which admission
+ * checks every container against.
+ */
+export function largestContainerLimits(objects: readonly Manifest[]): { cpu: number; memory: number; ephemeralStorage: number } {
+  const out = { cpu: 0, memory: 0, ephemeralStorage: 0 };
+  for (const o of objects) {
+    const spec = maxPods(o, new Map())?.template as { containers?: Container[]; initContainers?: Container[] } | undefined;
+    for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
+      for (const key of Object.keys(RESOURCES) as (keyof typeof RESOURCES)[]) out[key] = Math.max(out[key], parseQuantity(c.resources?.limits?.[RESOURCES[key]] ?? 0) ?? 0);
+    }
+  }
+  return out;
 }
 
 /** A quota as AgentNamespace takes it: CPU rounded up to 100m, memory and storage up to 64Mi. */

@@ -14,7 +14,7 @@ type Rec = Record<string, unknown>;
 export interface TopologyNode {
   readonly id: string;
   readonly label: string;
-  /** `agent`, `frontend`, `store`, `job`, `external`, or `source` (a caller outside the namespace). Edges of a job are its own props' egress. */
+  /** `agent`, `frontend`, `store`, `job`, `external`, or `source` (a caller outside the namespace). Edges of a job, and a store's edges out of the namespace, are their own props' egress. */
   readonly kind: string;
 }
 
@@ -62,6 +62,10 @@ function podsOf(objects: readonly Rec[], ns: string): Pod[] {
   return objects.flatMap((o) => {
     const meta = rec(o.metadata);
     if (meta.namespace !== ns) return [];
+    // A CloudNativePG Cluster's instances: the operator makes them with the Cluster's inherited labels.
+    if (o.kind === 'Cluster' && String(o.apiVersion).startsWith('postgresql.cnpg.io/')) {
+      return [{ name: String(meta.name), labels: rec(rec(rec(o.spec).inheritedMetadata).labels) as Labels, ports: [5432] }];
+    }
     const spec = rec(o.spec);
     const template = o.kind === 'CronJob' ? rec(rec(rec(spec.jobTemplate).spec).template) : rec(spec.template);
     if (!['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(String(o.kind))) return [];
@@ -173,7 +177,9 @@ export function buildTopology(objects: readonly object[], d: DeclaredTopology): 
     nodes.set(id, { id, label: names.length > 0 ? `${names.join(', ')} (${label})` : label, kind: targets.has(id) ? 'external' : 'source' });
   }
   const declared = new Map(d.edges.map((e) => [`${e.from}>${externalId.get(e.to) ?? e.to}`, e]));
-  const out: TopologyEdge[] = [...edges.values()].map((e) => ({ ...e, ports: [...e.ports].sort((a, b) => a - b), status: declared.has(`${e.from}>${e.to}`) || [nodes.get(e.from)?.kind, nodes.get(e.to)?.kind].some((k) => k === 'source' || k === 'job') ? 'declared' : 'undeclared' }));
+  // A store's egress out of the namespace (the API server, backup storage) is its own props', as a job's is.
+  const ownProps = (e: { from: string; to: string }) => [nodes.get(e.from)?.kind, nodes.get(e.to)?.kind].some((k) => k === 'source' || k === 'job') || (nodes.get(e.from)?.kind === 'store' && outside.has(e.to));
+  const out: TopologyEdge[] = [...edges.values()].map((e) => ({ ...e, ports: [...e.ports].sort((a, b) => a - b), status: declared.has(`${e.from}>${e.to}`) || ownProps(e) ? 'declared' : 'undeclared' }));
   for (const [key, e] of declared) {
     if (edges.has(key)) continue;
     const to = externalId.get(e.to) ?? e.to;

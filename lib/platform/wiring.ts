@@ -1,4 +1,5 @@
 import { JsonPatch } from 'cdk8s';
+import { ANNOTATIONS } from '../internal/labels.js';
 import { ReportedError } from '../internal/reported-error.js';
 import { ingressRule } from '../kit/index.js';
 import { internetEgress, type PodPeer } from '../network/peers.js';
@@ -91,6 +92,43 @@ export function wireDependency(path: string, from: string, caller: SecureAgentDe
   serving.allowFrom({ namespace: caller.namespace, podLabels: { ...caller.selectorLabels } }, ports.map((p) => p.name));
   if (d.env && serving.connection) addEnv(caller, serving.connection.env({ prefix }));
   return { from, to: d.component, port: targetPorts[0]!, portName: ports.map((p) => p.name).join(',') };
+}
+
+/**
+ * Wires one dependency of store `from` on store `to`: ingress on the target
+ * from the caller's pods on every port it serves (the caller's egress is
+ * its own props', built from the dependency its factory was handed).
+ */
+export function wireStoreDependency(from: string, to: string, nodes: ReadonlyMap<string, Node>): PlatformEdge {
+  const [caller, target] = [nodes.get(from), nodes.get(to)] as [{ serving: IServingWorkload }, { serving: IServingWorkload }];
+  const ports = target.serving.servedPorts;
+  target.serving.allowFrom({ namespace: caller.serving.peer.namespace ?? caller.serving.namespace, podLabels: { ...caller.serving.peer.podLabels } }, ports.map((p) => p.name));
+  return { from, to, port: ports[0]?.targetPort ?? ports[0]?.port ?? 0, portName: ports.map((p) => p.name).join(',') };
+}
+
+/**
+ * Writes the connections annotation on an agent's pods from its
+ * dependencies' `connections`: `<namespace>/<target app>=<per pod>`, which
+ * the verification sums over the callers at their maximum replicas against
+ * the target's connection limit. Throws, naming the dependency, for a target
+ * outside the platform's pods (an external service, whose limit is unknown).
+ */
+export function writeConnections(path: string, from: string, caller: SecureAgentDeployment, deps: readonly Dependency[], nodes: ReadonlyMap<string, Node>, userValue: string | undefined): void {
+  const entries = deps.flatMap((dep, i) => {
+    if (typeof dep === 'string' || dep.connections === undefined) return [];
+    const where = `${path} props.components.${from}.dependsOn[${i}].connections`;
+    const target = nodes.get(dep.component)!;
+    const peer = target.kind === 'agent' || target.kind === 'frontend' || target.kind === 'store' ? target.serving.peer : undefined;
+    const app = peer?.podLabels['app.kubernetes.io/name'];
+    if (!peer || !app) {
+      const what = target.kind === 'external' ? `external ${dep.component}, whose connection limit the platform cannot see` : `${dep.component}, whose pods carry no app.kubernetes.io/name label`;
+      throw new ReportedError(`${where}: counts connections to ${what}, got ${dep.connections}; remove it, or depend on a store that declares its limit`);
+    }
+    return [`${peer.namespace ?? caller.namespace}/${app}=${dep.connections}`];
+  });
+  if (entries.length === 0) return;
+  const value = [...(userValue ? [userValue] : []), ...entries].join(',');
+  caller.deployment.addJsonPatch(JsonPatch.add(`/spec/template/metadata/annotations/${ANNOTATIONS.connections.replace(/~/g, '~0').replace(/\//g, '~1')}`, value));
 }
 
 type EgressInput = Parameters<SecureAgentDeployment['addEgress']>[0];

@@ -1,6 +1,6 @@
-import { Testing, type App } from 'cdk8s';
+import { Chart, Testing, type App } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { AgentPlatform, enableVerification, type AgentPlatformProps } from '../../lib/index.js';
+import { AgentPlatform, enableVerification, PgBouncer, PostgresStore, type AgentPlatformProps, type StoreComponent, type StoreContext } from '../../lib/index.js';
 import { all, errorOf, one, synth, type Obj } from '../util.js';
 import { fakeRedis } from './fake-store.js';
 
@@ -245,5 +245,118 @@ describe('AgentPlatform routing of shared metrics', () => {
     expect(blocked.spec.rules[0].http.paths.map((p: Obj) => p.path)).toEqual(['/metrics']);
     expect(blocked.metadata.annotations['nginx.ingress.kubernetes.io/denylist-source-range']).toBe('0.0.0.0/0,::/0');
     expect(all(build(), 'Ingress').map((i) => i.metadata.name)).toEqual(['shop']);
+  });
+});
+
+describe('AgentPlatform stores that depend on stores, and the connection budget', () => {
+  // PgBouncer declared before the database it pools: the platform builds the database first.
+  const pooled = (connections: number, large = false, cnpg = false): AgentPlatformProps => ({
+    name: 'shop',
+    namespace: 'shop',
+    components: {
+      'shop-api': { kind: 'agent', props: { image, port: 8000, autoscaling: { minReplicas: 2, maxReplicas: 6 } }, dependsOn: [{ component: 'pool', envPrefix: 'DATABASE_', connections }] },
+      pool: {
+        kind: 'store',
+        dependsOn: ['db'],
+        create: (scope, id, ctx) => new PgBouncer(scope, id, { name: id, namespace: ctx.namespace, partOf: ctx.partOf, server: ctx.dependency('db', PostgresStore).pgBouncerServer(), maxDbConnections: 40 }),
+      },
+      db: {
+        kind: 'store',
+        create: (scope, id, ctx) =>
+          new PostgresStore(scope, id, {
+            name: id,
+            namespace: ctx.namespace,
+            partOf: ctx.partOf,
+            ...(cnpg ? { cloudNativePg: { apiServerCidrs: ['10.0.0.1/32'] } } : { mode: 'statefulSet' as const, singleInstanceReason: 'a test of the wiring between two stores, one database pod' }),
+            database: 'shop',
+            owner: 'shop',
+            auth: { secretName: 'db' },
+            tier: large ? 'large' : 'small',
+          }),
+      },
+    },
+  });
+  const buildPooled = (connections: number, large = false) => synth((chart) => new AgentPlatform(chart, 'platform', pooled(connections, large)), { external: ['Secret/shop/db'] });
+  const objs = buildPooled(100);
+
+  it('admits the pooler on the database, wires the API to the pooler, and draws both edges as declared', () => {
+    const pool = { 'app.kubernetes.io/name': 'pool', 'app.kubernetes.io/instance': 'pool' };
+    expect(policy(objs, 'db').ingress[0]).toEqual({ from: [{ podSelector: { matchLabels: pool } }], ports: [{ port: 5432, protocol: 'TCP' }] });
+    expect(policy(objs, 'pool').egress).toEqual([{ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'db', 'app.kubernetes.io/instance': 'db' } } }], ports: [{ port: 5432, protocol: 'TCP' }] }]);
+    const env = Object.fromEntries(one(objs, 'Deployment', 'shop-api').spec.template.spec.containers[0].env.map((e: Obj) => [e.name, e.value ?? e.valueFrom]));
+    expect(env).toMatchObject({ DATABASE_HOST: 'pool.shop.svc.cluster.local', DATABASE_PORT: '6432', DATABASE_PASSWORD: { secretKeyRef: { name: 'db', key: 'password' } } });
+    const app = Testing.app();
+    enableVerification(app, { external: ['Secret/shop/db'], warn: () => undefined });
+    const platform = new AgentPlatform(new Chart(app, 'c'), 'platform', pooled(100));
+    expect(platform.edges.map((e) => `${e.from} -> ${e.to} ${e.port}`)).toEqual(['shop-api -> pool 6432', 'pool -> db 5432']);
+    expect(platform.topology(Testing.synth(Chart.of(platform))).edges.filter((e) => !e.from.includes(':')).map((e) => `${e.from} -> ${e.to} ${e.status}`)).toEqual(['shop-api -> pool declared', 'pool -> db declared']);
+  });
+
+  it("writes each caller's declared connections on its pods, and the verification holds the budget", () => {
+    expect(one(objs, 'Deployment', 'shop-api').spec.template.metadata.annotations['cdk8s-agent-platform.dev/connections']).toBe('shop/pool=100');
+    // 6 pods x 400 = 2400 against 2 PgBouncers x 1000 clients.
+    expect(errorOf(() => buildPooled(400))).toContain(
+      'STO-03 High Deployment shop/shop-api spec.template.metadata.annotations["cdk8s-agent-platform.dev/connections"]: the clients of shop/pool may open 2400 connections (Deployment "shop-api" 6 × 400) and Deployment "pool" accepts 2000, so connections fail at peak',
+    );
+  });
+
+  it('raises the LimitRange max to the largest container, and only then', () => {
+    expect(one(objs, 'LimitRange').spec.limits[0].max).toEqual({ cpu: '4', memory: '8Gi', 'ephemeral-storage': '16Gi' });
+    // The large database tier limits PostgreSQL to 16Gi.
+    expect(one(buildPooled(100, true), 'LimitRange').spec.limits[0].max).toEqual({ cpu: '4', memory: '16Gi', 'ephemeral-storage': '16Gi' });
+  });
+
+  it('counts a CloudNativePG cluster in the quota and draws its instances in the topology', () => {
+    const app = Testing.app();
+    enableVerification(app, { external: ['Secret/shop/db'], warn: () => undefined });
+    const platform = new AgentPlatform(new Chart(app, 'c'), 'platform', pooled(100, true, true));
+    const out = Testing.synth(Chart.of(platform)) as Obj[];
+    const hard = one(out, 'ResourceQuota').spec.hard;
+    // API 6 + 1 surge, PgBouncer 2 + 1 surge, the cluster's 3 instances + the operator's Job.
+    expect(hard.pods).toBe(String(7 + 3 + 4));
+    expect(hard.persistentvolumeclaims).toBe('4');
+    // API 7 x 1Gi (small), PgBouncer 3 x (256Mi + 64Mi), PostgreSQL 4 x 16Gi (large).
+    expect(hard['limits.memory']).toBe(`${7 * 1024 + 3 * 320 + 4 * 16 * 1024}Mi`);
+    expect(one(out, 'LimitRange').spec.limits[0].max.memory).toBe('16Gi');
+    const edges = platform.topology(out).edges.map((e) => `${e.from} -> ${e.to} ${e.ports.join(',')} ${e.status}`);
+    expect(edges.filter((e) => !e.includes('monitoring') && !e.includes('cnpg-system'))).toEqual([
+      'shop-api -> pool 6432 declared',
+      'pool -> db 5432 declared',
+      // The instance managers call the API server: the store's own egress.
+      'db -> cidr:10.0.0.1/32 443,6443 declared',
+    ]);
+  });
+
+  it('rejects a store dependency on an unknown component, a non-store, itself, and a cycle', () => {
+    const p = pooled(100);
+    const components = {
+      ...p.components,
+      pool: { ...(p.components.pool as StoreComponent), dependsOn: ['dbb', 'shop-api', 'pool', 'db'] },
+      db: { ...(p.components.db as StoreComponent), dependsOn: ['pool'] },
+    };
+    expect(errorOf(() => new AgentPlatform(Testing.chart(), 'platform', { ...p, components }))).toBe(
+      [
+        'invalid props for test/platform:',
+        '  test/platform props.components.pool.dependsOn[0]: names no component of the platform, got "dbb"; use one of shop-api, pool, db',
+        '  test/platform props.components.pool.dependsOn[1]: is an agent; a store depends on other stores only, got "shop-api"; use one of pool, db',
+        '  test/platform props.components.pool.dependsOn[2]: is the component itself, got "pool"; remove it: a component reaches its own pods',
+        '  test/platform props.components.pool.dependsOn: makes a cycle (pool -> db -> pool), so no store can be built first, got ["dbb","shop-api","pool","db"]; remove one of the dependencies',
+      ].join('\n'),
+    );
+  });
+
+  it('rejects a factory asking for an undeclared dependency or the wrong class, and connections to an external service', () => {
+    const p = pooled(100);
+    const ask = (name: string) => ({ ...p, components: { ...p.components, pool: { kind: 'store' as const, dependsOn: ['db'], create: (_s: unknown, _i: string, ctx: StoreContext) => ctx.dependency(name, PgBouncer) } } });
+    expect(errorOf(() => new AgentPlatform(Testing.chart(), 'platform', ask('cache')))).toBe(
+      'test/platform props.components.pool.create: asks for dependency "cache", which pool does not declare; add it to props.components.pool.dependsOn (declared: db)',
+    );
+    expect(errorOf(() => new AgentPlatform(Testing.chart(), 'platform', ask('db')))).toBe(
+      'test/platform props.components.pool.create: asks for dependency "db" as a PgBouncer, got PostgresStore; ask for the class the store db is built as',
+    );
+    const external = { ...shop, components: { ...shop.components, 'shop-api': { kind: 'agent' as const, props: { image }, dependsOn: [{ component: 'db', connections: 10 }] } } };
+    expect(errorOf(() => new AgentPlatform(Testing.chart(), 'platform', external))).toBe(
+      'test/platform props.components.shop-api.dependsOn[0].connections: counts connections to external db, whose connection limit the platform cannot see, got 10; remove it, or depend on a store that declares its limit',
+    );
   });
 });

@@ -252,6 +252,7 @@ export {
   type RedisSentinelOptions,
   type RedisStoreProps,
   type RedisTier,
+  type RedisTls,
 } from './stores/redis-store-props.js';
 export type { StoreMonitoring, StoreResources, StoreStorage } from './stores/common.js';
 export type { ConnectionEnvValue, IConnection, IServingWorkload, ServedPort } from './network/serving.js';

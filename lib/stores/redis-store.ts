@@ -254,11 +254,16 @@ export class RedisStore extends Construct implements IServingWorkload {
   /**
    * A {@link BackupCronJob} of the store: an RDB snapshot over the
    * replication protocol from the client Service, with the store's
-   * password; the store admits the backup pods.
+   * password (over TLS, checking the store's CA, when the store has TLS);
+   * the store admits the backup pods. Throws for a store that requires
+   * client certificates.
    */
   public addBackup(id: string, options: RedisBackupOptions): BackupCronJob {
     const { name, ...rest } = options;
     const p = this.config;
+    if (p.tls?.authClients) {
+      throw new Error(`${this.node.path}: addBackup cannot back up RedisStore "${this.name}": it requires client certificates (tls.authClients), and the backup Job presents none; set tls.authClients: false, or back the store up another way`);
+    }
     const backup = new BackupCronJob(this, id, {
       ...rest,
       name: name ?? `${this.name}-backup`,

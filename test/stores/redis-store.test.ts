@@ -335,6 +335,20 @@ describe('RedisStore rejects', () => {
   it('alerts without the exporter', () => {
     expect(rejects({ monitoring: false, alerting: {} })).toBe(`${prefix}props.alerting: needs the exporter, and monitoring is false, got {}; turn monitoring on, or set alerting: false`);
   });
+  it('a backup of a store that requires client certificates', () => {
+    const err = errorOf(() =>
+      synth(
+        (chart) => {
+          const store = new RedisStore(chart, 'Cache', { ...BASE, role: 'store', tls: { secretName: 'cache-tls', authClients: true } });
+          store.addBackup('Backup', { schedule: '0 3 * * *', target: { volume: { claimName: 'backups', create: { size: '20Gi' } } }, alerting: false });
+        },
+        { external: [...EXTERNAL, 'Secret/agents/cache-tls'] },
+      ),
+    );
+    expect(err).toBe(
+      'test/Cache: addBackup cannot back up RedisStore "cache": it requires client certificates (tls.authClients), and the backup Job presents none; set tls.authClients: false, or back the store up another way',
+    );
+  });
   it('a TLS Secret name that is not a Kubernetes name', () => {
     expect(rejects({ tls: { secretName: 'Cache_TLS' } })).toBe(`${prefix}props.tls.secretName: is not a DNS-1123 subdomain, got "Cache_TLS"; use lowercase letters, digits, '-' and '.'`);
   });

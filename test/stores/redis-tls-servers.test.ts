@@ -238,3 +238,63 @@ describe('RedisStore with TLS, from the synthesized configuration', () => {
     expect(readFileSync(join(dir, rdb[0]!)).subarray(0, 5).toString()).toBe('REDIS');
   });
 });
+
+describe('RedisStore with tls.authClients, from the synthesized configuration', () => {
+  let mtls: { files: Record<string, string>; env: Record<string, string>; overrides: Record<string, string>; port: number; server?: Started };
+  const run_ = (s: string, mode?: string) => startScript({ script: mode ? `set -- ${mode}\n${s}` : s, env: mtls.env, user: { uid: podSecurity.runAsUser, gid: podSecurity.runAsGroup, fsGroup: podSecurity.fsGroup } }, mtls.overrides, { shell: 'dash' });
+  const withCert = (...args: string[]) => {
+    const r = spawnSync('/usr/bin/redis-cli', ['--tls', '--cacert', join(pki, 'ca.crt'), '--cert', join(pki, 'tls.crt'), '--key', join(pki, 'tls.key'), '-p', String(mtls.port), '--raw', ...args], { encoding: 'utf8', env: cliEnv(PASSWORD), timeout: 10_000 });
+    return `${r.stdout}${r.stderr}`.trim();
+  };
+
+  beforeAll(async () => {
+    const objs = synth((chart) => new RedisStore(chart, 'Mtls', { name: 'mtls', namespace: 'agents', profile: 'dev', role: 'cache', auth: { secretName: 'mtls-auth' }, tls: { secretName: 'mtls-tls', authClients: true }, alerting: false }), {
+      external: ['Secret/agents/mtls-auth', 'Secret/agents/mtls-tls'],
+      profile: 'dev',
+    });
+    const files: Record<string, string> = one(objs, 'ConfigMap', 'mtls').data;
+    const c = one(objs, 'StatefulSet', 'mtls').spec.template.spec.containers[0];
+    const env: Record<string, string> = {};
+    for (const e of c.env as Obj[]) if (e.value !== undefined) env[e.name] = String(e.value);
+    const config = tempDir('redis-mtls-config');
+    chmodSync(config, 0o755);
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(config, name), text);
+    const dirs = { RUN_DIR: tempDir('redis-mtls-run'), DATA_DIR: tempDir('redis-mtls-data') };
+    for (const d of Object.values(dirs)) applyFsGroup(d, podSecurity.fsGroup);
+    const port = await freePort();
+    const overrides = {
+      ANNOUNCE_HOST: '127.0.0.1',
+      REDIS_PORT: String(port),
+      SENTINEL_PORT: '26379',
+      PRIMARY_HOST: '127.0.0.1',
+      PRIMARY_PORT: String(port),
+      CONFIG_DIR: config,
+      SECRET_DIR: secretDir('redis-mtls-auth', { password: PASSWORD, 'sentinel-password': PASSWORD }),
+      TLS_DIR: secretDir('redis-mtls-cert', Object.fromEntries(['tls.crt', 'tls.key', 'ca.crt'].map((f) => [f, readFileSync(join(pki, f), 'utf8')]))),
+      ...dirs,
+    };
+    mtls = { files, env, overrides, port };
+    mtls.server = run_(files['start-redis.sh']!);
+    await waitFor(`the mTLS server to answer\n${mtls.server.output()}`, () => withCert('PING') === 'PONG', 20_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (mtls?.server) {
+      killGroup(mtls.server.pid, 'SIGKILL');
+      await mtls.server.done;
+    }
+  });
+
+  it('requires a client certificate: TLS with the password alone is refused, with the certificate it answers', () => {
+    expect(withCert('CONFIG', 'GET', 'tls-auth-clients')).toBe('tls-auth-clients\nyes');
+    const noCert = tlsCli(mtls.port, PASSWORD, join(pki, 'ca.crt'), 'PING');
+    expect(noCert).not.toContain('PONG');
+  });
+
+  it('the generated probes present the store certificate and pass', async () => {
+    for (const mode of ['live', 'ready']) {
+      const r = await run_(mtls.files['probe.sh']!, mode).done;
+      expect(r.status, `${mode}: ${r.stdout}${r.stderr}`).toBe(0);
+    }
+  });
+});

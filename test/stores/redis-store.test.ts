@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AlertRules, RedisStore, SecureAgentDeployment, type RedisStoreProps } from '../../lib/index.js';
+import { AgentPlatform, AlertRules, RedisStore, SecureAgentDeployment, type RedisStoreProps } from '../../lib/index.js';
 import { all, errorOf, one, synth, type Obj } from '../util.js';
 
 const EXTERNAL = ['Secret/agents/cache-auth'];
@@ -253,6 +253,28 @@ describe('RedisStore with tls', () => {
       REDIS_TLS_CA_CERT: { fromSecret: { name: 'cache-tls', key: 'ca.crt' } },
     });
     expect(store.tlsDnsNames).toEqual(['cache.agents.svc.cluster.local', 'cache.agents.svc', '*.cache-headless.agents.svc.cluster.local', 'localhost']);
+  });
+
+  it("AgentPlatform wires a TLS store's connection into the caller's env", () => {
+    const objs = synth(
+      (chart) =>
+        new AgentPlatform(chart, 'Platform', {
+          name: 'shop',
+          namespace: 'shop',
+          components: {
+            api: { kind: 'agent', props: { image: 'registry.example.com/api:1.0.0' }, dependsOn: ['cache'] },
+            cache: {
+              kind: 'store',
+              create: (scope, id, ctx) => new RedisStore(scope, id, { name: id, namespace: ctx.namespace, profile: ctx.profile, role: 'cache', auth: { secretName: 'cache-auth' }, tls: { secretName: 'cache-tls' }, alerting: false }),
+            },
+          },
+        }),
+      { external: ['Secret/shop/cache-auth', 'Secret/shop/cache-tls'] },
+    );
+    const env = one(objs, 'Deployment', 'api').spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'CACHE_TLS', value: 'true' });
+    expect(env).toContainEqual({ name: 'CACHE_URL', value: 'rediss://cache.shop.svc.cluster.local:6379' });
+    expect(env).toContainEqual({ name: 'CACHE_TLS_CA_CERT', valueFrom: { secretKeyRef: { name: 'cache-tls', key: 'ca.crt' } } });
   });
 
   it('without tls nothing changes: no TLS lines, no tls volume, plain env', () => {

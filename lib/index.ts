@@ -252,6 +252,7 @@ export {
   type RedisSentinelOptions,
   type RedisStoreProps,
   type RedisTier,
+  type RedisTls,
 } from './stores/redis-store-props.js';
 export type { StoreMonitoring, StoreResources, StoreStorage } from './stores/common.js';
 export type { ConnectionEnvValue, IConnection, IServingWorkload, ServedPort } from './network/serving.js';
@@ -294,6 +295,8 @@ export { PgBouncer, PgBouncerIds, PGBOUNCER_PORT, renderPgBouncerIni } from './s
 export { PGBOUNCER_EXPORTER_IMAGE, PGBOUNCER_IMAGE, PgBouncerPropsSchema, type PgBouncerCidrDestination, type PgBouncerPodsDestination, type PgBouncerProps, type PgBouncerServer } from './stores/pgbouncer-props.js';
 export { OpaServer, OpaServerIds, OPA_DIAGNOSTIC_PORT, OPA_PORT, renderOpaConfig } from './stores/opa-server.js';
 export { OPA_IMAGE, OpaServerPropsSchema, type OpaBundleDestination, type OpaBundlePolicies, type OpaConfigMapPolicies, type OpaServerProps } from './stores/opa-server-props.js';
+export { OpaSidecar, OpaSidecarIds, OPA_CONFIG_CHECKSUM_ANNOTATION } from './stores/opa-sidecar.js';
+export { OPA_CONTAINER, OPA_SIDECAR_RESOURCES, OpaSidecarPropsSchema, type OpaSidecarProps } from './stores/opa-sidecar-props.js';
 export { CloudWorkloadIdentity, GKE_METADATA_EGRESS, STATIC_CLOUD_CREDENTIAL_ENV } from './security/cloud-identity.js';
 export {
   CloudWorkloadIdentityPropsSchema,

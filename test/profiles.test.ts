@@ -20,6 +20,7 @@ import {
   StaticFrontend,
   ObservabilityStack,
   OpaServer,
+  OpaSidecar,
   OtelCollector,
   PgBouncer,
   PostgresStore,
@@ -203,6 +204,7 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
   },
   OpaServer: (chart, profile) =>
     new OpaServer(chart, 'Opa', { name: 'opa', namespace: 'agents', profile, policies: { url: 'https://bundles.example.com', destination: { cidr: '10.80.0.0/16' } } }),
+  OpaSidecar: (chart, profile) => new OpaSidecar(chart, 'Opa', { workload: agent(chart, profile), policies: { url: 'https://bundles.example.com', destination: { cidr: '10.80.0.0/16' } } }),
 };
 
 /** The waived findings a bundle may report, as `<check> <kind>/<name>`, beyond the dev relaxations of its images. */
@@ -231,6 +233,7 @@ const WORKLOADS: Record<string, string[]> = {
   DomainEgress: ['Deployment/agent'],
   CloudWorkloadIdentity: ['Deployment/agent'],
   ModelGateway: ['Deployment/agent'],
+  OpaSidecar: ['Deployment/agent'],
 };
 
 /** Workloads that run a single replica in dev (AVL-01 recorded), besides agent Deployments. */
@@ -281,6 +284,7 @@ const PRIMARY: Record<string, string> = {
   'PostgresStore (statefulSet)': 'StatefulSet',
   PgBouncer: 'Deployment',
   OpaServer: 'Deployment',
+  OpaSidecar: 'ConfigMap',
   CloudWorkloadIdentity: 'ServiceAccount',
   ModelGateway: 'Deployment',
 };

@@ -25,6 +25,7 @@ import {
   jobEgress,
   jobPodSpec,
   passFileVolume,
+  redisCaVolume,
   PATHS,
   retentionEnv,
   s3Env,
@@ -184,6 +185,8 @@ function backupPodSpec(p: BackupCronJobConfig, filePrefix: string): k8s.PodSpec 
   }
   const pgpass = passFileVolume(engine);
   if (pgpass) parts.push(pgpass);
+  const redisCa = redisCaVolume(engine);
+  if (redisCa) parts.push(redisCa);
   const resources = resolveResources(p.resources);
   const backup = scriptContainer({
     name: 'backup',

@@ -119,6 +119,8 @@ export interface RedisEngineOptions {
   readonly flavor?: 'redis' | 'valkey';
   /** Connect with TLS (`--tls`). @default false */
   readonly tls?: boolean;
+  /** CA bundle the server's certificate is checked against (`--cacert`), mounted from a Secret key; needs `tls`. @default - the image's system CAs */
+  readonly tlsCa?: SecretKeyRef;
   /**
    * Client image with the CLI, the RDB checker and a POSIX shell.
    * @default - `redis:7.2-alpine` for redis, `valkey/valkey:8.0-alpine` for valkey (busybox ash)
@@ -272,6 +274,8 @@ export const redisEngineSchema = z.strictObject({
   flavor: z.enum(['redis', 'valkey']).default('redis'),
   /** Connect with TLS (`--tls`). @default false */
   tls: z.boolean().default(false),
+  /** CA bundle the server's certificate is checked against (`--cacert`), mounted from a Secret key; needs `tls`. @default - the image's system CAs */
+  tlsCa: secretKeyRefSchema.optional(),
   /**
    * Client image with the CLI, the RDB checker and a POSIX shell.
    * @default - `redis:7.2-alpine` for redis, `valkey/valkey:8.0-alpine` for valkey (busybox ash)
@@ -400,6 +404,9 @@ export function checkEngine(e: Engine, ctx: z.RefinementCtx, path: (string | num
         ),
       });
     }
+  }
+  if (e.type === 'redis' && e.tlsCa && !e.tls) {
+    ctx.addIssue({ code: 'custom', path: [...path, 'tlsCa'], message: problem('is given without tls', 'set tls: true, or remove tlsCa'), params: { value: e.tlsCa } });
   }
   if (e.type === 'files' && opts.mountsSource) {
     if (e.accessMode === 'ReadWriteOncePod') {

@@ -27,6 +27,7 @@ export const PATHS = {
   scratch: '/scratch',
   source: '/source',
   pgpass: '/secrets/pgpass',
+  redisCa: '/secrets/redis-ca',
   redisData: REDIS.dataDir,
   restoreTarget: '/restore',
 } as const;
@@ -68,6 +69,7 @@ export function engineEnv(e: Engine, applicationName: string): k8s.EnvVar[] {
         envValue('REDIS_PORT', e.port),
         ...(e.user ? [envValue('REDIS_USER', e.user)] : []),
         ...(e.password ? [envFromSecret('REDISCLI_AUTH', e.password)] : []),
+        ...(e.tlsCa ? [envValue('REDIS_TLS_CA_FILE', `${PATHS.redisCa}/ca.crt`)] : []),
       ];
     case 'files':
       return [envValue('SOURCE_DIR', e.subPath ? `${PATHS.source}/${e.subPath}` : PATHS.source)];
@@ -98,6 +100,15 @@ export function passFileVolume(e: Engine): { volume: k8s.Volume; mount: k8s.Volu
   return {
     volume: { name: 'pgpass', secret: { secretName: e.passFile.name, items: [{ key: e.passFile.key, path: 'pgpass' }], defaultMode: 0o440 } },
     mount: { name: 'pgpass', mountPath: PATHS.pgpass, readOnly: true },
+  };
+}
+
+/** Volume of the CA bundle a TLS Redis is checked against, when the engine names one. */
+export function redisCaVolume(e: Engine): { volume: k8s.Volume; mount: k8s.VolumeMount } | undefined {
+  if (e.type !== 'redis' || !e.tlsCa) return undefined;
+  return {
+    volume: { name: 'redis-ca', secret: { secretName: e.tlsCa.name, items: [{ key: e.tlsCa.key, path: 'ca.crt' }], defaultMode: 0o444 } },
+    mount: { name: 'redis-ca', mountPath: PATHS.redisCa, readOnly: true },
   };
 }
 

@@ -3,7 +3,7 @@ import type { k8s } from '../internal/plus.js';
 import { anyMutableImage, createJob, createNetworkPolicy, createServiceAccount, devProfileWaivers, parseConstructProps, setPrimary, workloadIdentity } from '../kit/index.js';
 import { resolveResources } from '../workload/container.js';
 import { engineImage } from './engines.js';
-import { backupVolume, commonEnv, dependsOn, engineEnv, jobEgress, jobPodSpec, passFileVolume, PATHS, s3Env, scratch, scriptContainer } from './pod.js';
+import { backupVolume, commonEnv, dependsOn, engineEnv, jobEgress, jobPodSpec, passFileVolume, PATHS, redisCaVolume, s3Env, scratch, scriptContainer } from './pod.js';
 import { RestoreJobPropsSchema, type RestoreJobConfig, type RestoreJobProps } from './restore-job-props.js';
 import { fetchScript, restoreScript } from './scripts.js';
 
@@ -93,6 +93,8 @@ function restorePodSpec(p: RestoreJobConfig): k8s.PodSpec {
   }
   const pgpass = passFileVolume(engine);
   if (pgpass) parts.push(pgpass);
+  const redisCa = redisCaVolume(engine);
+  if (redisCa) parts.push(redisCa);
   const resources = resolveResources(p.resources);
   // The files engine's source directory is not read by a restore.
   const connection = engine.type === 'files' ? [] : engineEnv(engine, p.name);

@@ -74,6 +74,18 @@ export function secretVolume(name: string, secretName: string, mountPath: string
   };
 }
 
+/**
+ * Keys of several Secrets in one read-only directory (a projected volume),
+ * files with mode `defaultMode`: a certificate and the CA bundle of another
+ * Secret, for instance.
+ */
+export function projectedSecretsVolume(name: string, mountPath: string, defaultMode: number, sources: readonly { readonly secretName: string; readonly items: readonly Items[] }[]): MountedVolume {
+  return {
+    volume: { name, projected: { sources: sources.map((s) => ({ secret: { name: s.secretName, items: s.items.map((i) => ({ ...i })) } })), defaultMode } },
+    mount: { name, mountPath, readOnly: true },
+  };
+}
+
 /** A claim a construct creates. */
 export interface ClaimSpec {
   /** Object name. */

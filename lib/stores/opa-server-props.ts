@@ -40,7 +40,7 @@ export interface OpaBundleDestination {
   readonly cidr?: string;
 }
 
-/** Props of {@link OpaServer}. @see https://www.openpolicyagent.org/docs/latest/deployments/ */
+/** Props of {@link OpaServer}. For OPA inside an agent's pod, see {@link OpaSidecarProps}. @see https://www.openpolicyagent.org/docs/latest/deployments/ */
 export interface OpaServerProps {
   /** Name of the Deployment, Service and NetworkPolicy. */
   readonly name: string;
@@ -67,23 +67,44 @@ export interface OpaServerProps {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+/** The runtime check of the policies of {@link OpaServerProps} and {@link OpaSidecarProps}. */
+export const opaPoliciesSchema = z.union([
+  z.strictObject({ configMap: dnsSubdomain }),
+  z.strictObject({
+    url: z.url({ protocol: /^https?$/, error: problem('is not an http(s) URL', "give the bundle service's base URL, like 'https://bundles.example.com'") }),
+    resource: z.string().min(1).default('bundle.tar.gz'),
+    minDelaySeconds: z.number().int().min(1).default(60),
+    maxDelaySeconds: z.number().int().min(1).default(120),
+    destination: z.strictObject({ pods: podPeerSchema.optional(), cidr: cidr.optional() }),
+    port: portNumber.default(443),
+  }),
+]);
+
+/** Parsed policies. */
+export type OpaPolicies = z.output<typeof opaPoliciesSchema>;
+
+/** The rules of a bundle source: one destination, a sane polling range, https outside dev. */
+export function checkOpaPolicies(policies: OpaPolicies, profile: Profile, ctx: z.RefinementCtx): void {
+  if (!('url' in policies)) return;
+  const b = policies;
+  if ((b.destination.pods === undefined) === (b.destination.cidr === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['policies', 'destination'], params: { value: b.destination }, message: problem('needs exactly one of pods and cidr', 'give the bundle service pods, or its CIDR block') });
+  }
+  if (b.minDelaySeconds > b.maxDelaySeconds) {
+    ctx.addIssue({ code: 'custom', path: ['policies', 'minDelaySeconds'], params: { value: b.minDelaySeconds }, message: problem(`is above maxDelaySeconds ${b.maxDelaySeconds}`, 'lower it or raise maxDelaySeconds') });
+  }
+  if (profile !== 'dev' && b.url.startsWith('http://')) {
+    ctx.addIssue({ code: 'custom', path: ['policies', 'url'], params: { value: b.url }, message: problem(`is plain HTTP in the ${profile} profile, so anyone on the path can change the policies`, 'serve the bundles over https') });
+  }
+}
+
 /** The runtime check of {@link OpaServerProps}. */
 export const OpaServerPropsSchema = z
   .strictObject({
     name: dnsLabel.max(47),
     namespace: dnsLabel,
     profile: profileSchema.default('production'),
-    policies: z.union([
-      z.strictObject({ configMap: dnsSubdomain }),
-      z.strictObject({
-        url: z.url({ protocol: /^https?$/, error: problem('is not an http(s) URL', "give the bundle service's base URL, like 'https://bundles.example.com'") }),
-        resource: z.string().min(1).default('bundle.tar.gz'),
-        minDelaySeconds: z.number().int().min(1).default(60),
-        maxDelaySeconds: z.number().int().min(1).default(120),
-        destination: z.strictObject({ pods: podPeerSchema.optional(), cidr: cidr.optional() }),
-        port: portNumber.default(443),
-      }),
-    ]),
+    policies: opaPoliciesSchema,
     decisionLogs: z.boolean().default(true),
     clients: clientsSchema,
     replicas: z.number().int().min(1).optional(),
@@ -94,18 +115,7 @@ export const OpaServerPropsSchema = z
   })
   .superRefine((p, ctx) => {
     checkImageForProfile(ctx, p.image, p.profile, ['image']);
-    if ('url' in p.policies) {
-      const b = p.policies;
-      if ((b.destination.pods === undefined) === (b.destination.cidr === undefined)) {
-        ctx.addIssue({ code: 'custom', path: ['policies', 'destination'], params: { value: b.destination }, message: problem('needs exactly one of pods and cidr', 'give the bundle service pods, or its CIDR block') });
-      }
-      if (b.minDelaySeconds > b.maxDelaySeconds) {
-        ctx.addIssue({ code: 'custom', path: ['policies', 'minDelaySeconds'], params: { value: b.minDelaySeconds }, message: problem(`is above maxDelaySeconds ${b.maxDelaySeconds}`, 'lower it or raise maxDelaySeconds') });
-      }
-      if (p.profile !== 'dev' && b.url.startsWith('http://')) {
-        ctx.addIssue({ code: 'custom', path: ['policies', 'url'], params: { value: b.url }, message: problem(`is plain HTTP in the ${p.profile} profile, so anyone on the path can change the policies`, 'serve the bundles over https') });
-      }
-    }
+    checkOpaPolicies(p.policies, p.profile, ctx);
     if (p.profile !== 'dev' && p.replicas === 1) {
       ctx.addIssue({ code: 'custom', path: ['replicas'], params: { value: 1 }, message: problem(`is a single policy server in the ${p.profile} profile, so every restart denies every decision`, 'run 2 or more') });
     }

@@ -55,7 +55,7 @@ const RESOURCES = {
 } as const;
 
 /** OPA's configuration file: the bundle service and bundle (when policies come from one), decision logs to the console. @see https://www.openpolicyagent.org/docs/latest/configuration/ */
-export function renderOpaConfig(p: OpaServerConfig): string {
+export function renderOpaConfig(p: Pick<OpaServerConfig, 'name' | 'policies' | 'decisionLogs'>): string {
   const b = 'url' in p.policies ? p.policies : undefined;
   const config = {
     ...(b

@@ -24,6 +24,36 @@ export const REDIS_FILES = {
 /** File names of the mounted Secret keys. */
 export const REDIS_SECRET_FILES = { password: 'password', sentinelPassword: 'sentinel-password' } as const;
 
+/** File names in the TLS directory (`TLS_DIR`): the certificate, its key, and the CA bundle. */
+export const REDIS_TLS_FILES = { cert: 'tls.crt', key: 'tls.key', ca: 'ca.crt' } as const;
+
+/** The TLS lines of redis.conf and sentinel.conf: the plaintext port closed, TLS on `portPlaceholder`, replication over TLS. */
+function tlsLines(p: RedisStoreConfig, portPlaceholder: string): string[] {
+  if (!p.tls) return [`port ${portPlaceholder}`];
+  return [
+    '# TLS only: the plaintext port is closed; replication and Sentinel connect over TLS too',
+    'port 0',
+    `tls-port ${portPlaceholder}`,
+    `tls-cert-file @TLS_DIR@/${REDIS_TLS_FILES.cert}`,
+    `tls-key-file @TLS_DIR@/${REDIS_TLS_FILES.key}`,
+    `tls-ca-cert-file @TLS_DIR@/${REDIS_TLS_FILES.ca}`,
+    `tls-auth-clients ${p.tls.authClients ? 'yes' : 'no'}`,
+    'tls-replication yes',
+  ];
+}
+
+/**
+ * The CLI's TLS arguments, for the scripts (unquoted: TLS_DIR is checked to
+ * be a plain path): check the server against the CA, and with
+ * `authClients` present the store's own certificate.
+ */
+function cliTls(p: RedisStoreConfig): string {
+  if (!p.tls) return '';
+  const d = '$TLS_DIR';
+  const client = p.tls.authClients ? ` --cert ${d}/${REDIS_TLS_FILES.cert} --key ${d}/${REDIS_TLS_FILES.key}` : '';
+  return `--tls --cacert ${d}/${REDIS_TLS_FILES.ca}${client}`;
+}
+
 /** `redis.conf`: role preset, memory, tier, and per-pod placeholders. */
 export function renderRedisConf(p: RedisStoreConfig, r: ResolvedRedis): string {
   const tier = REDIS_TIERS[p.tier];
@@ -34,7 +64,7 @@ export function renderRedisConf(p: RedisStoreConfig, r: ResolvedRedis): string {
   return [
     '# Rendered by cdk8s-agent-platform; start-redis.sh fills in the @NAME@ placeholders and the passwords.',
     'bind * -::*',
-    'port @REDIS_PORT@',
+    ...tlsLines(p, '@REDIS_PORT@'),
     'dir @DATA_DIR@',
     'daemonize no',
     'logfile ""',
@@ -58,7 +88,7 @@ export function renderSentinelConf(p: RedisStoreConfig, r: ResolvedRedis): strin
   const m = r.masterName;
   return [
     '# Rendered by cdk8s-agent-platform; start-sentinel.sh fills in the @NAME@ placeholders and the passwords.',
-    'port @SENTINEL_PORT@',
+    ...tlsLines(p, '@SENTINEL_PORT@'),
     'daemonize no',
     'logfile ""',
     'sentinel resolve-hostnames yes',
@@ -74,7 +104,8 @@ export function renderSentinelConf(p: RedisStoreConfig, r: ResolvedRedis): strin
 }
 
 /** Shell functions both start scripts share: checks, quoting, secrets, placeholders, asking Sentinel for the primary. */
-function prelude(cli: string, masterName: string): string {
+function prelude(p: RedisStoreConfig, cli: string, masterName: string): string {
+  const tlsDir = p.tls ? ' -e "s|@TLS_DIR@|$TLS_DIR|g"' : '';
   return `set -eu
 CLI=${cli}
 MASTER=${masterName}
@@ -95,13 +126,13 @@ secret() {
 }
 fill() {
   sed -e "s|@ANNOUNCE_HOST@|$ANNOUNCE_HOST|g" -e "s|@REDIS_PORT@|$REDIS_PORT|g" -e "s|@SENTINEL_PORT@|$SENTINEL_PORT|g" \\
-    -e "s|@PRIMARY_HOST@|$PRIMARY_HOST|g" -e "s|@PRIMARY_PORT@|$PRIMARY_PORT|g" -e "s|@DATA_DIR@|$DATA_DIR|g" "$1"
+    -e "s|@PRIMARY_HOST@|$PRIMARY_HOST|g" -e "s|@PRIMARY_PORT@|$PRIMARY_PORT|g" -e "s|@DATA_DIR@|$DATA_DIR|g"${tlsDir} "$1"
 }
 # The primary as the first Sentinel that knows it reports it; the configured first member otherwise.
 ask_sentinels() {
   for s in $SENTINELS; do
     h=\${s%:*}; p=\${s##*:}
-    out=$(REDISCLI_AUTH="$SENTINEL_PASSWORD" timeout 3 "$CLI" -h "$h" -p "$p" --raw SENTINEL get-master-addr-by-name "$MASTER" 2>/dev/null) || continue
+    out=$(REDISCLI_AUTH="$SENTINEL_PASSWORD" timeout 3 "$CLI"${p.tls ? ' $TLS' : ''} -h "$h" -p "$p" --raw SENTINEL get-master-addr-by-name "$MASTER" 2>/dev/null) || continue
     ph=$(printf '%s\\n' "$out" | sed -n 1p); pp=$(printf '%s\\n' "$out" | sed -n 2p)
     case "$ph$pp" in '' | *[!A-Za-z0-9.:_-]*) continue ;; esac
     [ -n "$ph" ] && [ -n "$pp" ] || continue
@@ -113,7 +144,7 @@ ask_sentinels() {
 check ANNOUNCE_HOST "\${ANNOUNCE_HOST:-}"; check REDIS_PORT "\${REDIS_PORT:-}"; check SENTINEL_PORT "\${SENTINEL_PORT:-}"
 check PRIMARY_HOST "\${PRIMARY_HOST:-}"; check PRIMARY_PORT "\${PRIMARY_PORT:-}"
 checkpath CONFIG_DIR "\${CONFIG_DIR:-}"; checkpath RUN_DIR "\${RUN_DIR:-}"; checkpath DATA_DIR "\${DATA_DIR:-}"; checkpath SECRET_DIR "\${SECRET_DIR:-}"
-SENTINELS=\${SENTINELS:-}
+${p.tls ? `checkpath TLS_DIR "\${TLS_DIR:-}"\nTLS="${cliTls(p)}"\n` : ''}SENTINELS=\${SENTINELS:-}
 for s in $SENTINELS; do check SENTINELS "$s"; done
 PASSWORD=$(secret ${REDIS_SECRET_FILES.password})
 SENTINEL_PASSWORD=$(secret ${REDIS_SECRET_FILES.sentinelPassword})
@@ -129,7 +160,7 @@ export function startRedisScript(p: RedisStoreConfig, r: ResolvedRedis): string 
 # ConfigMap with this pod's address, the passwords from the Secret files, and,
 # unless this pod is the primary, the primary to replicate from (asked of
 # Sentinel; the first member when no Sentinel knows one yet).
-${prelude(f.cli, r.masterName)}
+${prelude(p, f.cli, r.masterName)}
 ask_sentinels || true
 {
   fill "$CONFIG_DIR/${REDIS_FILES.redisConf}"
@@ -151,7 +182,7 @@ export function startSentinelScript(p: RedisStoreConfig, r: ResolvedRedis): stri
 # Starts ${f.sentinel} monitoring the current primary (asked of the other
 # Sentinels; the first member when none knows one yet), announcing this
 # pod's address, with the passwords from the Secret files.
-${prelude(f.cli, r.masterName)}
+${prelude(p, f.cli, r.masterName)}
 ask_sentinels || true
 {
   fill "$CONFIG_DIR/${REDIS_FILES.sentinelConf}"
@@ -177,8 +208,8 @@ set -eu
 CLI=${cli}
 fail() { printf 'probe %s: %s\\n' "$MODE" "$*" >&2; exit 1; }
 MODE=\${1:-}
-redis() { REDISCLI_AUTH="$(cat "$SECRET_DIR/${REDIS_SECRET_FILES.password}")" timeout 3 "$CLI" -h 127.0.0.1 -p "$REDIS_PORT" --raw "$@" 2>&1; }
-sentinel() { REDISCLI_AUTH="$(cat "$SECRET_DIR/${REDIS_SECRET_FILES.sentinelPassword}")" timeout 3 "$CLI" -h 127.0.0.1 -p "$SENTINEL_PORT" --raw "$@" 2>&1; }
+${p.tls ? `case "\${TLS_DIR:-}" in '' | *[!A-Za-z0-9._/-]*) fail "TLS_DIR is not a plain path: '\${TLS_DIR:-}'" ;; esac\nTLS="${cliTls(p)}"\n` : ''}redis() { REDISCLI_AUTH="$(cat "$SECRET_DIR/${REDIS_SECRET_FILES.password}")" timeout 3 "$CLI"${p.tls ? ' $TLS' : ''} -h 127.0.0.1 -p "$REDIS_PORT" --raw "$@" 2>&1; }
+sentinel() { REDISCLI_AUTH="$(cat "$SECRET_DIR/${REDIS_SECRET_FILES.sentinelPassword}")" timeout 3 "$CLI"${p.tls ? ' $TLS' : ''} -h 127.0.0.1 -p "$SENTINEL_PORT" --raw "$@" 2>&1; }
 case "$MODE" in
   live)
     out=$(redis PING) || fail "no answer: $out"

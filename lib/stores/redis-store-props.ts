@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkImageForProfile, imageReference } from '../core/image.js';
+import { checkImageForProfile, imageReference, parseImage } from '../core/image.js';
 import { profileSchema, type Profile } from '../core/profile.js';
 import { formatBytes } from '../core/quantity.js';
 import { bytesQuantity, dnsLabel, dnsSubdomain } from '../core/schemas.js';
@@ -83,6 +83,42 @@ export interface RedisSentinelOptions {
   readonly parallelSyncs?: number;
 }
 
+/**
+ * TLS on every port of the store: clients, replication between the
+ * members, Sentinel. The plaintext ports are closed (`port 0`), so the
+ * server and Sentinel ports (6379, 26379) speak TLS only; replication and
+ * Sentinel's connections use TLS too (`tls-replication yes`).
+ *
+ * The certificate must name what clients and members connect to:
+ * `<name>.<namespace>.svc.cluster.local` (the client Service),
+ * `*.<name>-headless.<namespace>.svc.cluster.local` (the members, which
+ * Sentinel hands out) and `localhost` (the exporter sidecar checks the name
+ * it connects to); {@link RedisStore.tlsDnsNames} lists them for a
+ * cert-manager Certificate.
+ * @see https://redis.io/docs/latest/operate/oss_and_stack/management/security/encryption/
+ * @see https://kubernetes.io/docs/concepts/configuration/secret/#tls-secrets
+ */
+export interface RedisTls {
+  /**
+   * Name of a `kubernetes.io/tls` Secret with the server certificate and
+   * key (`tls.crt`, `tls.key`), as cert-manager writes it; mounted
+   * read-only, never copied into the manifest.
+   */
+  readonly secretName: string;
+  /** Secret holding the CA bundle the certificates are checked against. @default - `secretName` (cert-manager writes the issuer's CA as `ca.crt` beside the certificate) */
+  readonly caSecretName?: string;
+  /** Key of the CA bundle in that Secret. @default 'ca.crt' */
+  readonly caKey?: string;
+  /**
+   * Require a client certificate signed by the CA (`tls-auth-clients yes`)
+   * besides the password. The members, probes and exporter present the
+   * store's own certificate, which then needs the `client auth` usage too;
+   * your clients need certificates of their own.
+   * @default false - clients prove themselves with the password only
+   */
+  readonly authClients?: boolean;
+}
+
 /** Alerts on the store (redis_exporter and kube-state-metrics series). */
 export interface RedisAlerting {
   /** Prefix of the alert names. @default - the store's name in PascalCase */
@@ -150,6 +186,8 @@ export interface RedisStoreProps {
   readonly auth: RedisAuth;
   /** Sentinel settings (`replicated` only). @default {} */
   readonly sentinel?: RedisSentinelOptions;
+  /** TLS on every port, plaintext off. @default - none: plaintext inside the cluster, behind the NetworkPolicy */
+  readonly tls?: RedisTls;
   /** Claims of a `store` (a cache has none). @default - the tier's size in the default StorageClass */
   readonly storage?: StoreStorage;
   /** Pods that may connect (server and Sentinel ports); more with `allowFrom`. @default [] */
@@ -196,6 +234,14 @@ export const RedisStorePropsSchema = z
         downAfterMilliseconds: z.number().int().min(100, { error: problem('must be at least 100', 'give milliseconds, like 5000') }).default(5000),
         failoverTimeoutMilliseconds: z.number().int().min(1000, { error: problem('must be at least 1000', 'give milliseconds, like 60000') }).default(60000),
         parallelSyncs: positiveInt('parallel syncs').default(1),
+      })
+      .optional(),
+    tls: z
+      .strictObject({
+        secretName: dnsSubdomain,
+        caSecretName: dnsSubdomain.optional(),
+        caKey: secretKey.default('ca.crt'),
+        authClients: z.boolean().default(false),
       })
       .optional(),
     storage: storeStorageSchema.optional(),
@@ -286,6 +332,7 @@ function checkRedisProps(p: RedisStoreConfig, ctx: z.RefinementCtx): void {
     );
   }
   if (p.image) checkImageForProfile(ctx, p.image, p.profile, ['image']);
+  if (p.tls && p.image) checkTlsImage(p.image, p.flavor, ctx);
   if (p.monitoring !== false) checkImageForProfile(ctx, p.monitoring.image, p.profile, ['monitoring', 'image']);
   if (p.alerting !== false && p.monitoring === false) {
     issue(ctx, ['alerting'], p.alerting, 'needs the exporter, and monitoring is false', 'turn monitoring on, or set alerting: false');
@@ -306,4 +353,18 @@ function checkSentinels(p: RedisStoreConfig, r: ResolvedRedis, ctx: z.Refinement
   if (q > n) issue(ctx, path, q, `is above the Sentinel count ${n} (one per pod: replicas + 1)`, range);
   else if (q === n && n > 1) issue(ctx, path, q, `equals the Sentinel count ${n}, and the failed primary's own Sentinel cannot vote, so no failover would ever start`, range);
   else if (q < majority) issue(ctx, path, q, `is below a majority of the ${n} Sentinels, so a partitioned minority could start a failover`, range);
+}
+
+/** The major version in an image tag like `6.2.14-alpine` or `7`, when the tag starts with one. */
+function tagMajor(image: string): number | undefined {
+  const m = /^(\d+)(?:[.-]|$)/.exec(parseImage(image)?.tag ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/** TLS came with Redis 6 (every Valkey has it): an older Redis image cannot serve it. */
+function checkTlsImage(image: string, flavor: RedisStoreConfig['flavor'], ctx: z.RefinementCtx): void {
+  const major = tagMajor(image);
+  if (flavor === 'redis' && major !== undefined && major < 6) {
+    issue(ctx, ['image'], image, `is Redis ${major}, and tls needs Redis 6 or later`, "use a Redis 6+ image like 'redis:7.2-alpine', or remove tls");
+  }
 }

@@ -25,6 +25,7 @@ import {
   ingressRule,
   parseConstructProps,
   podTemplate,
+  projectedSecretsVolume,
   quorumBudget,
   restrictedPodSpec,
   scratchVolume,
@@ -43,7 +44,7 @@ import { AlertRules, type AlertOptions } from '../observability/alert-rules.js';
 import type { MetricsTarget } from '../observability/metrics-target.js';
 import { AgentServiceMonitor } from '../observability/service-monitor.js';
 import { REDIS } from '../core/redis.js';
-import { probeScript, REDIS_FILES, REDIS_SECRET_FILES, renderRedisConf, renderSentinelConf, startRedisScript, startSentinelScript } from './redis-config.js';
+import { probeScript, REDIS_FILES, REDIS_SECRET_FILES, REDIS_TLS_FILES, renderRedisConf, renderSentinelConf, startRedisScript, startSentinelScript } from './redis-config.js';
 import { RedisStorePropsSchema, resolveRedis, type RedisStoreConfig, type RedisStoreProps, type ResolvedRedis } from './redis-store-props.js';
 
 /** Construct ids of the children: part of the API, since they name objects. */
@@ -60,7 +61,7 @@ export const RedisStoreIds = {
 } as const;
 
 /** Paths inside the pods. */
-const PATHS = { config: '/etc/redis', run: '/run/redis', secrets: '/var/run/secrets/redis' } as const;
+const PATHS = { config: '/etc/redis', run: '/run/redis', secrets: '/var/run/secrets/redis', tls: '/var/run/secrets/redis-tls' } as const;
 
 /** The UID and GID of every container (the images' own `redis` user is not needed: the scripts write only to volumes). */
 const UID = 10001;
@@ -93,6 +94,13 @@ export interface RedisSentinelInfo {
 export interface RedisConnection extends IConnection {
   /** The Secret key holding the password. */
   readonly passwordSecret: { readonly name: string; readonly key: string };
+  /**
+   * TLS, when the store has it: connect with TLS (`rediss://`) and check the
+   * server against this CA bundle. The env gets `<prefix>TLS=true`,
+   * `<prefix>URL=rediss://<host>:<port>` and the CA's PEM as
+   * `<prefix>TLS_CA_CERT` (from the Secret).
+   */
+  readonly tls?: { readonly caSecret: { readonly name: string; readonly key: string }; readonly clientCertificateRequired: boolean };
   /** Sentinel, when the store is replicated: ask it for the primary (`SENTINEL get-master-addr-by-name`). */
   readonly sentinel?: RedisSentinelInfo & { readonly host: string; readonly passwordSecret: { readonly name: string; readonly key: string } };
 }
@@ -146,6 +154,12 @@ export class RedisStore extends Construct implements IServingWorkload {
   public readonly maxmemoryBytes: number;
   /** Sentinel, when replicated. */
   public readonly sentinel?: RedisSentinelInfo;
+  /**
+   * With `tls`: the DNS names the certificate must cover (the client
+   * Service, the members Sentinel hands out, and `localhost` for the
+   * exporter), ready for a cert-manager Certificate's `dnsNames`.
+   */
+  public readonly tlsDnsNames?: readonly string[];
   /** The StatefulSet (the default child). */
   public readonly statefulSet: k8s.KubeStatefulSet;
   /** The headless Service that names the pods (`<name>-headless`). */
@@ -194,6 +208,7 @@ export class RedisStore extends Construct implements IServingWorkload {
     for (const client of p.clients) this.allowFrom(client);
     this.networkPolicy = this.createNetworkPolicy(p, w);
     this.connection = redisConnection(p, r, this.service.name);
+    if (p.tls) this.tlsDnsNames = [`${p.name}.${p.namespace}.svc.cluster.local`, `${p.name}.${p.namespace}.svc`, `*.${p.name}-headless.${p.namespace}.svc.cluster.local`, 'localhost'];
     if (p.monitoring !== false) {
       this.metricsTarget = {
         name: this.service.name,
@@ -239,11 +254,16 @@ export class RedisStore extends Construct implements IServingWorkload {
   /**
    * A {@link BackupCronJob} of the store: an RDB snapshot over the
    * replication protocol from the client Service, with the store's
-   * password; the store admits the backup pods.
+   * password (over TLS, checking the store's CA, when the store has TLS);
+   * the store admits the backup pods. Throws for a store that requires
+   * client certificates.
    */
   public addBackup(id: string, options: RedisBackupOptions): BackupCronJob {
     const { name, ...rest } = options;
     const p = this.config;
+    if (p.tls?.authClients) {
+      throw new Error(`${this.node.path}: addBackup cannot back up RedisStore "${this.name}": it requires client certificates (tls.authClients), and the backup Job presents none; set tls.authClients: false, or back the store up another way`);
+    }
     const backup = new BackupCronJob(this, id, {
       ...rest,
       name: name ?? `${this.name}-backup`,
@@ -254,6 +274,7 @@ export class RedisStore extends Construct implements IServingWorkload {
         host: this.service.name,
         password: { name: p.auth.secretName, key: p.auth.key },
         flavor: p.flavor,
+        ...(this.connection.tls ? { tls: true, tlsCa: { ...this.connection.tls.caSecret } } : {}),
         ...(p.image ? { image: p.image } : {}),
         destination: { pods: this.peer },
       },
@@ -331,7 +352,22 @@ function scriptEnv(p: RedisStoreConfig, r: ResolvedRedis): k8s.EnvVar[] {
     envValue('RUN_DIR', PATHS.run),
     envValue('DATA_DIR', REDIS.dataDir),
     envValue('SECRET_DIR', PATHS.secrets),
+    ...(p.tls ? [envValue('TLS_DIR', PATHS.tls)] : []),
   ];
+}
+
+/** The TLS directory: the certificate and key of `tls.secretName`, and the CA bundle (of the same Secret or its own). */
+function tlsVolume(tls: NonNullable<RedisStoreConfig['tls']>): ReturnType<typeof secretVolume> {
+  const pair = [
+    { key: 'tls.crt', path: REDIS_TLS_FILES.cert },
+    { key: 'tls.key', path: REDIS_TLS_FILES.key },
+  ];
+  const ca = { key: tls.caKey, path: REDIS_TLS_FILES.ca };
+  if (tls.caSecretName === undefined || tls.caSecretName === tls.secretName) return secretVolume('tls', tls.secretName, PATHS.tls, 0o440, [...pair, ca]);
+  return projectedSecretsVolume('tls', PATHS.tls, 0o440, [
+    { secretName: tls.secretName, items: pair },
+    { secretName: tls.caSecretName, items: [ca] },
+  ]);
 }
 
 /** An exec probe of probe.sh. */
@@ -352,6 +388,7 @@ function redisPodSpec(p: RedisStoreConfig, r: ResolvedRedis, w: WorkloadIdentity
     { key: p.auth.sentinelKey ?? p.auth.key, path: REDIS_SECRET_FILES.sentinelPassword },
   ];
   v.add(secretVolume('auth', p.auth.secretName, PATHS.secrets, 0o440, items));
+  const tlsMount = p.tls ? v.add(tlsVolume(p.tls)) : undefined;
   // A cache keeps nothing, but a replica still receives the primary's snapshot: a sized emptyDir.
   if (r.storage) v.mounts.push({ name: 'data', mountPath: REDIS.dataDir });
   else v.add(scratchVolume('data', REDIS.dataDir, REDIS_CACHE_SCRATCH(r)));
@@ -386,7 +423,7 @@ function redisPodSpec(p: RedisStoreConfig, r: ResolvedRedis, w: WorkloadIdentity
       }),
     );
   }
-  if (p.monitoring !== false) containers.push(exporterContainer(p.monitoring.image, p.auth));
+  if (p.monitoring !== false) containers.push(exporterContainer(p.monitoring.image, p.auth, p.tls, tlsMount));
   return restrictedPodSpec({
     serviceAccountName,
     runAs: { runAsUser: UID },
@@ -402,13 +439,27 @@ function REDIS_CACHE_SCRATCH(r: ResolvedRedis): string {
   return `${Math.ceil((r.maxmemoryBytes * 1.25) / 2 ** 20)}Mi`;
 }
 
-/** redis_exporter, scraping the server of its own pod with the password from the Secret. */
-function exporterContainer(image: string, auth: RedisStoreConfig['auth']): k8s.Container {
+/**
+ * redis_exporter, scraping the server of its own pod with the password from
+ * the Secret; with TLS over `rediss://localhost`, checking the server's
+ * certificate against the CA (and presenting the store's own certificate
+ * when clients must have one).
+ */
+function exporterContainer(image: string, auth: RedisStoreConfig['auth'], tls: RedisStoreConfig['tls'], tlsMount: k8s.VolumeMount | undefined): k8s.Container {
+  const tlsEnv = tls
+    ? [
+        envValue('REDIS_EXPORTER_TLS_CA_CERT_FILE', `${PATHS.tls}/${REDIS_TLS_FILES.ca}`),
+        ...(tls.authClients
+          ? [envValue('REDIS_EXPORTER_TLS_CLIENT_CERT_FILE', `${PATHS.tls}/${REDIS_TLS_FILES.cert}`), envValue('REDIS_EXPORTER_TLS_CLIENT_KEY_FILE', `${PATHS.tls}/${REDIS_TLS_FILES.key}`)]
+          : []),
+      ]
+    : [];
   return hardenedContainer({
     name: 'exporter',
     image,
     ports: [{ name: 'metrics', containerPort: REDIS.exporter.port }],
-    env: [envValue('REDIS_ADDR', `redis://127.0.0.1:${REDIS.port}`), envFromSecret('REDIS_PASSWORD', { name: auth.secretName, key: auth.key })],
+    env: [envValue('REDIS_ADDR', tls ? `rediss://localhost:${REDIS.port}` : `redis://127.0.0.1:${REDIS.port}`), envFromSecret('REDIS_PASSWORD', { name: auth.secretName, key: auth.key }), ...tlsEnv],
+    ...(tlsMount ? { volumeMounts: [tlsMount] } : {}),
     resources: SIDECAR_RESOURCES,
     livenessProbe: { tcpSocket: { port: intOrString('metrics') }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
     readinessProbe: { httpGet: { path: '/health', port: intOrString('metrics') }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
@@ -436,17 +487,20 @@ function redisConnection(p: RedisStoreConfig, r: ResolvedRedis, service: string)
     r.topology === 'replicated'
       ? { masterName: r.masterName, count: r.pods, quorum: r.quorum, port: REDIS.sentinelPort, host, passwordSecret: { name: p.auth.secretName, key: p.auth.sentinelKey ?? p.auth.key } }
       : undefined;
+  const tls = p.tls ? { caSecret: { name: p.tls.caSecretName ?? p.tls.secretName, key: p.tls.caKey }, clientCertificateRequired: p.tls.authClients } : undefined;
   return {
     host,
     port: REDIS.port,
     passwordSecret,
     ...(sentinel ? { sentinel } : {}),
+    ...(tls ? { tls } : {}),
     env(options = {}): Record<string, ConnectionEnvValue> {
       const x = options.prefix ?? 'REDIS_';
       return {
         [`${x}HOST`]: host,
         [`${x}PORT`]: String(REDIS.port),
         [`${x}PASSWORD`]: { fromSecret: passwordSecret },
+        ...(tls ? { [`${x}TLS`]: 'true', [`${x}URL`]: `rediss://${host}:${REDIS.port}`, [`${x}TLS_CA_CERT`]: { fromSecret: { ...tls.caSecret } } } : {}),
         ...(sentinel
           ? {
               [`${x}SENTINEL_HOST`]: sentinel.host,

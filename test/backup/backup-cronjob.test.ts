@@ -255,6 +255,11 @@ describe('BackupCronJob', () => {
         `test/Backup props.schedule: is not a valid schedule (constraint error, got value 61 expected range 0-59), got "61 * * * *"; write five fields 'minute hour day-of-month month day-of-week' like '0 2 * * *', and set timeZone separately`,
       ],
       [
+        'a Redis CA without tls',
+        { engine: { type: 'redis', host: 'redis', tlsCa: { name: 'redis-tls', key: 'ca.crt' }, destination: { cidr: '10.1.0.0/16' } } },
+        `test/Backup props.engine.tlsCa: is given without tls, got {"name":"redis-tls","key":"ca.crt"}; set tls: true, or remove tlsCa`,
+      ],
+      [
         'a four-field schedule',
         { schedule: '0 2 * *' },
         `test/Backup props.schedule: has 4 fields, not 5, got "0 2 * *"; write five fields 'minute hour day-of-month month day-of-week' like '0 2 * * *', and set timeZone separately`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AlertRules, RedisStore, SecureAgentDeployment, type RedisStoreProps } from '../../lib/index.js';
+import { AgentPlatform, AlertRules, RedisStore, SecureAgentDeployment, type RedisStoreProps } from '../../lib/index.js';
 import { all, errorOf, one, synth, type Obj } from '../util.js';
 
 const EXTERNAL = ['Secret/agents/cache-auth'];
@@ -166,6 +166,139 @@ describe('RedisStore', () => {
   });
 });
 
+describe('RedisStore with tls', () => {
+  const TLS_EXTERNAL = [...EXTERNAL, 'Secret/agents/cache-tls', 'Secret/agents/internal-ca'];
+  const buildTls = (tls: RedisStoreProps['tls'], props: Partial<RedisStoreProps> = {}) =>
+    synth((chart) => new RedisStore(chart, 'Cache', { ...BASE, tls, ...props } as RedisStoreProps), { external: TLS_EXTERNAL });
+
+  it('closes the plaintext ports and serves TLS on 6379 and 26379, replication over TLS, the files from the mounted Secret', () => {
+    const objs = buildTls({ secretName: 'cache-tls' });
+    const cm = one(objs, 'ConfigMap').data;
+    const tlsBlock = (port: string) =>
+      `port 0\ntls-port ${port}\ntls-cert-file @TLS_DIR@/tls.crt\ntls-key-file @TLS_DIR@/tls.key\ntls-ca-cert-file @TLS_DIR@/ca.crt\ntls-auth-clients no\ntls-replication yes\n`;
+    expect(cm['redis.conf']).toContain(tlsBlock('@REDIS_PORT@'));
+    expect(cm['sentinel.conf']).toContain(tlsBlock('@SENTINEL_PORT@'));
+    expect(cm['redis.conf']).not.toMatch(/^port @REDIS_PORT@$/m);
+    expect(cm['probe.sh']).toContain('TLS="--tls --cacert $TLS_DIR/ca.crt"\n');
+    expect(cm['probe.sh']).toContain('timeout 3 "$CLI" $TLS -h 127.0.0.1 -p "$REDIS_PORT"');
+    expect(cm['start-redis.sh']).toContain('"$CLI" $TLS -h "$h" -p "$p"');
+    const pod = one(objs, 'StatefulSet').spec.template.spec;
+    expect(pod.volumes.find((v: Obj) => v.name === 'tls')).toEqual({
+      name: 'tls',
+      secret: {
+        secretName: 'cache-tls',
+        items: [
+          { key: 'tls.crt', path: 'tls.crt' },
+          { key: 'tls.key', path: 'tls.key' },
+          { key: 'ca.crt', path: 'ca.crt' },
+        ],
+        defaultMode: 0o440,
+      },
+    });
+    const mount = { name: 'tls', mountPath: '/var/run/secrets/redis-tls', readOnly: true };
+    for (const c of pod.containers) expect(c.volumeMounts, c.name).toContainEqual(mount);
+    expect(pod.containers[0].env).toContainEqual({ name: 'TLS_DIR', value: '/var/run/secrets/redis-tls' });
+    // The same port numbers, now TLS only: the NetworkPolicy opens nothing else.
+    const tcp = (port: number) => ({ port, protocol: 'TCP' });
+    expect(one(objs, 'NetworkPolicy').spec.egress).toEqual([{ to: [expect.any(Object)], ports: [tcp(6379), tcp(26379)] }]);
+    expect(one(objs, 'NetworkPolicy').spec.ingress.flatMap((r: Obj) => r.ports)).toEqual([tcp(6379), tcp(26379), tcp(9121)]);
+  });
+
+  it('the exporter connects with rediss:// to localhost and checks the CA; with authClients it presents the certificate', () => {
+    const exporter = (tls: RedisStoreProps['tls']) => one(buildTls(tls), 'StatefulSet').spec.template.spec.containers.find((c: Obj) => c.name === 'exporter');
+    expect(exporter({ secretName: 'cache-tls' }).env).toEqual([
+      { name: 'REDIS_ADDR', value: 'rediss://localhost:6379' },
+      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'cache-auth', key: 'password' } } },
+      { name: 'REDIS_EXPORTER_TLS_CA_CERT_FILE', value: '/var/run/secrets/redis-tls/ca.crt' },
+    ]);
+    const mutual = exporter({ secretName: 'cache-tls', authClients: true });
+    expect(mutual.env.slice(3)).toEqual([
+      { name: 'REDIS_EXPORTER_TLS_CLIENT_CERT_FILE', value: '/var/run/secrets/redis-tls/tls.crt' },
+      { name: 'REDIS_EXPORTER_TLS_CLIENT_KEY_FILE', value: '/var/run/secrets/redis-tls/tls.key' },
+    ]);
+    const cm = one(buildTls({ secretName: 'cache-tls', authClients: true }), 'ConfigMap').data;
+    expect(cm['redis.conf']).toContain('tls-auth-clients yes\n');
+    expect(cm['probe.sh']).toContain('TLS="--tls --cacert $TLS_DIR/ca.crt --cert $TLS_DIR/tls.crt --key $TLS_DIR/tls.key"\n');
+  });
+
+  it('a CA of another Secret: one projected directory with the certificate and that CA', () => {
+    const pod = one(buildTls({ secretName: 'cache-tls', caSecretName: 'internal-ca', caKey: 'bundle.pem' }), 'StatefulSet').spec.template.spec;
+    expect(pod.volumes.find((v: Obj) => v.name === 'tls')).toEqual({
+      name: 'tls',
+      projected: {
+        sources: [
+          { secret: { name: 'cache-tls', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] } },
+          { secret: { name: 'internal-ca', items: [{ key: 'bundle.pem', path: 'ca.crt' }] } },
+        ],
+        defaultMode: 0o440,
+      },
+    });
+  });
+
+  it('clients get TLS in the connection and env (rediss URL, the CA by reference), and the names the certificate must cover', () => {
+    let env: Record<string, unknown> = {};
+    let store!: RedisStore;
+    synth(
+      (chart) => {
+        store = new RedisStore(chart, 'Cache', { ...BASE, tls: { secretName: 'cache-tls' } });
+        env = store.connection.env();
+      },
+      { external: TLS_EXTERNAL },
+    );
+    expect(store.connection.tls).toEqual({ caSecret: { name: 'cache-tls', key: 'ca.crt' }, clientCertificateRequired: false });
+    expect(env).toMatchObject({
+      REDIS_HOST: 'cache.agents.svc.cluster.local',
+      REDIS_TLS: 'true',
+      REDIS_URL: 'rediss://cache.agents.svc.cluster.local:6379',
+      REDIS_TLS_CA_CERT: { fromSecret: { name: 'cache-tls', key: 'ca.crt' } },
+    });
+    expect(store.tlsDnsNames).toEqual(['cache.agents.svc.cluster.local', 'cache.agents.svc', '*.cache-headless.agents.svc.cluster.local', 'localhost']);
+  });
+
+  it("AgentPlatform wires a TLS store's connection into the caller's env", () => {
+    const objs = synth(
+      (chart) =>
+        new AgentPlatform(chart, 'Platform', {
+          name: 'shop',
+          namespace: 'shop',
+          components: {
+            api: { kind: 'agent', props: { image: 'registry.example.com/api:1.0.0' }, dependsOn: ['cache'] },
+            cache: {
+              kind: 'store',
+              create: (scope, id, ctx) => new RedisStore(scope, id, { name: id, namespace: ctx.namespace, profile: ctx.profile, role: 'cache', auth: { secretName: 'cache-auth' }, tls: { secretName: 'cache-tls' }, alerting: false }),
+            },
+          },
+        }),
+      { external: ['Secret/shop/cache-auth', 'Secret/shop/cache-tls'] },
+    );
+    const env = one(objs, 'Deployment', 'api').spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'CACHE_TLS', value: 'true' });
+    expect(env).toContainEqual({ name: 'CACHE_URL', value: 'rediss://cache.shop.svc.cluster.local:6379' });
+    expect(env).toContainEqual({ name: 'CACHE_TLS_CA_CERT', valueFrom: { secretKeyRef: { name: 'cache-tls', key: 'ca.crt' } } });
+  });
+
+  it('without tls nothing changes: no TLS lines, no tls volume, plain env', () => {
+    const objs = build();
+    expect(one(objs, 'ConfigMap').data['redis.conf']).toContain('\nport @REDIS_PORT@\n');
+    expect(JSON.stringify(one(objs, 'ConfigMap').data)).not.toContain('TLS');
+    expect(one(objs, 'StatefulSet').spec.template.spec.volumes.map((v: Obj) => v.name)).not.toContain('tls');
+  });
+
+  it('the backup Job connects with TLS and the CA', () => {
+    const objs = synth(
+      (chart) => {
+        const store = new RedisStore(chart, 'Cache', { ...BASE, role: 'store', tls: { secretName: 'cache-tls', caSecretName: 'internal-ca' } });
+        store.addBackup('Backup', { schedule: '0 3 * * *', target: { volume: { claimName: 'backups', create: { size: '20Gi' } } }, alerting: false });
+      },
+      { external: TLS_EXTERNAL },
+    );
+    const pod = one(objs, 'CronJob').spec.jobTemplate.spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'redis-ca', secret: { secretName: 'internal-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } });
+    expect(pod.containers[0].env).toContainEqual({ name: 'REDIS_TLS_CA_FILE', value: '/secrets/redis-ca/ca.crt' });
+    expect(pod.containers[0].command[2]).toContain('redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --tls --cacert "$REDIS_TLS_CA_FILE" --rdb "$1"');
+  });
+});
+
 describe('RedisStore rejects', () => {
   it('maxmemory above the tier memory limit, naming both', () => {
     expect(rejects({ maxmemory: '2Gi' })).toBe(
@@ -223,6 +356,36 @@ describe('RedisStore rejects', () => {
   });
   it('alerts without the exporter', () => {
     expect(rejects({ monitoring: false, alerting: {} })).toBe(`${prefix}props.alerting: needs the exporter, and monitoring is false, got {}; turn monitoring on, or set alerting: false`);
+  });
+  it('a backup of a store that requires client certificates', () => {
+    const err = errorOf(() =>
+      synth(
+        (chart) => {
+          const store = new RedisStore(chart, 'Cache', { ...BASE, role: 'store', tls: { secretName: 'cache-tls', authClients: true } });
+          store.addBackup('Backup', { schedule: '0 3 * * *', target: { volume: { claimName: 'backups', create: { size: '20Gi' } } }, alerting: false });
+        },
+        { external: [...EXTERNAL, 'Secret/agents/cache-tls'] },
+      ),
+    );
+    expect(err).toBe(
+      'test/Cache: addBackup cannot back up RedisStore "cache": it requires client certificates (tls.authClients), and the backup Job presents none; set tls.authClients: false, or back the store up another way',
+    );
+  });
+  it('a TLS Secret name that is not a Kubernetes name', () => {
+    expect(rejects({ tls: { secretName: 'Cache_TLS' } })).toBe(`${prefix}props.tls.secretName: is not a DNS-1123 subdomain, got "Cache_TLS"; use lowercase letters, digits, '-' and '.'`);
+  });
+  it('a certificate given inline instead of a Secret reference', () => {
+    expect(rejects({ tls: { secretName: 'cache-tls', certificate: '-----BEGIN CERTIFICATE-----' } })).toBe(
+      `${prefix}props.tls.certificate: unknown property, got "-----BEGIN CERTIFICATE-----"; remove it or check its spelling`,
+    );
+  });
+  it('an invalid CA key', () => {
+    expect(rejects({ tls: { secretName: 'cache-tls', caKey: 'ca crt' } })).toBe(`${prefix}props.tls.caKey: is not a valid Secret key, got "ca crt"; use letters, digits, '-', '_' and '.'`);
+  });
+  it('tls on a Redis image older than 6', () => {
+    expect(rejects({ image: 'redis:5.0.14-alpine', tls: { secretName: 'cache-tls' } })).toBe(
+      `${prefix}props.image: is Redis 5, and tls needs Redis 6 or later, got "redis:5.0.14-alpine"; use a Redis 6+ image like 'redis:7.2-alpine', or remove tls`,
+    );
   });
   it('a password given inline instead of a Secret reference', () => {
     expect(rejects({ auth: { password: 'hunter2' } })).toBe(

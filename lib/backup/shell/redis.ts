@@ -9,7 +9,7 @@ export function redisFunctions(e: Redis): string {
   const cli = e.flavor === 'valkey' ? 'valkey-cli' : 'redis-cli';
   const check = e.flavor === 'valkey' ? 'valkey-check-rdb' : 'redis-check-rdb';
   const user = e.user ? ' --user "$REDIS_USER"' : '';
-  const tls = e.tls ? ' --tls' : '';
+  const tls = e.tls ? ` --tls${e.tlsCa ? ' --cacert "$REDIS_TLS_CA_FILE"' : ''}` : '';
   return sh`# The password comes from REDISCLI_AUTH, never from the command line.
 redis() {
   ${cli} -h "$REDIS_HOST" -p "$REDIS_PORT"${user}${tls} "$@"

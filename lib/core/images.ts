@@ -72,9 +72,9 @@ export const DEFAULT_IMAGES = {
   /** RedisStore server and the valkey backup client (flavor `valkey`). */
   valkey: {
     repository: 'valkey/valkey',
-    tag: '8.0-alpine',
-    source: 'not a Docker official image (no repo-info record); one public record pins 8.0.1-alpine, none pins 8.0-alpine',
-    unpinned: NOT_FOUND,
+    tag: '8.1.3-alpine',
+    digest: 'sha256:d827e7f7552cdee40cc7482dbae9da020f42bc47669af6f71182a4ef76a22773',
+    source: 'not a Docker official image; independent public records agree (read 2026-12-02): a restore-drill script and the test fixtures of another project pin valkey/valkey:8.1.3-alpine, and a Terraform image list pins the same digest on ghcr.io/valkey-io/valkey (no two records agree on any 8.0 tag, hence 8.1)',
   },
   /** RedisStore monitoring sidecar. */
   redisExporter: {

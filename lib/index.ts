@@ -2,6 +2,7 @@
 export { PROFILE_DEFAULTS, profileSchema, type Profile, type ProfileDefaults } from './core/profile.js';
 export { parseQuantity, formatBytes, formatCpu } from './core/quantity.js';
 export { parseImage, isMutableImage, type ImageRef } from './core/image.js';
+export { DEFAULT_IMAGES, defaultImage, postgresClientImage, renderImage, type DefaultImage, type DefaultImageName } from './core/images.js';
 export { looksLikeSecretName } from './core/secret-names.js';
 export {
   AgentNamespace,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { imageReference, parseImage } from '../core/image.js';
+import { defaultImage, postgresClientImage } from '../core/images.js';
 import { cidr, dnsSubdomain, labelMap } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
@@ -93,7 +94,7 @@ export interface PostgresEngineOptions {
   readonly sslMode?: 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
   /**
    * Client image with `pg_dump`, `pg_restore`, `psql` and a POSIX shell.
-   * @default - `postgres:<serverVersion>-alpine` (busybox ash)
+   * @default - the `postgres<serverVersion>` row of DEFAULT_IMAGES, else `postgres:<serverVersion>-alpine` (busybox ash)
    */
   readonly image?: string;
   /** Where the server runs, for the egress rule. */
@@ -123,7 +124,7 @@ export interface RedisEngineOptions {
   readonly tlsCa?: SecretKeyRef;
   /**
    * Client image with the CLI, the RDB checker and a POSIX shell.
-   * @default - `redis:7.2-alpine` for redis, `valkey/valkey:8.0-alpine` for valkey (busybox ash)
+   * @default - `redis` or `valkey` of DEFAULT_IMAGES, by flavor (busybox ash)
    */
   readonly image?: string;
   /** Where the server runs, for the egress rule. */
@@ -156,7 +157,7 @@ export interface FilesEngineOptions {
   readonly colocateWith?: { readonly [key: string]: string };
   /** Sub-directory of the volume to archive, relative and without `..`. @default - the whole volume */
   readonly subPath?: string;
-  /** Image with busybox or GNU `tar`, `gzip` and a POSIX shell. @default 'alpine:3.20' */
+  /** Image with busybox or GNU `tar`, `gzip` and a POSIX shell. @default - `alpine` of DEFAULT_IMAGES (README "Default images") */
   readonly image?: string;
 }
 
@@ -252,7 +253,7 @@ export const postgresEngineSchema = z.strictObject({
   sslMode: z.enum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']).default('prefer'),
   /**
    * Client image with `pg_dump`, `pg_restore`, `psql` and a POSIX shell.
-   * @default - `postgres:<serverVersion>-alpine` (busybox ash)
+   * @default - the `postgres<serverVersion>` row of DEFAULT_IMAGES, else `postgres:<serverVersion>-alpine` (busybox ash)
    */
   image: imageReference.optional(),
   /** Where the server runs, for the egress rule. */
@@ -278,7 +279,7 @@ export const redisEngineSchema = z.strictObject({
   tlsCa: secretKeyRefSchema.optional(),
   /**
    * Client image with the CLI, the RDB checker and a POSIX shell.
-   * @default - `redis:7.2-alpine` for redis, `valkey/valkey:8.0-alpine` for valkey (busybox ash)
+   * @default - `redis` or `valkey` of DEFAULT_IMAGES, by flavor (busybox ash)
    */
   image: imageReference.optional(),
   /** Where the server runs, for the egress rule. */
@@ -313,8 +314,8 @@ export const filesEngineSchema = z.strictObject({
     .regex(/^[^/].*$/, { error: problem('must be relative', "drop the leading '/'") })
     .refine((s) => !s.split('/').includes('..'), { error: problem("contains '..'", 'give a path inside the volume') })
     .optional(),
-  /** Image with busybox or GNU `tar`, `gzip` and a POSIX shell. @default 'alpine:3.20' */
-  image: imageReference.default('alpine:3.20'),
+  /** Image with busybox or GNU `tar`, `gzip` and a POSIX shell. @default - `alpine` of DEFAULT_IMAGES (README "Default images") */
+  image: imageReference.default(defaultImage('alpine')),
 });
 
 /** Any engine. */
@@ -341,7 +342,7 @@ export function backupExtension(e: Engine): string {
 export function engineImage(e: Engine): string {
   switch (e.type) {
     case 'postgres':
-      return e.image ?? `postgres:${e.serverVersion}-alpine`;
+      return e.image ?? postgresClientImage(e.serverVersion);
     case 'redis':
       return e.image ?? REDIS.flavors[e.flavor].image;
     case 'files':

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { imageReference } from '../core/image.js';
+import { defaultImage } from '../core/images.js';
 import { bytesQuantity, dnsSubdomain } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
@@ -91,7 +92,7 @@ export interface S3TargetOptions {
    * an S3-compatible server; newer ones work too (the container sets
    * `AWS_REQUEST_CHECKSUM_CALCULATION=when_required` for stores that do not
    * support the newer default checksums).
-   * @default 'amazon/aws-cli:2.9.19'
+   * @default - `awsCli` of DEFAULT_IMAGES (README "Default images")
    */
   readonly image?: string;
   /** Egress rule to the store. @default - internet HTTPS (443) outside private and metadata ranges */
@@ -204,9 +205,9 @@ export const s3TargetSchema = z.strictObject({
    * an S3-compatible server; newer ones work too (the container sets
    * `AWS_REQUEST_CHECKSUM_CALCULATION=when_required` for stores that do not
    * support the newer default checksums).
-   * @default 'amazon/aws-cli:2.9.19'
+   * @default - `awsCli` of DEFAULT_IMAGES (README "Default images")
    */
-  image: imageReference.default('amazon/aws-cli:2.9.19'),
+  image: imageReference.default(defaultImage('awsCli')),
   /**
    * Egress rule to the store.
    * @default - internet HTTPS (443) outside private and metadata ranges

@@ -1,3 +1,5 @@
+import { defaultImage } from './images.js';
+
 /**
  * Redis and Valkey, described once: the ports, paths, images, programs and
  * exporter metrics that the backup and restore Jobs, the alert library and
@@ -15,8 +17,8 @@ export const REDIS = {
   rdbFileName: 'dump.rdb',
   /** Client images and program names of each flavor; the images have busybox ash as their shell. */
   flavors: {
-    redis: { image: 'redis:7.2-alpine', server: 'redis-server', sentinel: 'redis-sentinel', cli: 'redis-cli', checkRdb: 'redis-check-rdb' },
-    valkey: { image: 'valkey/valkey:8.0-alpine', server: 'valkey-server', sentinel: 'valkey-sentinel', cli: 'valkey-cli', checkRdb: 'valkey-check-rdb' },
+    redis: { image: defaultImage('redis'), server: 'redis-server', sentinel: 'redis-sentinel', cli: 'redis-cli', checkRdb: 'redis-check-rdb' },
+    valkey: { image: defaultImage('valkey'), server: 'valkey-server', sentinel: 'valkey-sentinel', cli: 'valkey-cli', checkRdb: 'valkey-check-rdb' },
   },
   /** redis_exporter: its port and the metrics the alert library reads. */
   exporter: {

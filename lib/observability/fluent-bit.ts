@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { imageReference } from '../core/image.js';
+import { defaultImage } from '../core/images.js';
 import { formatBytes, formatCpu, parseQuantity } from '../core/quantity.js';
 import { cidr, dnsLabel, dnsSubdomain, labelMap, portNumber, workloadName } from '../core/schemas.js';
 import { ANNOTATIONS } from '../internal/labels.js';
@@ -100,8 +101,8 @@ export const FluentBitPropsSchema = z.strictObject({
   name: workloadName.default('fluent-bit'),
   /** Namespace created for the log shipper, labelled Pod Security `privileged`. @default 'logging' */
   namespace: dnsLabel.default('logging'),
-  /** Image. @default 'cr.fluentbit.io/fluent/fluent-bit:3.2.2' */
-  image: imageReference.default('cr.fluentbit.io/fluent/fluent-bit:3.2.2'),
+  /** Image. @default - `fluentBit` of DEFAULT_IMAGES (README "Default images") */
+  image: imageReference.default(defaultImage('fluentBit')),
   /** Namespaces whose container logs are shipped ({@link FluentBit.shipNamespace} adds more). @default [] */
   namespaces: z.array(dnsLabel).default([]),
   /** Where the logs go. */
@@ -256,7 +257,7 @@ export interface FluentBitProps {
   readonly name?: string;
   /** Namespace created for the log shipper, labelled Pod Security `privileged`. @default 'logging' */
   readonly namespace?: string;
-  /** Image. @default 'cr.fluentbit.io/fluent/fluent-bit:3.2.2' */
+  /** Image. @default - `fluentBit` of DEFAULT_IMAGES (README "Default images") */
   readonly image?: string;
   /** Namespaces whose container logs are shipped ({@link FluentBit.shipNamespace} adds more). @default [] */
   readonly namespaces?: readonly string[];

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { imageReference } from '../core/image.js';
+import { defaultImage } from '../core/images.js';
 import { parseQuantity } from '../core/quantity.js';
 import { dnsLabel, dnsSubdomain, hostname, labelMap, workloadName } from '../core/schemas.js';
 import { ANNOTATIONS } from '../internal/labels.js';
@@ -84,9 +85,9 @@ export const OtelCollectorPropsSchema = z.strictObject({
   /**
    * Collector image: the contrib distribution, which has every component the
    * config uses (`redaction` is contrib-only). The config targets 0.115 and later.
-   * @default 'otel/opentelemetry-collector-contrib:0.115.1'
+   * @default - `otelCollector` of DEFAULT_IMAGES (README "Default images")
    */
-  image: imageReference.default('otel/opentelemetry-collector-contrib:0.115.1'),
+  image: imageReference.default(defaultImage('otelCollector')),
   /** Replicas; two or more so a rollout or drain never drops telemetry. @default 2 */
   replicas: z.number().int().min(2, { error: problem('must be at least 2', 'run 2 or more replicas so a rollout or node drain keeps accepting telemetry') }).default(2),
   /** Requests and limits. @default - requests 200m / 256Mi, limits 1 CPU / 512Mi */
@@ -203,7 +204,7 @@ export interface OtelCollectorProps {
   /**
    * Collector image: the contrib distribution, which has every component the
    * config uses (`redaction` is contrib-only). The config targets 0.115 and later.
-   * @default 'otel/opentelemetry-collector-contrib:0.115.1'
+   * @default - `otelCollector` of DEFAULT_IMAGES (README "Default images")
    */
   readonly image?: string;
   /** Replicas; two or more so a rollout or drain never drops telemetry. @default 2 */

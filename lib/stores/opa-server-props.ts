@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkImageForProfile, imageReference } from '../core/image.js';
+import { defaultImage } from '../core/images.js';
 import { profileSchema, type Profile } from '../core/profile.js';
 import { cidr, dnsLabel, dnsSubdomain, portNumber } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
@@ -8,7 +9,7 @@ import { podPeerSchema, type PodPeer } from '../network/peers.js';
 import { clientsSchema, storeLabelsSchema, storeMonitoringSchema, type StoreMonitoring } from './common.js';
 
 /** The OPA image: the static build, which runs as a non-root user and has no shell. */
-export const OPA_IMAGE = 'openpolicyagent/opa:0.70.0-static';
+export const OPA_IMAGE = defaultImage('opa');
 
 /** Policies from rego files in a ConfigMap, loaded at start. */
 export interface OpaConfigMapPolicies {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkImageForProfile, imageReference } from '../core/image.js';
+import { defaultImage } from '../core/images.js';
 import { profileSchema, type Profile } from '../core/profile.js';
 import { cidr, dnsLabel, dnsSubdomain, portNumber } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
@@ -9,9 +10,9 @@ import type { StoreSecretKey } from './postgres-store-props.js';
 import { clientsSchema, storeLabelsSchema, storeMonitoringSchema, type StoreMonitoring } from './common.js';
 
 /** The PgBouncer image (pgbouncer on PATH, a POSIX sh). */
-export const PGBOUNCER_IMAGE = 'edoburu/pgbouncer:v1.23.1-p3';
+export const PGBOUNCER_IMAGE = defaultImage('pgbouncer');
 /** The pgbouncer_exporter image. */
-export const PGBOUNCER_EXPORTER_IMAGE = 'prometheuscommunity/pgbouncer-exporter:v0.9.0';
+export const PGBOUNCER_EXPORTER_IMAGE = defaultImage('pgbouncerExporter');
 
 /** The PostgreSQL server PgBouncer pools connections to (`PostgresStore.pgBouncerServer()` gives it for a store). */
 export interface PgBouncerServer {

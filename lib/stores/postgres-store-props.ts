@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkImageForProfile, imageReference } from '../core/image.js';
+import { defaultImage } from '../core/images.js';
 import { profileSchema, type Profile } from '../core/profile.js';
 import { cidr, dnsLabel, dnsSubdomain, portNumber } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
@@ -8,10 +9,10 @@ import type { PodPeer } from '../network/peers.js';
 import { bytesOf, clientsSchema, storeLabelsSchema, storeMonitoringSchema, storeResourcesSchema, storeStorageSchema, type StoreMonitoring, type StoreResources, type StoreStorage } from './common.js';
 
 /** The postgres_exporter image the `statefulSet` mode runs by default. */
-export const POSTGRES_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/postgres-exporter:v0.15.0';
+export const POSTGRES_EXPORTER_IMAGE = defaultImage('postgresExporter');
 
 /** The PostgreSQL image of the `statefulSet` mode. */
-export const POSTGRES_IMAGE = 'postgres:15.8-alpine';
+export const POSTGRES_IMAGE = defaultImage('postgres15');
 
 /**
  * Tiers after the SARK guide's PostgreSQL sizes: requests and limits,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkImageForProfile, imageReference, parseImage } from '../core/image.js';
+import { defaultImage } from '../core/images.js';
 import { profileSchema, type Profile } from '../core/profile.js';
 import { formatBytes } from '../core/quantity.js';
 import { bytesQuantity, dnsLabel, dnsSubdomain } from '../core/schemas.js';
@@ -20,7 +21,7 @@ import {
 import { REDIS } from '../core/redis.js';
 
 /** The redis_exporter image the store runs by default. */
-export const REDIS_EXPORTER_IMAGE = 'oliver006/redis_exporter:v1.62.0';
+export const REDIS_EXPORTER_IMAGE = defaultImage('redisExporter');
 
 /**
  * Tiers after the SARK guide's Redis sizes: requests and limits, `io-threads`
@@ -153,7 +154,7 @@ export interface RedisStoreProps {
   readonly role: 'cache' | 'store';
   /** `redis` (Redis 7) or `valkey` (Valkey 8): the same protocol and configuration. @default 'redis' */
   readonly flavor?: 'redis' | 'valkey';
-  /** Server image. @default - `redis:7.2-alpine` or `valkey/valkey:8.0-alpine` */
+  /** Server image. @default - `redis` or `valkey` of DEFAULT_IMAGES, by flavor */
   readonly image?: string;
   /**
    * `standalone`: one pod. `replicated`: a primary and `replicas` replicas,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AlertRules, BackupCronJob, type BackupCronJobProps } from '../../lib/index.js';
+import { AlertRules, BackupCronJob, defaultImage, type BackupCronJobProps } from '../../lib/index.js';
 import { isTimeZone, longestInterval } from '../../lib/backup/schedule.js';
 import { validateSchema } from '../../lib/validation/schema/index.js';
 import { all, errorOf, one, synth, type Obj } from '../util.js';
@@ -59,7 +59,7 @@ describe('BackupCronJob', () => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(c.image).toBe('postgres:15-alpine');
+    expect(c.image).toBe(defaultImage('postgres15'));
     expect(c.volumeMounts).toEqual([
       { name: 'scratch', mountPath: '/scratch' },
       { name: 'backup', mountPath: '/backup' },

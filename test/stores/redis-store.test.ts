@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgentPlatform, AlertRules, RedisStore, SecureAgentDeployment, type RedisStoreProps } from '../../lib/index.js';
+import { AgentPlatform, AlertRules, RedisStore, SecureAgentDeployment, defaultImage, type RedisStoreProps } from '../../lib/index.js';
 import { all, errorOf, one, synth, type Obj } from '../util.js';
 
 const EXTERNAL = ['Secret/agents/cache-auth'];
@@ -126,7 +126,7 @@ describe('RedisStore', () => {
   it('valkey: the Valkey 8 image and programs', () => {
     const objs = build({ flavor: 'valkey' });
     const cm = one(objs, 'ConfigMap').data;
-    expect(one(objs, 'StatefulSet').spec.template.spec.containers[0].image).toBe('valkey/valkey:8.0-alpine');
+    expect(one(objs, 'StatefulSet').spec.template.spec.containers[0].image).toBe(defaultImage('valkey'));
     expect(cm['start-redis.sh']).toContain('exec valkey-server "$RUN_DIR/redis.conf"');
     expect(cm['start-sentinel.sh']).toContain('exec valkey-sentinel "$RUN_DIR/sentinel.conf"');
     expect(cm['probe.sh']).toContain('CLI=valkey-cli');

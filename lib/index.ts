@@ -327,3 +327,14 @@ export { buildTopology, renderMermaid, type DeclaredTopology, type Topology, typ
 export { NODE_COLORS, renderSvg } from './platform/topology-svg.js';
 export { ModelGateway, ModelGatewayIds, liteLlmConfig } from './gateway/model-gateway.js';
 export { MODEL_PROVIDERS, ModelGatewayPropsSchema, type ModelGatewayProps, type ModelProviderProps } from './gateway/model-gateway-props.js';
+export { AGENTIC_NETWORKING_API_VERSION, McpServer, McpServerIds, mcpAccessPolicySpec, type McpGrant } from './gateway/mcp-server.js';
+export {
+  MCP_MAX_AGENTS,
+  MCP_MAX_TOOLS,
+  MCP_TOOL_NAME_PATTERN,
+  McpServerPropsSchema,
+  type McpConnectOptions,
+  type McpEgressDomains,
+  type McpServerProps,
+  type McpToolGateway,
+} from './gateway/mcp-server-props.js';

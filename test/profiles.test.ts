@@ -13,6 +13,7 @@ import {
   DomainEgress,
   EnvConfig,
   ModelGateway,
+  McpServer,
   ExternalSecretRef,
   FluentBit,
   HostRoutes,
@@ -169,6 +170,11 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
     gateway.connect(agent(chart, profile));
     return gateway;
   },
+  McpServer: (chart, profile) => {
+    const server = new McpServer(chart, 'Mcp', { name: 'docs-mcp', namespace: 'agents', profile, image: image(profile, 'registry.example.com/docs-mcp'), tools: ['search_docs', 'fetch_page'] });
+    server.connect(agent(chart, profile), { tools: ['search_docs'] });
+    return server;
+  },
   // The proxy takes no profile: a pinned image and two replicas in every one.
   DomainEgress: (chart, profile) => {
     const egress = new DomainEgress(chart, 'Egress', { enforcement: { type: 'proxy', proxy: { namespace: 'agents', image: 'ubuntu/squid:6.6-24.04_edge' } } });
@@ -231,6 +237,7 @@ const WORKLOADS: Record<string, string[]> = {
   DomainEgress: ['Deployment/agent'],
   CloudWorkloadIdentity: ['Deployment/agent'],
   ModelGateway: ['Deployment/agent'],
+  McpServer: ['Deployment/agent', 'Deployment/docs-mcp'],
 };
 
 /** Workloads that run a single replica in dev (AVL-01 recorded), besides agent Deployments. */
@@ -283,6 +290,7 @@ const PRIMARY: Record<string, string> = {
   OpaServer: 'Deployment',
   CloudWorkloadIdentity: 'ServiceAccount',
   ModelGateway: 'Deployment',
+  McpServer: 'Deployment',
 };
 
 describe('default children', () => {

@@ -18,6 +18,7 @@ export { SecureAgentDeployment, SecureAgentDeploymentIds, SHUTDOWN_ENV, type Ext
 export {
   SecureAgentDeploymentPropsSchema,
   type AgentServiceOptions,
+  type AgentSandboxOptions,
   type ApiAccessOptions,
   type AutoscalingOptions,
   type ConfigFilesOptions,
@@ -338,3 +339,5 @@ export {
   type McpServerProps,
   type McpToolGateway,
 } from './gateway/mcp-server-props.js';
+export { SandboxRuntimeClass, SandboxRuntimeClassIds } from './sandbox/runtime-class.js';
+export { SANDBOX_RUNTIME_PRESETS, SandboxRuntimeClassPropsSchema, type RuntimeOverheadOptions, type SandboxRuntimeClassProps } from './sandbox/runtime-class-props.js';

@@ -14,6 +14,7 @@ import {
   EnvConfig,
   ModelGateway,
   McpServer,
+  SandboxRuntimeClass,
   ExternalSecretRef,
   FluentBit,
   HostRoutes,
@@ -175,6 +176,12 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
     server.connect(agent(chart, profile), { tools: ['search_docs'] });
     return server;
   },
+  // Cluster-scoped and profile-free; the agent runs in it.
+  SandboxRuntimeClass: (chart, profile) => {
+    const rc = new SandboxRuntimeClass(chart, 'Runtime', { preset: 'gvisor' });
+    new SecureAgentDeployment(chart, 'Agent', { name: 'agent', namespace: 'agents', profile, image: image(profile, 'registry.example.com/agent'), sandbox: { runtimeClassName: rc.name } });
+    return rc;
+  },
   // The proxy takes no profile: a pinned image and two replicas in every one.
   DomainEgress: (chart, profile) => {
     const egress = new DomainEgress(chart, 'Egress', { enforcement: { type: 'proxy', proxy: { namespace: 'agents', image: 'ubuntu/squid:6.6-24.04_edge' } } });
@@ -238,6 +245,7 @@ const WORKLOADS: Record<string, string[]> = {
   CloudWorkloadIdentity: ['Deployment/agent'],
   ModelGateway: ['Deployment/agent'],
   McpServer: ['Deployment/agent', 'Deployment/docs-mcp'],
+  SandboxRuntimeClass: ['Deployment/agent'],
 };
 
 /** Workloads that run a single replica in dev (AVL-01 recorded), besides agent Deployments. */
@@ -291,6 +299,7 @@ const PRIMARY: Record<string, string> = {
   CloudWorkloadIdentity: 'ServiceAccount',
   ModelGateway: 'Deployment',
   McpServer: 'Deployment',
+  SandboxRuntimeClass: 'RuntimeClass',
 };
 
 describe('default children', () => {

@@ -202,6 +202,7 @@ export class SecureAgentDeployment extends Construct {
       nodeSelector: p.nodeSelector,
       tolerations: p.tolerations,
       priorityClassName: p.priorityClassName,
+      runtimeClassName: p.sandbox?.runtimeClassName,
     });
     const edge = ingressSource(p);
     const images = [p.image, ...p.initContainers.map((c) => c.image), ...p.sidecars.map((c) => c.image)];

@@ -341,3 +341,5 @@ export {
 } from './gateway/mcp-server-props.js';
 export { SandboxRuntimeClass, SandboxRuntimeClassIds } from './sandbox/runtime-class.js';
 export { SANDBOX_RUNTIME_PRESETS, SandboxRuntimeClassPropsSchema, type RuntimeOverheadOptions, type SandboxRuntimeClassProps } from './sandbox/runtime-class-props.js';
+export { AGENT_SANDBOX_API_VERSION, ToolSandbox, ToolSandboxIds } from './sandbox/tool-sandbox.js';
+export { ToolSandboxPropsSchema, type SandboxEgressDomains, type ToolSandboxProps } from './sandbox/tool-sandbox-props.js';

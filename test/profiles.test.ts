@@ -15,6 +15,7 @@ import {
   ModelGateway,
   McpServer,
   SandboxRuntimeClass,
+  ToolSandbox,
   ExternalSecretRef,
   FluentBit,
   HostRoutes,
@@ -182,6 +183,12 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
     new SecureAgentDeployment(chart, 'Agent', { name: 'agent', namespace: 'agents', profile, image: image(profile, 'registry.example.com/agent'), sandbox: { runtimeClassName: rc.name } });
     return rc;
   },
+  ToolSandbox: (chart, profile) => {
+    new SandboxRuntimeClass(chart, 'Runtime', { preset: 'gvisor' });
+    const sandbox = new ToolSandbox(chart, 'Sandbox', { name: 'python-sandbox', namespace: 'agents', profile, image: image(profile, 'registry.example.com/python-sandbox'), runtimeClassName: 'gvisor' });
+    sandbox.connect(agent(chart, profile));
+    return sandbox;
+  },
   // The proxy takes no profile: a pinned image and two replicas in every one.
   DomainEgress: (chart, profile) => {
     const egress = new DomainEgress(chart, 'Egress', { enforcement: { type: 'proxy', proxy: { namespace: 'agents', image: 'ubuntu/squid:6.6-24.04_edge' } } });
@@ -246,6 +253,7 @@ const WORKLOADS: Record<string, string[]> = {
   ModelGateway: ['Deployment/agent'],
   McpServer: ['Deployment/agent', 'Deployment/docs-mcp'],
   SandboxRuntimeClass: ['Deployment/agent'],
+  ToolSandbox: ['Deployment/agent', 'SandboxTemplate/python-sandbox'],
 };
 
 /** Workloads that run a single replica in dev (AVL-01 recorded), besides agent Deployments. */
@@ -300,6 +308,7 @@ const PRIMARY: Record<string, string> = {
   ModelGateway: 'Deployment',
   McpServer: 'Deployment',
   SandboxRuntimeClass: 'RuntimeClass',
+  ToolSandbox: 'SandboxTemplate',
 };
 
 describe('default children', () => {

@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../apps/main.js';
 import { JsonPatch } from 'cdk8s';
 import { AgentNamespace, SecureAgentDeployment, verify } from '../lib/index.js';
+import { CustomResourceRegistry } from '../lib/validation/schema/custom.js';
+import { GENERATED_CUSTOM_RESOURCES } from '../lib/validation/schema/generated.js';
 import { validateSchema } from '../lib/validation/schema/index.js';
 import { all, podSpecs, type Obj } from './util.js';
 
@@ -114,7 +116,7 @@ describe('apps', () => {
         // Every namespaced object lands in a namespace this chart creates;
         // cluster-scoped objects carry none.
         const names = new Set(namespaces.map((n) => n.metadata.name));
-        const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass']);
+        const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'RuntimeClass']);
         for (const o of objs) {
           const where = `${o.kind}/${o.metadata.name}`;
           if (clusterScoped.has(o.kind)) expect(o.metadata.namespace, where).toBeUndefined();
@@ -123,7 +125,8 @@ describe('apps', () => {
       });
 
       it.each(['1.28', '1.31'] as const)('passes strict schema validation for Kubernetes %s', (version) => {
-        expect(validateSchema(objs, { kubernetesVersion: version })).toEqual([]);
+        // With the generated CRD models every synth validates against (MCP and agent-sandbox kinds).
+        expect(validateSchema(objs, { kubernetesVersion: version, customResources: new CustomResourceRegistry([], GENERATED_CUSTOM_RESOURCES) })).toEqual([]);
       });
 
       it('has no Critical or High finding in the full verification', () => {

@@ -1,12 +1,13 @@
 import { Chart, type App } from 'cdk8s';
-import { AgentNamespace, ExternalSecretRef, ModelGateway, ObservabilityStack, SecureAgentDeployment } from '../lib/index.js';
+import { AgentNamespace, ExternalSecretRef, McpServer, ModelGateway, ObservabilityStack, SandboxRuntimeClass, SecureAgentDeployment, ToolSandbox } from '../lib/index.js';
 import { platformEgress } from './egress.js';
 
 /**
  * The default chart: the reference TypeScript agent runtime of `runtime/`
  * (HTTP 8080 with /healthz and /readyz, metrics 9090, UID 10001, graceful
  * SIGTERM drain) in namespace `agents`, production profile, exposed through
- * Gateway API, with its alerts, SLOs, dashboard and traces. The runtime
+ * Gateway API, with its alerts, SLOs, dashboard and traces, an MCP tool
+ * server it may call two tools of, and a gVisor sandbox for code execution. The runtime
  * contract test starts the runtime with this Deployment's env and checks its
  * probes, metrics and shutdown against these manifests.
  */
@@ -62,6 +63,30 @@ export function addAgentsChart(app: App): Chart {
   // LLM_BASE_URL, left unset here so its contract test runs without a model;
   // a deployment with a model passes { openAiBaseUrlEnv: ['LLM_BASE_URL'] }.
   gateway.connect(agent);
+
+  // A tool server: the agent may call search_docs and fetch_page, not
+  // delete_page; the XAccessPolicy names its ServiceAccount with those tools.
+  const docsMcp = new McpServer(chart, 'DocsMcp', {
+    name: 'docs-mcp',
+    namespace: ns.name,
+    image: 'registry.example.com/docs-mcp:1.4.0',
+    partOf: 'agent-platform',
+    tools: ['search_docs', 'fetch_page', 'delete_page'],
+  });
+  docsMcp.connect(agent, { tools: ['search_docs', 'fetch_page'], urlEnv: 'DOCS_MCP_URL' });
+
+  // Code the agent writes runs in a gVisor sandbox from a warm pool, which
+  // reaches the Python package index through the egress proxy and nothing else.
+  const gvisor = new SandboxRuntimeClass(chart, 'Gvisor', { preset: 'gvisor' });
+  const pythonSandbox = new ToolSandbox(chart, 'PythonSandbox', {
+    name: 'python-sandbox',
+    namespace: ns.name,
+    image: 'registry.example.com/python-sandbox:3.12.1',
+    partOf: 'agent-platform',
+    runtimeClassName: gvisor.name,
+    egressDomains: [{ domains: ['pypi.org', 'files.pythonhosted.org'], ports: [443] }],
+  });
+  pythonSandbox.connect(agent);
 
   new ObservabilityStack(chart, 'Observability', {
     agent,

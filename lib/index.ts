@@ -19,6 +19,7 @@ export { SecureAgentDeployment, SecureAgentDeploymentIds, SHUTDOWN_ENV, type Ext
 export {
   SecureAgentDeploymentPropsSchema,
   type AgentServiceOptions,
+  type AgentSandboxOptions,
   type ApiAccessOptions,
   type AutoscalingOptions,
   type ConfigFilesOptions,
@@ -331,3 +332,18 @@ export { buildTopology, renderMermaid, type DeclaredTopology, type Topology, typ
 export { NODE_COLORS, renderSvg } from './platform/topology-svg.js';
 export { ModelGateway, ModelGatewayIds, liteLlmConfig } from './gateway/model-gateway.js';
 export { MODEL_PROVIDERS, ModelGatewayPropsSchema, type ModelGatewayProps, type ModelProviderProps } from './gateway/model-gateway-props.js';
+export { AGENTIC_NETWORKING_API_VERSION, McpServer, McpServerIds, mcpAccessPolicySpec, type McpGrant } from './gateway/mcp-server.js';
+export {
+  MCP_MAX_AGENTS,
+  MCP_MAX_TOOLS,
+  MCP_TOOL_NAME_PATTERN,
+  McpServerPropsSchema,
+  type McpConnectOptions,
+  type McpEgressDomains,
+  type McpServerProps,
+  type McpToolGateway,
+} from './gateway/mcp-server-props.js';
+export { SandboxRuntimeClass, SandboxRuntimeClassIds } from './sandbox/runtime-class.js';
+export { SANDBOX_RUNTIME_PRESETS, SandboxRuntimeClassPropsSchema, type RuntimeOverheadOptions, type SandboxRuntimeClassProps } from './sandbox/runtime-class-props.js';
+export { AGENT_SANDBOX_API_VERSION, ToolSandbox, ToolSandboxIds } from './sandbox/tool-sandbox.js';
+export { ToolSandboxPropsSchema, type SandboxEgressDomains, type ToolSandboxProps } from './sandbox/tool-sandbox-props.js';

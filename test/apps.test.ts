@@ -121,7 +121,7 @@ describe('apps', () => {
         // Every namespaced object lands in a namespace this chart creates;
         // cluster-scoped objects carry none.
         const names = new Set(namespaces.map((n) => n.metadata.name));
-        const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass']);
+        const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'RuntimeClass']);
         for (const o of objs) {
           const where = `${o.kind}/${o.metadata.name}`;
           if (clusterScoped.has(o.kind)) expect(o.metadata.namespace, where).toBeUndefined();
@@ -130,7 +130,7 @@ describe('apps', () => {
       });
 
       it.each(['1.28', '1.31'] as const)('passes strict schema validation for Kubernetes %s', (version) => {
-        // With the library's generated custom resource schemas (CloudNativePG), as the verification has them.
+        // With the library's generated custom resource schemas (CloudNativePG, MCP and agent-sandbox kinds), as the verification has them.
         expect(validateSchema(objs, { kubernetesVersion: version, customResources: GENERATED })).toEqual([]);
       });
 

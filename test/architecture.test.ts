@@ -51,7 +51,7 @@ function layer(path: string): string {
 }
 
 /** Folders of constructs and the shared props they are built from. */
-const CAPABILITIES = ['namespace', 'workload', 'secrets', 'observability', 'backup', 'migration', 'stores', 'network', 'exposure', 'platform', 'egress', 'security', 'gateway'];
+const CAPABILITIES = ['namespace', 'workload', 'secrets', 'observability', 'backup', 'migration', 'stores', 'network', 'exposure', 'platform', 'egress', 'security', 'gateway', 'sandbox'];
 
 /**
  * What each layer may import (besides itself). Constructs reach the

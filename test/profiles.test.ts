@@ -13,6 +13,9 @@ import {
   DomainEgress,
   EnvConfig,
   ModelGateway,
+  McpServer,
+  SandboxRuntimeClass,
+  ToolSandbox,
   ExternalSecretRef,
   FluentBit,
   HostRoutes,
@@ -170,6 +173,23 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
     gateway.connect(agent(chart, profile));
     return gateway;
   },
+  McpServer: (chart, profile) => {
+    const server = new McpServer(chart, 'Mcp', { name: 'docs-mcp', namespace: 'agents', profile, image: image(profile, 'registry.example.com/docs-mcp'), tools: ['search_docs', 'fetch_page'] });
+    server.connect(agent(chart, profile), { tools: ['search_docs'] });
+    return server;
+  },
+  // Cluster-scoped and profile-free; the agent runs in it.
+  SandboxRuntimeClass: (chart, profile) => {
+    const rc = new SandboxRuntimeClass(chart, 'Runtime', { preset: 'gvisor' });
+    new SecureAgentDeployment(chart, 'Agent', { name: 'agent', namespace: 'agents', profile, image: image(profile, 'registry.example.com/agent'), sandbox: { runtimeClassName: rc.name } });
+    return rc;
+  },
+  ToolSandbox: (chart, profile) => {
+    new SandboxRuntimeClass(chart, 'Runtime', { preset: 'gvisor' });
+    const sandbox = new ToolSandbox(chart, 'Sandbox', { name: 'python-sandbox', namespace: 'agents', profile, image: image(profile, 'registry.example.com/python-sandbox'), runtimeClassName: 'gvisor' });
+    sandbox.connect(agent(chart, profile));
+    return sandbox;
+  },
   // The proxy takes no profile: a pinned image and two replicas in every one.
   DomainEgress: (chart, profile) => {
     const egress = new DomainEgress(chart, 'Egress', { enforcement: { type: 'proxy', proxy: { namespace: 'agents', image: 'ubuntu/squid:6.6-24.04_edge' } } });
@@ -234,6 +254,9 @@ const WORKLOADS: Record<string, string[]> = {
   CloudWorkloadIdentity: ['Deployment/agent'],
   ModelGateway: ['Deployment/agent'],
   OpaSidecar: ['Deployment/agent'],
+  McpServer: ['Deployment/agent', 'Deployment/docs-mcp'],
+  SandboxRuntimeClass: ['Deployment/agent'],
+  ToolSandbox: ['Deployment/agent', 'SandboxTemplate/python-sandbox'],
 };
 
 /** Workloads that run a single replica in dev (AVL-01 recorded), besides agent Deployments. */
@@ -287,6 +310,9 @@ const PRIMARY: Record<string, string> = {
   OpaSidecar: 'ConfigMap',
   CloudWorkloadIdentity: 'ServiceAccount',
   ModelGateway: 'Deployment',
+  McpServer: 'Deployment',
+  SandboxRuntimeClass: 'RuntimeClass',
+  ToolSandbox: 'SandboxTemplate',
 };
 
 describe('default children', () => {

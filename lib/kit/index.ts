@@ -13,6 +13,7 @@ export * from './metadata.js';
 export * from './network-policy.js';
 export * from './pod.js';
 export * from './profile.js';
+export * from './runtime-class.js';
 export * from './security.js';
 export * from './service.js';
 export * from './service-account.js';

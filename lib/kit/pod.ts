@@ -27,6 +27,8 @@ export interface PodSpecOptions {
   readonly nodeSelector?: Readonly<Record<string, string>>;
   readonly tolerations?: readonly k8s.Toleration[];
   readonly priorityClassName?: string;
+  /** RuntimeClass the pods run with (a sandboxed runtime such as gVisor or Kata). @default - the cluster's default runtime */
+  readonly runtimeClassName?: string;
 }
 
 /**
@@ -52,6 +54,7 @@ export function restrictedPodSpec(o: PodSpecOptions): k8s.PodSpec {
     nodeSelector: o.nodeSelector && Object.keys(o.nodeSelector).length > 0 ? { ...o.nodeSelector } : undefined,
     tolerations: list(o.tolerations),
     priorityClassName: o.priorityClassName,
+    runtimeClassName: o.runtimeClassName,
   };
 }
 

@@ -274,6 +274,15 @@ export interface ApiAccessOptions {
 }
 
 /**
+ * A sandboxed container runtime for the pods.
+ * @see https://kubernetes.io/docs/concepts/containers/runtime-class/
+ */
+export interface AgentSandboxOptions {
+  /** Name of the RuntimeClass (like `gvisor` or `kata-qemu`), created in the app or declared external. */
+  readonly runtimeClassName: string;
+}
+
+/**
  * Props of {@link SecureAgentDeployment}: a hardened Deployment with its
  * Service, ServiceAccount, NetworkPolicy and, by profile, HPA and PDB.
  * @see https://kubernetes.io/docs/concepts/workloads/controllers/deployment/
@@ -513,6 +522,15 @@ export interface SecureAgentDeploymentProps {
    */
   readonly priorityClassName?: string;
   /**
+   * Run the pods in a sandboxed container runtime (gVisor, Kata Containers)
+   * through a RuntimeClass, for agents that execute untrusted code. The
+   * RuntimeClass must be created in the app ({@link SandboxRuntimeClass}) or
+   * declared external (`RuntimeClass/<name>`), or synth fails.
+   * @default - the cluster's default runtime
+   * @see https://kubernetes.io/docs/concepts/containers/runtime-class/
+   */
+  readonly sandbox?: AgentSandboxOptions;
+  /**
    * Init containers, hardened like the main container.
    * @default []
    * @see https://kubernetes.io/docs/concepts/workloads/pods/init-containers/
@@ -667,6 +685,7 @@ const podSchema = {
   nodeSelector: z.record(z.string(), z.string()).default({}),
   tolerations: z.array(tolerationSchema).default([]),
   priorityClassName: dnsSubdomain.optional(),
+  sandbox: z.strictObject({ runtimeClassName: dnsSubdomain }).optional(),
   initContainers: z.array(extraContainerSchema).default([]),
   sidecars: z.array(extraContainerSchema).default([]),
 };

@@ -110,6 +110,8 @@ export class SecureAgentDeployment extends Construct {
   public readonly service: k8s.KubeService;
   /** The dedicated ServiceAccount (absent when `serviceAccountName` brings one). */
   public readonly serviceAccount?: k8s.KubeServiceAccount;
+  /** Name of the pods' ServiceAccount: the dedicated one, or the one `serviceAccountName` brings (access policies name it). */
+  public readonly serviceAccountName: string;
   /** The Role (only when `rbac` grants something). */
   public readonly role?: k8s.KubeRole;
   /** The RoleBinding (with `role`). */
@@ -145,6 +147,7 @@ export class SecureAgentDeployment extends Construct {
     this.claimShutdownEnv();
     const w = workloadIdentity(this, { namespace: p.namespace, name: p.name, appName: p.appName, version: p.version, image: p.image, component: p.component, partOf: p.partOf, labels: p.labels });
     [this.name, this.namespace, this.profile, this.exposure] = [p.name, p.namespace, p.profile, p.exposure];
+    this.serviceAccountName = p.serviceAccountName ?? p.name;
     [this.selectorLabels, this.labels] = [w.selector, w.labels];
     const ports = agentPorts(p);
     [this.metricsPort, this.servicePort] = [ports.metrics, p.service.port];
@@ -199,6 +202,7 @@ export class SecureAgentDeployment extends Construct {
       nodeSelector: p.nodeSelector,
       tolerations: p.tolerations,
       priorityClassName: p.priorityClassName,
+      runtimeClassName: p.sandbox?.runtimeClassName,
     });
     const edge = ingressSource(p);
     const images = [p.image, ...p.initContainers.map((c) => c.image), ...p.sidecars.map((c) => c.image)];

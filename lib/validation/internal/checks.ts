@@ -34,6 +34,11 @@ import type { Severity } from '../types.js';
  *   `cdk8s-agent-platform.dev/connection-limit`.
  * - `AVL-12` (next free number in group F): an HPA on a Pods, Object or
  *   External metric without the metrics API an adapter serves (D-SRK-07).
+ * - `WKL-08` (next free number in group G): a pod names a RuntimeClass
+ *   (`runtimeClassName`, a sandboxed runtime) that is neither in the bundle
+ *   nor declared external: the API server's RuntimeClass admission rejects
+ *   every pod, so a sandboxed agent never starts (nor silently runs
+ *   unsandboxed).
  */
 export const CHECK_SEVERITY = {
   'PSS-01': 'High',
@@ -90,6 +95,7 @@ export const CHECK_SEVERITY = {
   'WKL-05': 'Low',
   'WKL-06': 'Medium',
   'WKL-07': 'High',
+  'WKL-08': 'High',
   'NET-01': 'High',
   'NET-02': 'High',
   'NET-03': 'High',

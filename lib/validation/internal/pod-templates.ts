@@ -12,6 +12,8 @@ export const POD_TEMPLATE_PATHS: Readonly<Record<string, string>> = {
   ReplicationController: 'spec.template',
   Job: 'spec.template',
   CronJob: 'spec.jobTemplate.spec.template',
+  // kubernetes-sigs/agent-sandbox: the controller runs this pod per sandbox.
+  SandboxTemplate: 'spec.podTemplate',
 };
 
 /** Kinds whose pods run until stopped (as opposed to Jobs); probes and graceful shutdown apply to them. */

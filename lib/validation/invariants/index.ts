@@ -4,7 +4,7 @@ import { checkDisruptionBudgets, checkHpaTargets } from './availability.js';
 import { buildBundle } from './bundle.js';
 import { checkNetwork } from './network.js';
 import { checkQuotas } from './quota.js';
-import { checkDuplicates, checkReferences } from './references.js';
+import { checkDuplicates, checkReferences, checkRuntimeClasses } from './references.js';
 import { checkStores } from './stores.js';
 import { checkProbePorts, checkRoutes, checkServiceMonitors, checkServices, checkStatefulSets } from './routing.js';
 
@@ -59,6 +59,7 @@ export function checkInvariants(manifests: readonly Manifest[], options: Invaria
   const b = buildBundle(manifests, options.external ?? [], sink);
   checkDuplicates(b);
   checkReferences(b);
+  checkRuntimeClasses(b);
   checkServices(b);
   checkStatefulSets(b);
   checkProbePorts(b);

@@ -202,3 +202,23 @@ export function checkReferences(b: Bundle): void {
     });
   }
 }
+
+/**
+ * WKL-08: the RuntimeClass a pod names (`runtimeClassName`) is in the bundle
+ * or declared external (`RuntimeClass/<name>`); without it the API server
+ * rejects every pod of the workload.
+ */
+export function checkRuntimeClasses(b: Bundle): void {
+  const classes = new Set((b.byKind.get('RuntimeClass') ?? []).map((o) => o.name));
+  for (const w of b.workloads) {
+    const name = str(w.t.spec.runtimeClassName);
+    if (!name || classes.has(name) || b.isExternal('RuntimeClass', '', name)) continue;
+    b.sink.add(
+      w.obj,
+      'WKL-08',
+      join(w.t.specPath, 'runtimeClassName'),
+      `pod runs with RuntimeClass "${name}", which is not in the bundle and not declared external, so the API server rejects every pod`,
+      `add the RuntimeClass (SandboxRuntimeClass), or declare it external as RuntimeClass/${name} (options.external)`,
+    );
+  }
+}

@@ -1,4 +1,4 @@
-import { Chart, JsonPatch, type App } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch, type App } from 'cdk8s';
 import { AgentPlatform, ExternalSecretRef, ObservabilityStack, OpaServer, PgBouncer, PostgresStore, RedisStore, type AgentPlatformProps, type PlatformOverrides } from '../lib/index.js';
 
 /**
@@ -143,15 +143,43 @@ const definition: AgentPlatformProps = {
     },
     // OPA from its static non-root image, policies read-only from the
     // `opa-policies` ConfigMap, decision logs on, and its API reachable from
-    // the SARK API only, so no other pod can PUT a policy (D-SRK-06, SRK-P11).
-    // Partly: the API is plain HTTP without OPA's own authorization, so a
-    // compromised SARK pod still could; OpaServer has no option for either yet.
+    // the SARK API only (D-SRK-06, SRK-P11). OPA's own authorization on:
+    // only a request with the token of `sark-secrets` (`opa_token`) evaluates
+    // policies, and nobody may PUT or DELETE a policy or write data, so a
+    // compromised SARK pod cannot replace one either; the API is HTTPS only,
+    // with a certificate cert-manager issues from the cluster's internal CA.
+    // SARK gets OPA_URL (https), OPA_TOKEN and OPA_TLS_CA_CERT.
     opa: {
       kind: 'store',
       create: (scope, id, ctx) => {
-        const opa = new OpaServer(scope, id, { name: id, namespace: ctx.namespace, profile: ctx.profile, partOf: ctx.partOf, replicas: 3, policies: { configMap: 'opa-policies' } });
+        const opa = new OpaServer(scope, id, {
+          name: id,
+          namespace: ctx.namespace,
+          profile: ctx.profile,
+          partOf: ctx.partOf,
+          replicas: 3,
+          policies: { configMap: 'opa-policies' },
+          auth: { tokenSecret: secret('opa_token').fromSecret },
+          tls: { secretName: 'opa-tls' },
+        });
         // Created from the policy files with kubectl, as the guide does.
         opa.deployment.metadata.addAnnotation(EXTERNAL_REFS, 'ConfigMap/opa-policies');
+        // The ClusterIssuer of the in-cluster CA is cert-manager's admins' (cluster-scoped, not rendered);
+        // its CA lands in the Secret as ca.crt, which SARK checks OPA's certificate against.
+        new ApiObject(scope, `${id}-certificate`, {
+          apiVersion: 'cert-manager.io/v1',
+          kind: 'Certificate',
+          metadata: { name: 'opa-tls', namespace: ctx.namespace },
+          spec: {
+            secretName: 'opa-tls',
+            dnsNames: [...opa.tlsDnsNames!],
+            issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'cluster-internal-ca' },
+            privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+            usages: ['server auth', 'digital signature', 'key encipherment'],
+            duration: '2160h',
+            renewBefore: '720h',
+          },
+        });
         return opa;
       },
     },
@@ -212,7 +240,7 @@ export function addSarkCharts(app: App): Chart[] {
       name: 'sark-secrets',
       namespace: platform.namespace,
       secretStore: { name: 'sark-vault', kind: 'ClusterSecretStore' },
-      data: ['jwt_secret_key', 'redis_password'].map((k) => ({ secretKey: k, remoteKey: `sark/production/${k}` })),
+      data: ['jwt_secret_key', 'redis_password', 'opa_token'].map((k) => ({ secretKey: k, remoteKey: `sark/production/${k}` })),
     });
     // The database owner, which CloudNativePG bootstraps and PgBouncer and the API log in as:
     // a basic-auth Secret, as the operator requires.

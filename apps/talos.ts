@@ -1,4 +1,4 @@
-import { Chart, type App } from 'cdk8s';
+import { ApiObject, Chart, type App } from 'cdk8s';
 import { AgentPlatform, ExternalSecretRef, MigrationJob, ObservabilityStack, RedisStore } from '../lib/index.js';
 
 /**
@@ -101,21 +101,43 @@ export function addTalosChart(app: App): Chart {
         kind: 'agent',
         props: { ...service('dashboard'), port: 3000, service: { port: 3000 }, autoscaling: { minReplicas: 2, maxReplicas: 4 } },
       },
-      // Rate-limit state: replicated Redis with Sentinel and a password, not an
-      // unauthenticated `redis://` (D-TAL-08); Redis is not a hard readiness
-      // dependency of the app's own choosing (D-TAL-06 is app behaviour).
+      // Rate-limit state: replicated Redis with Sentinel, a password and TLS,
+      // not an unauthenticated plaintext `redis://` (D-TAL-08): the gateway
+      // gets a `rediss://` URL and the CA bundle as a Secret reference. The
+      // certificate is cert-manager's, issued from the cluster's internal CA
+      // (the ClusterIssuer `cluster-internal-ca`, owned by cert-manager's
+      // admins). Redis is not a hard readiness dependency of the app's own
+      // choosing (D-TAL-06 is app behaviour).
       redis: {
         kind: 'store',
-        create: (scope, id, ctx) =>
-          new RedisStore(scope, id, {
+        create: (scope, id, ctx) => {
+          const redis = new RedisStore(scope, id, {
             name: id,
             namespace: ctx.namespace,
             profile: ctx.profile,
             partOf: ctx.partOf,
             role: 'cache',
             auth: { secretName: 'talos-redis' },
+            tls: { secretName: 'talos-redis-tls' },
             alerting: { prometheusRule: { runbookBaseUrl: 'https://runbooks.talos.yourdomain.com' } },
-          }),
+          });
+          new ApiObject(scope, `${id}-certificate`, {
+            apiVersion: 'cert-manager.io/v1',
+            kind: 'Certificate',
+            metadata: { name: 'talos-redis-tls', namespace: ctx.namespace },
+            spec: {
+              secretName: 'talos-redis-tls',
+              dnsNames: [...redis.tlsDnsNames!],
+              issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'cluster-internal-ca' },
+              privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+              // Members connect to each other (replication, Sentinel) with the same certificate.
+              usages: ['server auth', 'client auth', 'digital signature', 'key encipherment'],
+              duration: '2160h',
+              renewBefore: '720h',
+            },
+          });
+          return redis;
+        },
       },
       // The managed PostgreSQL the guide recommends, reached on its VPC range only.
       postgres: { kind: 'external', host: 'talos.cluster-abc.eu-west-1.rds.amazonaws.com', port: 5432, destination: { cidr: '10.40.0.0/16' } },

@@ -295,8 +295,8 @@ export {
 } from './stores/postgres-store-props.js';
 export { PgBouncer, PgBouncerIds, PGBOUNCER_PORT, renderPgBouncerIni } from './stores/pgbouncer.js';
 export { PGBOUNCER_EXPORTER_IMAGE, PGBOUNCER_IMAGE, PgBouncerPropsSchema, type PgBouncerCidrDestination, type PgBouncerPodsDestination, type PgBouncerProps, type PgBouncerServer } from './stores/pgbouncer-props.js';
-export { OpaServer, OpaServerIds, OPA_DIAGNOSTIC_PORT, OPA_PORT, renderOpaConfig } from './stores/opa-server.js';
-export { OPA_IMAGE, OpaServerPropsSchema, type OpaBundleDestination, type OpaBundlePolicies, type OpaConfigMapPolicies, type OpaServerProps } from './stores/opa-server-props.js';
+export { OpaServer, OpaServerIds, OPA_DIAGNOSTIC_PORT, OPA_PORT, OPA_TOKEN_ENV, renderOpaAuthzPolicy, renderOpaConfig } from './stores/opa-server.js';
+export { OPA_IMAGE, OpaServerPropsSchema, type OpaBundleDestination, type OpaBundlePolicies, type OpaConfigMapPolicies, type OpaServerAuth, type OpaServerProps, type OpaServerTls } from './stores/opa-server-props.js';
 export { OpaSidecar, OpaSidecarIds, OPA_CONFIG_CHECKSUM_ANNOTATION } from './stores/opa-sidecar.js';
 export { OPA_CONTAINER, OPA_SIDECAR_RESOURCES, OpaSidecarPropsSchema, type OpaSidecarProps } from './stores/opa-sidecar-props.js';
 export { CloudWorkloadIdentity, GKE_METADATA_EGRESS, STATIC_CLOUD_CREDENTIAL_ENV } from './security/cloud-identity.js';

@@ -48,7 +48,7 @@ const PROFILES = ['dev', 'staging', 'production'] as const satisfies readonly Pr
 const image = (profile: Profile, repo: string) => `${repo}:${profile === 'dev' ? 'latest' : '1.2.3'}`;
 
 /** What the bundles reference outside themselves. */
-const EXTERNAL = ['Secret/agents/llm-keys', 'Secret/agents/agents-tls', 'Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups', 'Secret/agents/redis-auth', 'Secret/agents/pg-auth', 'Secret/shop/shop-tls'];
+const EXTERNAL = ['Secret/agents/llm-keys', 'Secret/agents/agents-tls', 'Secret/agents/db', 'Secret/agents/s3', 'PersistentVolumeClaim/agents/backups', 'Secret/agents/redis-auth', 'Secret/agents/pg-auth', 'Secret/shop/shop-tls', 'Secret/agents/opa-token', 'Secret/agents/opa-tls'];
 
 const RUNBOOKS = 'https://runbooks.example.com/agents';
 
@@ -223,7 +223,7 @@ const CONSTRUCTS: Record<string, (chart: Chart, profile: Profile) => Construct |
     return new PgBouncer(chart, 'Pool', { name: 'pgbouncer', namespace: 'agents', profile, server: db.pgBouncerServer() });
   },
   OpaServer: (chart, profile) =>
-    new OpaServer(chart, 'Opa', { name: 'opa', namespace: 'agents', profile, policies: { url: 'https://bundles.example.com', destination: { cidr: '10.80.0.0/16' } } }),
+    new OpaServer(chart, 'Opa', { name: 'opa', namespace: 'agents', profile, auth: { tokenSecret: { name: 'opa-token', key: 'token' } }, tls: { secretName: 'opa-tls' }, policies: { url: 'https://bundles.example.com', destination: { cidr: '10.80.0.0/16' } } }),
   OpaSidecar: (chart, profile) => new OpaSidecar(chart, 'Opa', { workload: agent(chart, profile), policies: { url: 'https://bundles.example.com', destination: { cidr: '10.80.0.0/16' } } }),
 };
 

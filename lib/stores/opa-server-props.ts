@@ -5,6 +5,7 @@ import { profileSchema, type Profile } from '../core/profile.js';
 import { cidr, dnsLabel, dnsSubdomain, portNumber } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
+import { secretKeyRefSchema, type SecretKeyRef } from '../backup/engines.js';
 import { podPeerSchema, type PodPeer } from '../network/peers.js';
 import { clientsSchema, storeLabelsSchema, storeMonitoringSchema, type StoreMonitoring } from './common.js';
 
@@ -41,6 +42,47 @@ export interface OpaBundleDestination {
   readonly cidr?: string;
 }
 
+/**
+ * OPA's own authentication and authorization of its API: OPA runs with
+ * `--authentication=token --authorization=basic` and a `system.authz`
+ * policy the library writes, which lets a request with the bearer token
+ * evaluate policies (GET or POST under `/v1/data/`, except OPA's own
+ * `system` tree), lets anyone read `/health` (the probes) and `/metrics`
+ * (Prometheus, when monitoring is on), and denies everything else: no
+ * client can replace a policy or write data, since the policies come only
+ * from the ConfigMap or the bundle.
+ * @see https://www.openpolicyagent.org/docs/latest/security/#authentication-and-authorization
+ */
+export interface OpaServerAuth {
+  /**
+   * The Secret key holding the bearer token (at least 32 characters of
+   * random text, created out of band). OPA reads it from its environment;
+   * clients get it as a Secret reference (`OPA_TOKEN`) and send
+   * `Authorization: Bearer <token>`.
+   */
+  readonly tokenSecret: SecretKeyRef;
+}
+
+/**
+ * TLS on OPA's API: `--tls-cert-file` and `--tls-private-key-file` from a
+ * Secret mounted read-only, the API served over HTTPS only (the probes
+ * too), the certificate re-read every 5 minutes so a renewed one is picked
+ * up without a restart. The diagnostic port (metrics) stays plain HTTP.
+ * @see https://www.openpolicyagent.org/docs/latest/security/#tls-and-https
+ */
+export interface OpaServerTls {
+  /**
+   * Name of a `kubernetes.io/tls` Secret with the server certificate and key
+   * (`tls.crt`, `tls.key`), as cert-manager writes it. The certificate must
+   * cover the Service's DNS names ({@link OpaServer.tlsDnsNames}).
+   */
+  readonly secretName: string;
+  /** Secret holding the CA bundle clients check the certificate against (`OPA_TLS_CA_CERT`). @default - `secretName` (cert-manager writes the issuer's CA as `ca.crt` beside the certificate) */
+  readonly caSecretName?: string;
+  /** Key of the CA bundle in that Secret. @default 'ca.crt' */
+  readonly caKey?: string;
+}
+
 /** Props of {@link OpaServer}. For OPA inside an agent's pod, see {@link OpaSidecarProps}. @see https://www.openpolicyagent.org/docs/latest/deployments/ */
 export interface OpaServerProps {
   /** Name of the Deployment, Service and NetworkPolicy. */
@@ -56,6 +98,21 @@ export interface OpaServerProps {
   // D-SRK-06: the guide's OPA API was open to the whole cluster.
   /** Pods that may call the API (port 8181); nobody else can. @default [] */
   readonly clients?: readonly PodPeer[];
+  // D-SRK-06: the guide ran OPA with authz.enabled=false over plain HTTP.
+  /**
+   * OPA's token authentication and authorization of its API, or `false` for
+   * none (then any pod the NetworkPolicy admits can replace a policy).
+   * Outside the `dev` profile there is no default: give `auth` or `false`.
+   * @default - required outside `dev`; in `dev`, none
+   */
+  readonly auth?: OpaServerAuth | false;
+  /**
+   * TLS on the API, or `false` for plain HTTP. Outside the `dev` profile
+   * there is no default: give `tls` or `false` (e.g. when a service mesh
+   * encrypts the traffic).
+   * @default - required outside `dev`; in `dev`, plain HTTP
+   */
+  readonly tls?: OpaServerTls | false;
   /** Pods. @default - 2 (1 in dev) */
   readonly replicas?: number;
   /** Image. @default {@link OPA_IMAGE} */
@@ -99,6 +156,17 @@ export function checkOpaPolicies(policies: OpaPolicies, profile: Profile, ctx: z
   }
 }
 
+/** Outside dev, authentication and TLS are an explicit choice: an object, or `false`; never a silent default. */
+function checkOpaSecurityChosen(p: { profile: Profile; auth?: unknown; tls?: unknown }, ctx: z.RefinementCtx): void {
+  if (p.profile === 'dev') return;
+  if (p.auth === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['auth'], params: { value: undefined }, message: problem(`is not set in the ${p.profile} profile, so it is not said whether any pod that reaches the API may replace a policy`, "give auth: { tokenSecret: { name, key } } (OPA's token authentication and authorization), or auth: false to rely on the NetworkPolicy alone") });
+  }
+  if (p.tls === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['tls'], params: { value: undefined }, message: problem(`is not set in the ${p.profile} profile, so it is not said whether decisions and tokens cross the network in clear text`, 'give tls: { secretName } (a kubernetes.io/tls Secret, e.g. from cert-manager), or tls: false when a service mesh encrypts the traffic') });
+  }
+}
+
 /** The runtime check of {@link OpaServerProps}. */
 export const OpaServerPropsSchema = z
   .strictObject({
@@ -108,6 +176,17 @@ export const OpaServerPropsSchema = z
     policies: opaPoliciesSchema,
     decisionLogs: z.boolean().default(true),
     clients: clientsSchema,
+    auth: z.union([z.strictObject({ tokenSecret: secretKeyRefSchema }), z.literal(false)]).optional(),
+    tls: z
+      .union([
+        z.strictObject({
+          secretName: dnsSubdomain,
+          caSecretName: dnsSubdomain.optional(),
+          caKey: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: problem('is not a valid Secret key', "use letters, digits, '-', '_' and '.'") }).default('ca.crt'),
+        }),
+        z.literal(false),
+      ])
+      .optional(),
     replicas: z.number().int().min(1).optional(),
     image: imageReference.default(OPA_IMAGE),
     monitoring: z.union([storeMonitoringSchema(OPA_IMAGE), z.literal(false)]).prefault({}),
@@ -117,6 +196,7 @@ export const OpaServerPropsSchema = z
   .superRefine((p, ctx) => {
     checkImageForProfile(ctx, p.image, p.profile, ['image']);
     checkOpaPolicies(p.policies, p.profile, ctx);
+    checkOpaSecurityChosen(p, ctx);
     if (p.profile !== 'dev' && p.replicas === 1) {
       ctx.addIssue({ code: 'custom', path: ['replicas'], params: { value: 1 }, message: problem(`is a single policy server in the ${p.profile} profile, so every restart denies every decision`, 'run 2 or more') });
     }

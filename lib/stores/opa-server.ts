@@ -15,6 +15,7 @@ import {
   createServiceAccount,
   devProfileWaivers,
   egressRule,
+  envFromSecret,
   hardenedContainer,
   ingressRule,
   intOrString,
@@ -22,6 +23,7 @@ import {
   podTemplate,
   restrictedPodSpec,
   scratchVolume,
+  secretVolume,
   setPrimary,
   spreadOverZonesAndHosts,
   VolumeSet,
@@ -49,6 +51,10 @@ export const OPA_PORT = 8181;
 /** OPA's diagnostic port: health and metrics, never the API. */
 export const OPA_DIAGNOSTIC_PORT = 8282;
 const UID = 10001;
+/** The variable of OPA's container holding the API token, read by the `system.authz` policy through `opa.runtime().env`. */
+export const OPA_TOKEN_ENV = 'OPA_AUTHZ_TOKEN';
+const TLS_DIR = '/tls';
+const AUTHZ_FILE = 'authz.rego';
 const RESOURCES = {
   requests: { cpu: '100m', memory: '256Mi', ephemeralStorage: '64Mi' },
   limits: { cpu: '1', memory: '1Gi', ephemeralStorage: '256Mi' },
@@ -70,7 +76,65 @@ export function renderOpaConfig(p: Pick<OpaServerConfig, 'name' | 'policies' | '
   return stringify(config);
 }
 
-// D-SRK-06: the API reachable only from the declared clients.
+/**
+ * The `system.authz` policy of {@link OpaServerAuth}: allow `GET /health`
+ * (and `GET /metrics` when `metrics`) without a token, GET and POST of a
+ * document under `/v1/data/` (not the root, not `system`) with the token of
+ * the {@link OPA_TOKEN_ENV} variable, and nothing else.
+ * @see https://www.openpolicyagent.org/docs/latest/security/#authentication-and-authorization
+ */
+export function renderOpaAuthzPolicy(options: { readonly metrics: boolean }): string {
+  // The input OPA gives this policy (Security page, "Authentication and
+  // Authorization"): method, path (the URL path after the leading "/", split
+  // on "/": "/health" is ["health"], "/v1/data/sark/allow" is
+  // ["v1", "data", "sark", "allow"]), and identity, the bearer token with
+  // --authentication=token (undefined without one). OPA's authorizer passes
+  // the runtime, so opa.runtime().env holds the container's environment.
+  // The diagnostic listener is authorized by the same policy.
+  const rules = [
+    '# OPA\'s authorization of its own API (--authorization=basic), written by',
+    '# cdk8s-agent-platform: probes and metrics need no token; decisions need',
+    '# the token; nothing may write policies or data.',
+    '# https://www.openpolicyagent.org/docs/latest/security/',
+    'package system.authz',
+    '',
+    'import rego.v1',
+    '',
+    'default allow := false',
+    '',
+    '# The kubelet\'s probes.',
+    'allow if {',
+    '\tinput.method == "GET"',
+    '\tinput.path == ["health"]',
+    '}',
+    '',
+    ...(options.metrics ? ['# Prometheus (the diagnostic port).', 'allow if {', '\tinput.method == "GET"', '\tinput.path == ["metrics"]', '}', ''] : []),
+    '# Decisions: GET or POST of a document under /v1/data/, with the token.',
+    '# Not the whole tree, not OPA\'s own system tree; PUT, PATCH and DELETE,',
+    '# /v1/policies, /v1/query and everything else stay denied.',
+    'allow if {',
+    '\tinput.method in {"GET", "POST"}',
+    '\tcount(input.path) > 2',
+    '\tinput.path[0] == "v1"',
+    '\tinput.path[1] == "data"',
+    '\tnot reserved[input.path[2]]',
+    '\ttoken_valid',
+    '}',
+    '',
+    'reserved := {"", "system"}',
+    '',
+    '# The token OPA was started with; an empty or missing one matches nothing.',
+    'token_valid if {',
+    `\ttoken := opa.runtime().env.${OPA_TOKEN_ENV}`,
+    '\ttoken != ""',
+    '\tinput.identity == token',
+    '}',
+  ];
+  return `${rules.join('\n')}\n`;
+}
+
+// D-SRK-06: the API reachable only from the declared clients, with OPA's
+// own token authorization and TLS when `auth` and `tls` are given.
 /**
  * Open Policy Agent as a policy server (the SARK guide's OPA): a
  * Deployment of the static, non-root image with policies from a ConfigMap of
@@ -89,10 +153,12 @@ export class OpaServer extends Construct implements IServingWorkload {
   public readonly namespace: string;
   /** The OPA pods. */
   public readonly peer: PodPeer;
-  /** `http` (8181). */
-  public readonly servedPorts: readonly ServedPort[] = [{ name: 'http', port: OPA_PORT }];
-  /** `OPA_URL` for clients. */
+  /** The API port (8181): `http`, or `https` with `tls`. */
+  public readonly servedPorts: readonly ServedPort[];
+  /** `OPA_URL` for clients; with `auth`, `OPA_TOKEN` (a Secret reference); with `tls`, an https URL and `OPA_TLS_CA_CERT` (a Secret reference). */
   public readonly connection: IConnection;
+  /** With `tls`: the DNS names the certificate must cover (clients connect to the first). */
+  public readonly tlsDnsNames?: readonly string[];
   /** The Deployment (the default child). */
   public readonly deployment: k8s.KubeDeployment;
   /** The Service. */
@@ -100,19 +166,24 @@ export class OpaServer extends Construct implements IServingWorkload {
   /** The NetworkPolicy. */
   public readonly networkPolicy: k8s.KubeNetworkPolicy;
   private readonly callers: PodPeer[] = [];
+  private readonly apiPortName: string;
 
   constructor(scope: Construct, id: string, props: OpaServerProps) {
     super(scope, id);
     const p = parseConstructProps(this, OpaServerPropsSchema, props);
     const replicas = p.replicas ?? (p.profile === 'dev' ? 1 : 2);
     [this.name, this.namespace] = [p.name, p.namespace];
+    this.apiPortName = p.tls ? 'https' : 'http';
+    this.servedPorts = [{ name: this.apiPortName, port: OPA_PORT }];
     const w = workloadIdentity(this, { namespace: p.namespace, name: p.name, image: p.image, component: 'policy', partOf: p.partOf, labels: p.labels });
     this.peer = { namespace: p.namespace, podLabels: { ...w.selector } };
     const config = renderOpaConfig(p);
-    const configMap = createConfigMap(this, OpaServerIds.ConfigMap, w.meta('ConfigMap'), { 'config.yaml': config });
+    const files = { 'config.yaml': config, ...(p.auth ? { [AUTHZ_FILE]: renderOpaAuthzPolicy({ metrics: p.monitoring !== false }) } : {}) };
+    const configMap = createConfigMap(this, OpaServerIds.ConfigMap, w.meta('ConfigMap'), files);
     const sa = createServiceAccount(this, OpaServerIds.ServiceAccount, w);
-    this.service = createService(this, OpaServerIds.Service, w, { ports: [{ name: 'http', port: OPA_PORT }, { name: 'diagnostics', port: OPA_DIAGNOSTIC_PORT }] });
-    this.deployment = setPrimary(this, this.createDeployment(p, w, configMap.name, sa.name, replicas, configChecksum(config)));
+    this.service = createService(this, OpaServerIds.Service, w, { ports: [{ name: this.apiPortName, port: OPA_PORT }, { name: 'diagnostics', port: OPA_DIAGNOSTIC_PORT }] });
+    const checksum = configChecksum(Object.values(files).join('\n'));
+    this.deployment = setPrimary(this, this.createDeployment(p, w, configMap.name, sa.name, replicas, checksum));
     if (replicas > 1) createPodDisruptionBudget(this, OpaServerIds.PodDisruptionBudget, w, { maxUnavailable: 1 });
     for (const c of p.clients) this.allowFrom(c);
     const ns = p.namespace;
@@ -124,16 +195,18 @@ export class OpaServer extends Construct implements IServingWorkload {
       egress: b ? [egressRule(b.destination.pods ? { pods: b.destination.pods } : { cidr: b.destination.cidr!, except: [] }, [b.port], ns)] : [],
     });
     if (p.monitoring !== false) {
-      const target = { name: p.name, namespace: ns, serviceLabels: { ...w.selector }, servicePortNames: ['http', 'diagnostics'], metricsPort: { name: 'diagnostics', path: '/metrics' }, podRegex: `${p.name}-[a-z0-9]+-[a-z0-9]+`, container: 'opa' };
+      const target = { name: p.name, namespace: ns, serviceLabels: { ...w.selector }, servicePortNames: [this.apiPortName, 'diagnostics'], metricsPort: { name: 'diagnostics', path: '/metrics' }, podRegex: `${p.name}-[a-z0-9]+-[a-z0-9]+`, container: 'opa' };
       new AgentServiceMonitor(this, OpaServerIds.ServiceMonitor, { target, release: p.monitoring.release, scrapedBy: p.monitoring.scrapedBy });
     }
-    const url = `http://${p.name}.${ns}.svc.cluster.local:${OPA_PORT}`;
-    this.connection = { host: `${p.name}.${ns}.svc.cluster.local`, port: OPA_PORT, env: (o = {}): Record<string, ConnectionEnvValue> => ({ [`${o.prefix ?? 'OPA_'}URL`]: url }) };
+    const host = `${p.name}.${ns}.svc.cluster.local`;
+    if (p.tls) this.tlsDnsNames = [host, `${p.name}.${ns}.svc`];
+    this.connection = { host, port: OPA_PORT, env: (o = {}) => opaClientEnv(o.prefix ?? 'OPA_', host, p) };
   }
 
   /** Admits `caller` to the API port. */
   public allowFrom(caller: PodPeer, ports?: readonly string[]): void {
-    for (const n of ports ?? ['http']) if (n !== 'http') throw new Error(`${this.node.path}: OpaServer "${this.name}" serves no port "${n}"; use http`);
+    const api = this.apiPortName;
+    for (const n of ports ?? [api]) if (n !== api) throw new Error(`${this.node.path}: OpaServer "${this.name}" serves no port "${n}"; use ${api}`);
     this.callers.push(caller);
   }
 
@@ -141,23 +214,18 @@ export class OpaServer extends Construct implements IServingWorkload {
     const v = new VolumeSet();
     v.add(configMapVolume('config', configMap, '/config'));
     if ('configMap' in p.policies) v.add(configMapVolume('policies', p.policies.configMap, '/policies'));
+    if (p.tls) v.add(secretVolume('tls', p.tls.secretName, TLS_DIR, 0o440, [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }]));
     v.add(scratchVolume('tmp', '/tmp', '64Mi'));
-    const health = (path: string) => ({ httpGet: { path, port: intOrString('diagnostics') } });
+    // With TLS the probes call the API port over HTTPS, so a pod whose
+    // certificate cannot be loaded is never ready; without, the diagnostic port.
+    const health = (path: string) => ({ httpGet: p.tls ? { path, port: intOrString(this.apiPortName), scheme: 'HTTPS' } : { path, port: intOrString('diagnostics') } });
     const container = hardenedContainer({
       name: 'opa',
       image: p.image,
-      args: [
-        'run',
-        '--server',
-        `--addr=0.0.0.0:${OPA_PORT}`,
-        `--diagnostic-addr=0.0.0.0:${OPA_DIAGNOSTIC_PORT}`,
-        '--config-file=/config/config.yaml',
-        '--log-format=json',
-        '--ignore=.*',
-        ...('configMap' in p.policies ? ['/policies'] : []),
-      ],
+      args: opaArgs(p),
+      ...(p.auth ? { env: [envFromSecret(OPA_TOKEN_ENV, p.auth.tokenSecret)] } : {}),
       ports: [
-        { name: 'http', containerPort: OPA_PORT },
+        { name: this.apiPortName, containerPort: OPA_PORT },
         { name: 'diagnostics', containerPort: OPA_DIAGNOSTIC_PORT },
       ],
       resources: RESOURCES,
@@ -177,4 +245,39 @@ export class OpaServer extends Construct implements IServingWorkload {
       }),
     });
   }
+}
+
+/**
+ * `opa run`'s arguments. Flags from OPA's Security page: `--authentication`,
+ * `--authorization`, `--tls-cert-file`, `--tls-private-key-file`,
+ * `--tls-cert-refresh-period`; an address with a scheme chooses HTTPS or
+ * HTTP per listener (the page's example mixes both).
+ * @see https://www.openpolicyagent.org/docs/latest/security/
+ */
+function opaArgs(p: OpaServerConfig): string[] {
+  const tls = p.tls ? ['https://', 'http://'] : ['', ''];
+  return [
+    'run',
+    '--server',
+    `--addr=${tls[0]}0.0.0.0:${OPA_PORT}`,
+    // Metrics stay plain HTTP: Prometheus alone reaches this port.
+    `--diagnostic-addr=${tls[1]}0.0.0.0:${OPA_DIAGNOSTIC_PORT}`,
+    '--config-file=/config/config.yaml',
+    '--log-format=json',
+    ...(p.tls ? [`--tls-cert-file=${TLS_DIR}/tls.crt`, `--tls-private-key-file=${TLS_DIR}/tls.key`, '--tls-cert-refresh-period=5m'] : []),
+    // The token is never an argument: OPA reads it from its environment.
+    ...(p.auth ? ['--authentication=token', '--authorization=basic'] : []),
+    '--ignore=.*',
+    ...(p.auth ? [`/config/${AUTHZ_FILE}`] : []),
+    ...('configMap' in p.policies ? ['/policies'] : []),
+  ];
+}
+
+/** A client's environment: the URL, and the token and CA bundle as Secret references. */
+function opaClientEnv(prefix: string, host: string, p: OpaServerConfig): Record<string, ConnectionEnvValue> {
+  return {
+    [`${prefix}URL`]: `${p.tls ? 'https' : 'http'}://${host}:${OPA_PORT}`,
+    ...(p.auth ? { [`${prefix}TOKEN`]: { fromSecret: { ...p.auth.tokenSecret } } } : {}),
+    ...(p.tls ? { [`${prefix}TLS_CA_CERT`]: { fromSecret: { name: p.tls.caSecretName ?? p.tls.secretName, key: p.tls.caKey } } } : {}),
+  };
 }

@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 // older than `engines`, which the machine running the tests may be.
 const require = createRequire(import.meta.url);
 const LIBRARY = new URL('../../build/cjs/library.cjs', import.meta.url);
+// A URL, not a literal specifier, so tsc does not take the build's declarations as inputs.
+const ESM_ENTRY = new URL('../../build/lib/index.js', import.meta.url);
 
 describe('the CommonJS bundle', () => {
   it('exists after the build', () => {
@@ -17,7 +19,7 @@ describe('the CommonJS bundle', () => {
   });
 
   it('exports every name of lib/index.ts, each a value of the same kind', async () => {
-    const esm = (await import('../../build/lib/index.js')) as Record<string, unknown>;
+    const esm = (await import(ESM_ENTRY.href)) as Record<string, unknown>;
     const cjs = require(fileURLToPath(LIBRARY)) as Record<string, unknown>;
     expect(cjs.__esModule).toBe(true);
     expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).sort());

@@ -2,31 +2,38 @@
 // Makes what the published package adds to tsc's output (build/lib), so that
 // it loads in every kind of cdk8s project (see package.json `exports`):
 //
-// - build/cjs/index.cjs: the library as one CommonJS file, for `require`
-//   (the cdk8s-cli template: ts-node, jest, tsc with `module: CommonJS`).
+// - build/cjs/library.cjs: the library as one CommonJS file, for `require`
+//   (the cdk8s-cli template: ts-node, jest, tsc with `module: CommonJS`),
+//   through build/cjs/index.cjs, which checks the Node version and turns on
+//   the compile cache (build/node-check.cjs) before Node compiles the bundle.
 //   The ES-module-only dependencies (kubernetes-models, zod's ESM build...)
 //   are bundled in; cdk8s, cdk8s-plus-28 and constructs stay external, so the
 //   app and the library share one construct tree. jest runs its own module
 //   system, which cannot load ES modules: the bundle reaches the packages'
 //   validators only through Node's own require (createRequire), never jest's.
+//   Its exports load on first use: each is a getter that runs the modules it
+//   comes from (and what they import) the first time the app reads it, so an
+//   app that makes an agent and a namespace does not build the schemas of
+//   the stores, the platform or the gateway at start-up.
 // - build/esm/index.js and build/esm/cli.js: the ES module entry and the CLI,
 //   each refusing an unsupported Node.js in one line before loading anything.
 // - build/types/zod: zod's own declarations without its locales, which the
 //   library's declarations import instead of `zod`. The locales' declarations
 //   default-import CommonJS modules, which fails a project compiled without
 //   `esModuleInterop` (63 x TS1259 in the template's tsconfig).
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { lazyRe2 } from './esbuild-lazy-re2.mjs';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
 
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
 const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const out = (...p) => join(root, 'build', ...p);
 
-// --- the one-line refusal of an unsupported Node.js (engines.node) ---
+// --- the one-line refusal of an unsupported Node.js (engines.node), then the compile cache ---
 const minimum = /^>=(\d+)\.(\d+)$/.exec(pkg.engines.node);
 if (!minimum) throw new Error(`engines.node must read ">=MAJOR.MINOR", got ${pkg.engines.node}`);
 writeFileSync(
@@ -38,6 +45,13 @@ if (major < ${minimum[1]} || (major === ${minimum[1]} && minor < ${minimum[2]}))
   process.stderr.write('cdk8s-agent-platform needs Node.js ${pkg.engines.node.slice(2)} or later (22 or 24 LTS); this is Node.js ' + process.version + '\\n');
   process.exit(1);
 }
+// Node's module compile cache (22.1+), in the OS temp directory or
+// NODE_COMPILE_CACHE, per Node version; NODE_DISABLE_COMPILE_CACHE=1 turns it
+// off. It skips compiling the library's bundle, cdk8s-plus-28 and the
+// validator bundle again on every synth after the first. Nothing is cached
+// in the package: a cache made by one Node version is useless to another.
+const { enableCompileCache } = require('node:module');
+if (typeof enableCompileCache === 'function') enableCompileCache();
 `,
 );
 
@@ -53,9 +67,10 @@ mkdirSync(out('cjs'), { recursive: true });
 // so the bundle asks this ES module (loaded with Node's require of ES modules).
 writeFileSync(out('cjs', 'resolve.mjs'), 'export const resolve = (specifier) => import.meta.resolve(specifier);\n');
 const peers = Object.keys(pkg.peerDependencies);
+writeFileSync(out('cjs', 'lazy-entry.cjs'), lazyEntry(out('lib', 'index.js')));
 await build({
-  entryPoints: [out('lib', 'index.js')],
-  outfile: out('cjs', 'index.cjs'),
+  entryPoints: [out('cjs', 'lazy-entry.cjs')],
+  outfile: out('cjs', 'library.cjs'),
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -67,12 +82,14 @@ await build({
   define: { 'import.meta.url': '__bundleUrl', 'import.meta.resolve': '__bundleResolve' },
   banner: {
     js: [
-      "require('../node-check.cjs');",
       "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;",
       "const __bundleResolve = (specifier) => require('node:module').createRequire(__filename)(require('node:path').join(__dirname, 'resolve.mjs')).resolve(specifier);",
     ].join('\n'),
   },
 });
+rmSync(out('cjs', 'lazy-entry.cjs'));
+await asciiOnly(out('cjs', 'library.cjs'));
+writeFileSync(out('cjs', 'index.cjs'), "'use strict';\nrequire('../node-check.cjs');\nmodule.exports = require('./library.cjs');\n");
 writeFileSync(out('cjs', 'index.d.cts'), "export * from '../lib/index.js';\n");
 
 // --- zod's declarations, vendored ---
@@ -100,8 +117,55 @@ for (const file of walk(out('lib')).filter((f) => f.endsWith('.d.ts'))) {
     rewritten++;
   }
 }
-console.log(`packaged: build/cjs/index.cjs (${(statSync(out('cjs', 'index.cjs')).size / 1024).toFixed(0)} KiB), ES module entries, zod's declarations (${rewritten} files point at them)`);
+console.log(`packaged: build/cjs/library.cjs (${(statSync(out('cjs', 'library.cjs')).size / 1024).toFixed(0)} KiB), ES module entries, zod's declarations (${rewritten} files point at them)`);
 
 function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)]));
+}
+
+/**
+ * The CommonJS entry of the bundle: for each `export { a, b as c } from
+ * './m.js'` of the compiled lib/index.js (which only re-exports), getters
+ * that `require()` the module on first read. esbuild wraps every module a
+ * `require()` reaches in a function run on first use, so a module and what it
+ * imports run only when one of its exports is read. `__esModule` keeps tsc's
+ * `import * as` helpers from copying, and so loading, every export.
+ */
+function lazyEntry(indexJs) {
+  const source = ts.createSourceFile(indexJs, readFileSync(indexJs, 'utf8'), ts.ScriptTarget.Latest, true);
+  const groups = [];
+  for (const statement of source.statements) {
+    if (!ts.isExportDeclaration(statement) || !statement.moduleSpecifier || !statement.exportClause || !ts.isNamedExports(statement.exportClause)) {
+      throw new Error(`lib/index.ts may only re-export names (export { a } from './m.js'), found: ${statement.getText(source)}`);
+    }
+    if (statement.isTypeOnly) continue;
+    const names = statement.exportClause.elements.filter((e) => !e.isTypeOnly).map((e) => [e.name.text, (e.propertyName ?? e.name).text]);
+    if (names.length > 0) groups.push({ from: `./${relative(out('cjs'), join(dirname(indexJs), statement.moduleSpecifier.text))}`, names });
+  }
+  return `'use strict';
+// Written by scripts/build-package.mjs from lib/index.js: see lazyEntry().
+Object.defineProperty(exports, '__esModule', { value: true });
+function lazy(load, names) {
+  let mod;
+  for (const [name, from] of names) Object.defineProperty(exports, name, { enumerable: true, get: () => (mod ??= load())[from] });
+}
+${groups.map((g) => `lazy(() => require(${JSON.stringify(g.from)}), ${JSON.stringify(g.names)});`).join('\n')}
+`;
+}
+
+/**
+ * Escapes the non-ASCII characters esbuild leaves in a bundle (it escapes
+ * them in code, not in the comments it keeps): Node decodes an ASCII file
+ * faster, and V8 holds and scans it as a one-byte string, half the memory
+ * of a two-byte one (about 40 ms off a start-up without the compile cache).
+ * The minified code (which drops comments and escapes what is left the same
+ * way) must not change, proving that the code means the same.
+ */
+async function asciiOnly(file) {
+  const code = readFileSync(file, 'utf8');
+  const ascii = code.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (ascii === code) return;
+  const minified = async (text) => (await transform(text, { minify: true, format: 'cjs', platform: 'node', logLevel: 'error' })).code;
+  if ((await minified(code)) !== (await minified(ascii))) throw new Error(`${file}: escaping its non-ASCII characters would change the code`);
+  writeFileSync(file, ascii);
 }

@@ -5,6 +5,7 @@
 // kind (hundreds of small files to resolve); the bundle loads every listed
 // kind in about 25 ms. Kinds not listed still load from the packages.
 import { build } from 'esbuild';
+import { lazyFormats } from './esbuild-lazy-formats.mjs';
 import { lazyRe2 } from './esbuild-lazy-re2.mjs';
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -71,7 +72,7 @@ const result = await build({
   target: 'node20',
   minify: true,
   legalComments: 'none',
-  plugins: [lazyRe2],
+  plugins: [lazyRe2, lazyFormats],
   external: ['re2-wasm'],
   write: false,
   logLevel: 'error',

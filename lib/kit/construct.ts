@@ -3,7 +3,7 @@ import type { Construct, IConstruct } from 'constructs';
 import type { z } from 'zod';
 import { parseProps } from '../internal/props.js';
 import { WAIVER_ANNOTATION_PREFIX } from '../validation/internal/annotations.js';
-import { ensureVerification } from '../validation/synth.js';
+import { ensureVerification, validateWithModel } from '../validation/synth.js';
 
 /**
  * The first statement of every constructor after `super()`: parses the props
@@ -33,4 +33,14 @@ export function setPrimary<T extends ApiObject | IConstruct>(scope: IConstruct, 
  */
 export function waiverAnnotations(checks: readonly string[], reason: string): Record<string, string> {
   return Object.fromEntries(checks.map((id) => [`${WAIVER_ANNOTATION_PREFIX}${id}`, reason]));
+}
+
+/**
+ * Checks an object a construct builds against the schema of its kind in the
+ * model packages (`@kubernetes-models/*`), as `new Model(body).validate()`
+ * does; throws the model's validation error. The models load on the first
+ * check, not when the library is imported.
+ */
+export function validateAgainstModel(body: { readonly apiVersion: string; readonly kind: string }): void {
+  validateWithModel(body.apiVersion, body.kind, body);
 }

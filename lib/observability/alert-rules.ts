@@ -1,11 +1,11 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { PrometheusRule, type IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { dnsLabel, dnsSubdomain, labelMap } from '../core/schemas.js';
 import { problem } from '../internal/props.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
-import { managedMeta, parseConstructProps, setPrimary } from '../kit/index.js';
+import { managedMeta, parseConstructProps, setPrimary, validateAgainstModel } from '../kit/index.js';
 import { parseOptions } from './options.js';
 import { labelValue, metricName, promDuration, promLabelName } from './promql.js';
 
@@ -266,7 +266,7 @@ export class AlertRules extends Construct {
         const errors: string[] = [];
         if (this.groups.every((g) => g.rules.length === 0)) errors.push(`${this.node.path}: PrometheusRule "${p.name}" has no rules; add alerts with addAlert() or remove it`);
         try {
-          new PrometheusRule({ ...(this.prometheusRule.toJson() as IPrometheusRule) }).validate();
+          validateAgainstModel({ ...(this.prometheusRule.toJson() as IPrometheusRule) });
         } catch (e) {
           errors.push(`${this.node.path}: PrometheusRule "${p.name}" fails the prometheus-operator schema: ${(e as Error).message}`);
         }

@@ -1,11 +1,11 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { ServiceMonitor as ServiceMonitorModel, type IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { dnsSubdomain, httpPath, labelMap, portName } from '../core/schemas.js';
 import { ANNOTATIONS } from '../internal/labels.js';
 import { problem } from '../internal/props.js';
-import { managedMeta, parseConstructProps, setPrimary } from '../kit/index.js';
+import { managedMeta, parseConstructProps, setPrimary, validateAgainstModel } from '../kit/index.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import { DEFAULT_MONITORING_SOURCE, podPeerSchema, type PodPeer } from '../network/peers.js';
 import type { MetricsTarget } from './metrics-target.js';
@@ -205,7 +205,7 @@ export class AgentServiceMonitor extends Construct {
       },
     };
     try {
-      new ServiceMonitorModel(body).validate();
+      validateAgainstModel(body);
     } catch (e) {
       throw new Error(`${this.node.path}: the ServiceMonitor fails the prometheus-operator schema: ${(e as Error).message}`);
     }

@@ -7,6 +7,7 @@ import { type KubernetesVersion, type Manifest } from './types.js';
 import { verify, type VerifyReport } from './verify.js';
 
 export { formatFinding } from './format.js';
+export { validateWithModel } from './schema/registry.js';
 
 /** Options of the verification run at synth. */
 export interface VerificationOptions {

@@ -15,8 +15,8 @@
  * the file is addressed by path from the package root rather than by
  * specifier.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCommonJs } from '../../internal/cached-script.js';
@@ -88,13 +88,24 @@ interface ModelClass {
   readonly prototype: { validate(this: unknown): void };
 }
 
-let groups: Map<string, GroupEntry> | undefined;
+const groups = new Map<string, GroupEntry | undefined>();
 let prebuilt: Readonly<Record<string, ModelClass>> | null | undefined;
 
 function loadModels(file: string): Record<string, ModelClass> {
-  const { models } = loadCommonJs<{ models?: Record<string, ModelClass> }>(file, file.replace(/\.cjs$/, '.cache')).exports;
+  // With Node's module compile cache on (22.1+; the package's entries turn it
+  // on), `require` compiles the bundle from that cache; otherwise the V8 code
+  // cache made at build time, when it exists and this V8 made it.
+  const { models } = (
+    compileCacheOn() ? require(file) : loadCommonJs<{ models?: Record<string, ModelClass> }>(file, file.replace(/\.cjs$/, '.cache')).exports
+  ) as { models?: Record<string, ModelClass> };
   if (!models) throw new Error(`${file} holds no validator models; rebuild with npm run build`);
   return models;
+}
+
+/** True when Node's module compile cache is on in this process. */
+function compileCacheOn(): boolean {
+  const { getCompileCacheDir } = Module as { getCompileCacheDir?: () => string | undefined };
+  return typeof getCompileCacheDir === 'function' && getCompileCacheDir() !== undefined;
 }
 
 /**
@@ -149,7 +160,7 @@ export function isResolved(r: KindSchema | Unresolved): r is KindSchema {
 
 /** The versions of `group` the model packages know, most stable first (Kubernetes version priority). */
 export function versionsOf(group: string): readonly string[] {
-  return groupIndex().get(group)?.versions ?? [];
+  return groupEntry(group)?.versions ?? [];
 }
 
 /** The group and version of a well-formed apiVersion and kind, or why they are malformed. */
@@ -164,12 +175,19 @@ function parseApiVersion(apiVersion: string, kind: string): { group: string; ver
 }
 
 function load(apiVersion: string, kind: string): KindSchema | Unresolved {
+  const found = findModel(apiVersion, kind);
+  if ('reason' in found) return found;
+  return toKindSchema(found.cls, apiVersion, found.group, found.version, kind, found.builtIn);
+}
+
+/** The model class of `apiVersion`/`kind`: from the prebuilt bundle, else from its package; or why there is none. */
+function findModel(apiVersion: string, kind: string): { cls: ModelClass; group: string; version: string; builtIn: boolean } | Unresolved {
   const parsed = parseApiVersion(apiVersion, kind);
   if ('reason' in parsed) return parsed;
   const { group, version } = parsed;
   const bundled = prebuiltModels()?.[`${apiVersion}\n${kind}`];
-  if (bundled) return toKindSchema(bundled, apiVersion, group, version, kind, !PREBUILT_CRD_GROUPS.test(group));
-  const entry = groupIndex().get(group);
+  if (bundled) return { cls: bundled, group, version, builtIn: !PREBUILT_CRD_GROUPS.test(group) };
+  const entry = groupEntry(group);
   if (!entry) return { reason: 'unknown-group', group };
   if (!entry.versions.includes(version)) return { reason: 'unknown-version', group, versions: entry.versions };
   const dir = join(entry.dir, version);
@@ -178,7 +196,22 @@ function load(apiVersion: string, kind: string): KindSchema | Unresolved {
     const suggestion = suggestKind(dir, apiVersion, kind);
     return suggestion ? { reason: 'unknown-kind', suggestion } : { reason: 'unknown-kind' };
   }
-  return toKindSchema(cls, apiVersion, group, version, kind, entry.builtIn);
+  return { cls, group, version, builtIn: entry.builtIn };
+}
+
+/**
+ * Checks `data` with the model class of `apiVersion`/`kind` from the model
+ * packages, as `new Model(data).validate()` does: throws the model's
+ * validation error (its message lists every problem) when `data` does not
+ * match. The class comes from the prebuilt validator bundle when it holds the
+ * kind, so a construct that checks its own object loads no second copy of the
+ * validators; throws when no package declares the kind.
+ */
+export function validateWithModel(apiVersion: string, kind: string, data: object): void {
+  const found = findModel(apiVersion, kind);
+  if ('reason' in found) throw new Error(`no schema of ${kind} in apiVersion ${apiVersion} (${found.reason})`);
+  const Model = found.cls as unknown as new (data: object) => { validate(): void };
+  new Model(data).validate();
 }
 
 /** Groups of the custom resources in the prebuilt bundle (everything else in it is built in). */
@@ -264,28 +297,41 @@ export function editDistance(a: string, b: string): number {
   return rows[a.length]![b.length]!;
 }
 
-function groupIndex(): Map<string, GroupEntry> {
-  if (groups) return groups;
-  groups = new Map();
-  for (const pkg of MODEL_PACKAGES) {
-    const root = dirname(require.resolve(`${pkg.name}/package.json`));
-    const coreVersions: string[] = [];
-    for (const entry of readdirSync(root, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
-      if (pkg.builtIn && VERSION.test(entry.name)) {
-        // kubernetes-models keeps the core ("") group at the top level (`v1/`).
-        coreVersions.push(entry.name);
-        continue;
-      }
-      if (!GROUP.test(entry.name) || groups.has(entry.name)) continue;
-      const versions = readdirSync(join(root, entry.name), { withFileTypes: true })
+/**
+ * Where the models of `group` live: the directory `<group>/` of the first
+ * model package (in {@link MODEL_PACKAGES} order) that has one with version
+ * directories in it; kubernetes-models keeps the core ("") group's versions
+ * at its top level (`v1/`). Only that group's directories are read, once.
+ */
+function groupEntry(group: string): GroupEntry | undefined {
+  if (groups.has(group)) return groups.get(group);
+  let found: GroupEntry | undefined;
+  if (group === '' || GROUP.test(group)) {
+    for (const pkg of MODEL_PACKAGES) {
+      if (group === '' && !pkg.builtIn) continue;
+      const dir = group === '' ? packageRoot(pkg.name) : join(packageRoot(pkg.name), group);
+      if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) continue;
+      const versions = readdirSync(dir, { withFileTypes: true })
         .filter((d) => d.isDirectory() && VERSION.test(d.name))
         .map((d) => d.name);
-      if (versions.length > 0) groups.set(entry.name, { dir: join(root, entry.name), builtIn: pkg.builtIn, versions: sortVersions(versions) });
+      if (versions.length > 0) {
+        found = { dir, builtIn: pkg.builtIn, versions: sortVersions(versions) };
+        break;
+      }
     }
-    if (coreVersions.length > 0) groups.set('', { dir: root, builtIn: true, versions: sortVersions(coreVersions) });
   }
-  return groups;
+  groups.set(group, found);
+  return found;
+}
+
+const roots = new Map<string, string>();
+function packageRoot(name: string): string {
+  let root = roots.get(name);
+  if (root === undefined) {
+    root = dirname(require.resolve(`${name}/package.json`));
+    roots.set(name, root);
+  }
+  return root;
 }
 
 /**

@@ -7,6 +7,7 @@ import { registerSideFiles } from '../internal/side-files.js';
 import { parseConstructProps, setPrimary } from '../kit/index.js';
 import { formatBytes, formatCpu, parseQuantity } from '../core/quantity.js';
 import { AgentNamespace, DEFAULT_LIMIT_RANGE, type ContainerLimitRange } from '../namespace/agent-namespace.js';
+import { ModelGateway } from '../gateway/model-gateway.js';
 import type { IServingWorkload } from '../network/serving.js';
 import { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
 import { AgentPlatformPropsSchema, type AgentPlatformConfig, type AgentPlatformProps, type StoreContext } from './agent-platform-props.js';
@@ -59,6 +60,8 @@ export class AgentPlatform extends Construct {
   public readonly frontends: Readonly<Record<string, StaticFrontend>>;
   /** Data stores, by component name. */
   public readonly stores: Readonly<Record<string, IServingWorkload>>;
+  /** Model gateways, by component name. */
+  public readonly gateways: Readonly<Record<string, ModelGateway>>;
   /** The host routes, one per host. */
   public readonly routes: readonly HostRoutes[];
   /** The declared dependencies, wired. */
@@ -105,6 +108,7 @@ export class AgentPlatform extends Construct {
     this.agents = pick(nodes, (n) => (n.kind === 'agent' ? n.agent : undefined));
     this.frontends = pick(nodes, (n) => (n.kind === 'frontend' ? (n.serving as StaticFrontend) : undefined));
     this.stores = pick(nodes, (n) => (n.kind === 'store' ? n.serving : undefined));
+    this.gateways = pick(nodes, (n) => (n.kind === 'model-gateway' ? (n.serving as ModelGateway) : undefined));
     this.components = [...nodes].map(([name, n]) => ({ name, kind: n.kind, ...(n.kind === 'external' ? { host: n.external.host, port: n.external.port, outsideId: outsideId(n.external.destination, p.namespace) } : {}) }));
     this.edges = Object.entries(p.components).flatMap(([name, c]) => {
       if (c.kind === 'store') return c.dependsOn.map((to) => wireStoreDependency(name, to, nodes));
@@ -178,6 +182,8 @@ export class AgentPlatform extends Construct {
       } else if (c.kind === 'store') {
         const dependency = storeDependency(this.node.path, name, c.dependsOn, built);
         built.set(name, { kind: 'store', serving: c.create(this, name, { ...common, settings: c.settings, dependency }) });
+      } else if (c.kind === 'model-gateway') {
+        built.set(name, { kind: 'model-gateway', serving: new ModelGateway(this, name, { ...c.props, name, namespace: p.namespace, partOf: p.name }) });
       } else if (c.kind === 'job') {
         c.create(this, name, { ...common, settings: c.settings, dependency: storeDependency(this.node.path, name, [], built) });
         built.set(name, { kind: 'job' });

@@ -5,7 +5,7 @@ import { profileSchema, type Profile } from '../core/profile.js';
 import { dnsLabel, hostname, labelMap } from '../core/schemas.js';
 import { markAlternativeRoutes } from '../exposure/route-claims.js';
 import { formatIssue, problem, PropsValidationError } from '../internal/props.js';
-import type { AgentComponent, AgentPlatformProps, ExternalComponent, FrontendComponent, PlatformComponent } from './agent-platform-props.js';
+import type { AgentComponent, AgentPlatformProps, ExternalComponent, FrontendComponent, ModelGatewayComponent, PlatformComponent } from './agent-platform-props.js';
 
 /** What an environment or tier may change on an agent. `replicas` and `autoscaling` replace each other. */
 export interface AgentOverride {
@@ -53,6 +53,16 @@ export interface ExternalOverride {
   readonly env?: ExternalComponent['env'];
 }
 
+/** What an environment or tier may change on a model gateway. */
+export interface ModelGatewayOverride {
+  /** Image. @default - the definition's */
+  readonly image?: string;
+  /** Replicas. @default - the definition's */
+  readonly replicas?: number;
+  /** The providers (replacing the definition's list). @default - the definition's */
+  readonly providers?: ModelGatewayComponent['props']['providers'];
+}
+
 /** The settings of one environment or tier. */
 export interface PlatformOverrides {
   /** @default - the definition's namespace, `-<environment or tier>` appended */
@@ -66,7 +76,14 @@ export interface PlatformOverrides {
   /** The hosts of this variant: the definition's host to this one's. @default - the definition's hosts */
   readonly hosts?: Readonly<Record<string, string>>;
   /** Per component, by name: only the settings its kind allows. @default {} */
-  readonly components?: Readonly<Record<string, AgentOverride | FrontendOverride | StoreOverride | ExternalOverride>>;
+  readonly components?: Readonly<Record<string, AgentOverride | FrontendOverride | StoreOverride | ExternalOverride | ModelGatewayOverride>>;
+  /**
+   * Components of the definition this variant leaves out (a model gateway
+   * where the model is a stub), with every agent's dependency on them. A
+   * component a host routes to or a store depends on cannot be left out.
+   * @default []
+   */
+  readonly omit?: readonly string[];
 }
 
 const any = z.custom<unknown>(() => true);
@@ -75,6 +92,7 @@ const OVERRIDE_SCHEMAS: Record<PlatformComponent['kind'], z.ZodType> = {
   frontend: z.strictObject({ image: z.string().optional(), replicas: z.number().int().min(1).optional(), resources: any.optional(), runtimeConfig: z.record(z.string(), z.string()).optional() }),
   store: z.strictObject({ settings: z.record(z.string(), any).optional() }),
   job: z.strictObject({ settings: z.record(z.string(), any).optional() }),
+  'model-gateway': z.strictObject({ image: z.string().optional(), replicas: z.number().int().min(1).optional(), providers: z.array(any).optional() }),
   external: z.strictObject({ host: hostname.optional(), port: z.number().int().optional(), destination: any.optional(), env: z.record(z.string(), any).optional() }),
 };
 
@@ -85,6 +103,7 @@ const overridesSchema = z.strictObject({
   quota: any.optional(),
   hosts: z.record(z.string(), hostname).optional(),
   components: z.record(z.string(), z.record(z.string(), any)).optional(),
+  omit: z.array(z.string()).optional(),
 });
 
 const MERGED = new Set(['env', 'runtimeConfig', 'settings']);
@@ -121,6 +140,10 @@ function checkVariants(id: string, key: string, definition: AgentPlatformProps, 
         for (const issue of parsed.error.issues) lines.push(...formatIssue(id, { ...issue, path: at(variant, 'components', name, ...(issue.path as (string | number)[])) }, { [key]: { [variant]: { components: { [name]: c } } } }));
       }
     }
+    for (const [i, name] of (o.omit ?? []).entries()) {
+      const why = omitConflict(definition, o, name);
+      if (why) push(at(variant, 'omit', i), why[0], name, why[1]);
+    }
     if (sameSettings) {
       const mine = all.find(([n]) => n === variant)![1];
       for (const path of union) {
@@ -131,6 +154,17 @@ function checkVariants(id: string, key: string, definition: AgentPlatformProps, 
     }
   }
   if (lines.length > 0) throw new PropsValidationError(id, lines);
+}
+
+/** Why `name` cannot be left out of a variant, as [what is wrong, how to fix it]; undefined when it can. */
+function omitConflict(definition: AgentPlatformProps, o: PlatformOverrides, name: string): [string, string] | undefined {
+  if (!(name in definition.components)) return ['names no component of the definition', `use one of ${Object.keys(definition.components).join(', ')}`];
+  if (o.components?.[name]) return [`is also overridden in components.${name}`, 'remove the override, or keep the component'];
+  const host = (definition.hosts ?? []).find((h) => h.paths.some((path) => path.component === name));
+  if (host) return [`is routed from host ${host.host}`, 'keep it, or route the path to another component'];
+  const store = Object.entries(definition.components).find(([, c]) => c.kind === 'store' && (c.dependsOn ?? []).includes(name));
+  if (store) return [`is a dependency of store ${store[0]}`, `keep it, or leave out ${store[0]} too`];
+  return undefined;
 }
 
 function mergeComponent(base: PlatformComponent, o: Record<string, unknown> | undefined): PlatformComponent {
@@ -146,9 +180,20 @@ function mergeComponent(base: PlatformComponent, o: Record<string, unknown> | un
   return { ...base, props } as PlatformComponent;
 }
 
+/** An agent without its dependencies on the components left out. */
+function leaveOut(c: PlatformComponent, omit: ReadonlySet<string>): PlatformComponent {
+  if (c.kind !== 'agent' || !c.dependsOn || omit.size === 0) return c;
+  return { ...c, dependsOn: c.dependsOn.filter((d) => !omit.has(typeof d === 'string' ? d : d.component)) };
+}
+
 /** The definition with one variant's overrides applied. */
 export function applyOverrides(definition: AgentPlatformProps, variant: string, o: PlatformOverrides): AgentPlatformProps {
-  const components = Object.fromEntries(Object.entries(definition.components).map(([name, c]) => [name, mergeComponent(c, o.components?.[name] as Record<string, unknown> | undefined)]));
+  const omit = new Set(o.omit ?? []);
+  const components = Object.fromEntries(
+    Object.entries(definition.components)
+      .filter(([name]) => !omit.has(name))
+      .map(([name, c]) => [name, leaveOut(mergeComponent(c, o.components?.[name] as Record<string, unknown> | undefined), omit)]),
+  );
   return {
     ...definition,
     namespace: o.namespace ?? `${definition.namespace}-${variant}`,

@@ -414,6 +414,13 @@ describe('AgentPlatform model gateway', () => {
     expect(gw.env).toContainEqual({ name: 'OPENAI_API_KEY', valueFrom: { secretKeyRef: { name: 'llm-keys', key: 'openai' } } });
     expect(platform!.edges).toContainEqual({ from: 'api', to: 'models', port: 4000, portName: 'http' });
     expect(platform!.components).toContainEqual({ name: 'models', kind: 'model-gateway' });
+    // The picture: api -> gateway, gateway -> the egress proxy, both as declared; nothing from api out of the namespace.
+    const t = platform!.topology(objs);
+    expect(t.nodes).toContainEqual({ id: 'models', label: 'models', kind: 'model-gateway' });
+    const edges = t.edges.map((e) => `${e.from} -> ${e.to.startsWith('pods:') ? t.nodes.find((n) => n.id === e.to)!.label : e.to} ${e.ports.join(',')} ${e.status}`);
+    expect(edges).toContain('api -> models 4000 declared');
+    expect(edges).toContain('models -> egress/egress-proxy 3128 declared');
+    expect(edges.filter((e) => e.startsWith('api -> ') && !e.startsWith('api -> models '))).toEqual([]);
   });
 
   it('overrides the providers per environment, and leaves the gateway out where the model is a stub', () => {

@@ -2,6 +2,7 @@ import type { Construct } from 'constructs';
 import { z } from 'zod';
 import { profileSchema, type Profile } from '../core/profile.js';
 import { cidr, dnsLabel, envVarName, hostname, httpPath, labelMap, portNumber, workloadName } from '../core/schemas.js';
+import type { DomainEgressRuleProps } from '../egress/domain-egress.js';
 import type { HostRoutesProps } from '../exposure/host-routes-props.js';
 import type { ModelGatewayProps } from '../gateway/model-gateway-props.js';
 import { problem } from '../internal/props.js';
@@ -63,6 +64,14 @@ export interface AgentComponent {
   readonly props: Omit<SecureAgentDeploymentProps, 'name' | 'namespace' | 'profile'>;
   /** What it calls; each yields egress to the target, the target's ingress from it, and the connection env. @default [] */
   readonly dependsOn?: readonly (string | PlatformDependency)[];
+  /**
+   * Public services it reaches by domain name (a telemetry endpoint),
+   * allowed through the app's DomainEgress, which must exist: the
+   * enforcement point's egress and env (an egress proxy's `HTTPS_PROXY`),
+   * and nothing else of the internet.
+   * @default []
+   */
+  readonly egressDomains?: readonly DomainEgressRuleProps[];
 }
 
 /** A web UI, built as a {@link StaticFrontend}. */
@@ -230,7 +239,13 @@ const connectionEnvValue = z.union([z.string(), z.strictObject({ fromSecret: z.s
 
 /** The schema of one component. */
 export const componentSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('agent'), props: objectProps<AgentComponent['props']>(), dependsOn: z.array(dependencySchema).default([]) }),
+  z.strictObject({
+    kind: z.literal('agent'),
+    props: objectProps<AgentComponent['props']>(),
+    dependsOn: z.array(dependencySchema).default([]),
+    // The names and ports are checked by DomainEgress.allow, against its enforcement point.
+    egressDomains: z.array(z.strictObject({ domains: z.array(z.string()).min(1), ports: z.array(portNumber).min(1) })).default([]),
+  }),
   z.strictObject({ kind: z.literal('frontend'), props: objectProps<FrontendComponent['props']>() }),
   z.strictObject({ kind: z.literal('model-gateway'), props: objectProps<ModelGatewayComponent['props']>() }),
   z.strictObject({

@@ -7,6 +7,8 @@ import { registerSideFiles } from '../internal/side-files.js';
 import { parseConstructProps, setPrimary } from '../kit/index.js';
 import { formatBytes, formatCpu, parseQuantity } from '../core/quantity.js';
 import { AgentNamespace, DEFAULT_LIMIT_RANGE, type ContainerLimitRange } from '../namespace/agent-namespace.js';
+import { publicEgress } from '../egress/baseline.js';
+import { DomainEgress, type DomainEgressRuleProps } from '../egress/domain-egress.js';
 import { ModelGateway } from '../gateway/model-gateway.js';
 import type { IServingWorkload } from '../network/serving.js';
 import { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
@@ -70,6 +72,8 @@ export class AgentPlatform extends Construct {
   public readonly components: readonly { readonly name: string; readonly kind: string; readonly host?: string; readonly port?: number; readonly outsideId?: string }[];
   /** The quota in force (given, or computed). */
   public readonly quota: QuotaSpec;
+  /** Edges of the agents' `egressDomains` to the enforcement point, for the topology. */
+  private readonly domainEdges: { readonly from: string; readonly to: string; readonly port: number }[] = [];
 
   /**
    * One definition, several environments (dev, staging, production): a
@@ -162,7 +166,7 @@ export class AgentPlatform extends Construct {
     const declared: DeclaredTopology = {
       namespace: this.namespace,
       components: this.components.map((c) => ({ name: c.name, kind: c.kind, ...(c.outsideId ? { outsideId: c.outsideId } : {}) })),
-      edges: this.edges,
+      edges: [...this.edges, ...this.domainEdges],
     };
     return buildTopology(objects, declared);
   }
@@ -176,6 +180,7 @@ export class AgentPlatform extends Construct {
         const ingressFrom = c.props.ingressFrom ?? routedFrom(p, name);
         const agent = new SecureAgentDeployment(this, name, { ...c.props, name, ...common, ...(ingressFrom ? { ingressFrom } : {}) });
         built.set(name, { kind: 'agent', agent, serving: agentServing(agent, c.props.port ?? 8080) });
+        if (c.egressDomains.length > 0) this.allowDomains(name, agent, c.egressDomains);
       } else if (c.kind === 'frontend') {
         const ingressFrom = c.props.ingressFrom ?? routedFrom(p, name);
         built.set(name, { kind: 'frontend', serving: new StaticFrontend(this, name, { ...c.props, name, ...common, ...(ingressFrom ? { ingressFrom } : {}) }) });
@@ -193,6 +198,25 @@ export class AgentPlatform extends Construct {
     }
     // Declaration order, whatever order the stores were built in.
     return new Map(Object.keys(p.components).map((name) => [name, built.get(name)!]));
+  }
+
+  /**
+   * Lets an agent reach its `egressDomains` through the app's DomainEgress,
+   * and records where that egress goes (the egress proxy's pods, or public
+   * addresses for a sidecar or plain NetworkPolicy) as declared.
+   */
+  private allowDomains(name: string, agent: SecureAgentDeployment, rules: readonly DomainEgressRuleProps[]): void {
+    const egress = DomainEgress.of(this);
+    egress.allow(agent, rules);
+    const ports = [...new Set(rules.flatMap((r) => r.ports))];
+    if (egress.proxy) {
+      const proxy = egress.proxy;
+      const to = proxy.namespace === agent.namespace ? proxy.name : `pods:${proxy.namespace}/${JSON.stringify({ 'app.kubernetes.io/name': proxy.peer.podLabels['app.kubernetes.io/name'] })}`;
+      this.domainEdges.push({ from: name, to, port: proxy.port });
+    } else if (egress.enforcement === 'istio' || egress.enforcement === 'networkPolicy') {
+      const cidrs = publicEgress(ports, '').flatMap((r) => ('cidr' in r ? [r.cidr] : []));
+      for (const cidr of cidrs) for (const port of ports) this.domainEdges.push({ from: name, to: `cidr:${cidr}`, port });
+    }
   }
 
   /**

@@ -21,6 +21,8 @@ export interface AgentOverride {
   readonly env?: AgentComponent['props']['env'];
   /** Rolling update bounds. @default - the definition's */
   readonly rollingUpdate?: AgentComponent['props']['rollingUpdate'];
+  /** Domains it reaches (replacing the definition's list; `[]` for none). @default - the definition's */
+  readonly egressDomains?: AgentComponent['egressDomains'];
 }
 
 /** What an environment or tier may change on a UI. */
@@ -88,7 +90,7 @@ export interface PlatformOverrides {
 
 const any = z.custom<unknown>(() => true);
 const OVERRIDE_SCHEMAS: Record<PlatformComponent['kind'], z.ZodType> = {
-  agent: z.strictObject({ image: z.string().optional(), replicas: z.number().int().min(1).optional(), autoscaling: any.optional(), resources: any.optional(), env: z.record(z.string(), any).optional(), rollingUpdate: any.optional() }),
+  agent: z.strictObject({ image: z.string().optional(), replicas: z.number().int().min(1).optional(), autoscaling: any.optional(), resources: any.optional(), env: z.record(z.string(), any).optional(), rollingUpdate: any.optional(), egressDomains: z.array(any).optional() }),
   frontend: z.strictObject({ image: z.string().optional(), replicas: z.number().int().min(1).optional(), resources: any.optional(), runtimeConfig: z.record(z.string(), z.string()).optional() }),
   store: z.strictObject({ settings: z.record(z.string(), any).optional() }),
   job: z.strictObject({ settings: z.record(z.string(), any).optional() }),
@@ -172,7 +174,9 @@ function mergeComponent(base: PlatformComponent, o: Record<string, unknown> | un
   if (base.kind === 'store' || base.kind === 'job') return { ...base, settings: { ...base.settings, ...(o.settings as object) } };
   if (base.kind === 'external') return { ...base, ...o, env: { ...base.env, ...(o.env as object) } } as PlatformComponent;
   const props: Record<string, unknown> = { ...base.props };
-  for (const [key, value] of Object.entries(o)) {
+  const { egressDomains, ...rest } = o;
+  if (egressDomains !== undefined && base.kind === 'agent') base = { ...base, egressDomains: egressDomains as AgentComponent['egressDomains'] };
+  for (const [key, value] of Object.entries(rest)) {
     props[key] = MERGED.has(key) ? { ...(props[key] as object), ...(value as object) } : value;
     if (key === 'replicas') delete props.autoscaling;
     if (key === 'autoscaling') delete props.replicas;

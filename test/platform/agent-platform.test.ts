@@ -367,7 +367,7 @@ describe('AgentPlatform model gateway', () => {
     name: 'chat',
     namespace: 'chat',
     components: {
-      api: { kind: 'agent', props: { image, port: 8000 }, dependsOn: [{ component: 'models', envPrefix: 'LLM_BASE_' }] },
+      api: { kind: 'agent', props: { image, port: 8000 }, dependsOn: [{ component: 'models', envPrefix: 'LLM_BASE_' }], egressDomains: [{ domains: ['otel.example.com'], ports: [443] }] },
       models: {
         kind: 'model-gateway',
         props: {
@@ -420,7 +420,10 @@ describe('AgentPlatform model gateway', () => {
     const edges = t.edges.map((e) => `${e.from} -> ${e.to.startsWith('pods:') ? t.nodes.find((n) => n.id === e.to)!.label : e.to} ${e.ports.join(',')} ${e.status}`);
     expect(edges).toContain('api -> models 4000 declared');
     expect(edges).toContain('models -> egress/egress-proxy 3128 declared');
-    expect(edges.filter((e) => e.startsWith('api -> ') && !e.startsWith('api -> models '))).toEqual([]);
+    // The telemetry endpoint, by domain through the same proxy, is declared too; nothing else leaves the namespace.
+    expect(edges.filter((e) => e.startsWith('api -> '))).toEqual(['api -> models 4000 declared', 'api -> egress/egress-proxy 3128 declared']);
+    expect(api.env).toContainEqual({ name: 'HTTPS_PROXY', value: 'http://egress-proxy.egress.svc.cluster.local:3128' });
+    expect(t.edges.filter((e) => e.status !== 'declared')).toEqual([]);
   });
 
   it('overrides the providers per environment, and leaves the gateway out where the model is a stub', () => {
@@ -428,7 +431,7 @@ describe('AgentPlatform model gateway', () => {
       AgentPlatform.environments(app, 'chat', {
         definition,
         environments: {
-          dev: { profile: 'dev', omit: ['models'] },
+          dev: { profile: 'dev', omit: ['models'], components: { api: { egressDomains: [] } } },
           staging: { components: { models: { providers: [{ provider: 'openai', models: ['gpt-4o-mini'], apiKey: keys }] } } },
         },
       }),
@@ -437,6 +440,7 @@ describe('AgentPlatform model gateway', () => {
     expect(dev.filter((o) => o.metadata.name === 'models')).toEqual([]);
     expect(JSON.stringify(one(dev, 'Deployment', 'api'))).not.toContain('BASE_URL');
     expect(JSON.stringify(policy(dev, 'api').egress ?? [])).not.toContain('4000');
+    expect(JSON.stringify(one(dev, 'Deployment', 'api'))).not.toContain('HTTPS_PROXY');
     const staging = out.get('chat-staging')!;
     const env = one(staging, 'Deployment', 'api').spec.template.spec.containers[0].env.map((e: Obj) => e.name);
     expect(env).toContain('OPENAI_BASE_URL');

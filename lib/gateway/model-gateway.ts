@@ -47,7 +47,7 @@ export const ModelGatewayIds = {
 const CONFIG_DIR = '/etc/litellm';
 
 /** The LiteLLM proxy configuration: one entry per model, its key read from the gateway's env. */
-export function liteLlmConfig(p: Pick<ModelGatewayConfig, 'providers'>): Record<string, unknown> {
+export function liteLlmConfig(p: Pick<ModelGatewayConfig, 'providers'> & { readonly fallbacks?: ModelGatewayConfig['fallbacks'] }): Record<string, unknown> {
   return {
     model_list: p.providers.flatMap((pr) =>
       pr.models.map((model) => ({
@@ -57,6 +57,7 @@ export function liteLlmConfig(p: Pick<ModelGatewayConfig, 'providers'>): Record<
     ),
     // Requests for a model not listed are refused instead of passed through.
     litellm_settings: { drop_params: true, telemetry: false },
+    ...(p.fallbacks && p.fallbacks.length > 0 ? { router_settings: { fallbacks: p.fallbacks.map((f) => ({ [f.model]: [...f.to] })) } } : {}),
   };
 }
 

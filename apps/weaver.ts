@@ -90,6 +90,8 @@ const definition: AgentPlatformProps = {
           { provider: 'openai', models: ['gpt-4'], apiKey: modelKey('openai') },
           { provider: 'anthropic', models: ['claude-sonnet-4-5'], apiKey: modelKey('anthropic') },
         ],
+        // The guide's failover: a request to gpt-4 that fails after retries goes to Anthropic.
+        fallbacks: [{ model: 'gpt-4', to: ['claude-sonnet-4-5'] }],
       },
     },
     // Master, two replicas and Sentinel, a governing Service, the password from
@@ -162,7 +164,7 @@ const environments: Record<string, PlatformOverrides> = {
       },
       redis: { settings: { tier: 'small' } },
       // Real LLM calls with the staging test key, OpenAI only.
-      'model-gateway': { providers: [{ provider: 'openai', models: ['gpt-3.5-turbo'], apiKey: modelKey('openai') }] },
+      'model-gateway': { providers: [{ provider: 'openai', models: ['gpt-3.5-turbo'], apiKey: modelKey('openai') }], fallbacks: [] },
     },
   },
   production: {

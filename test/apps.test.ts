@@ -198,6 +198,9 @@ describe('apps', () => {
       expect(api.env).toContainEqual({ name: 'OPENAI_BASE_URL', value: `${url}/v1` });
       const gateway = one(objs, 'Deployment', 'model-gateway').spec.template.spec.containers[0];
       const keys = gateway.env.filter((e: Obj) => e.valueFrom).map((e: Obj) => `${e.name}=${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`);
+      const config = parseAllDocuments(one(objs, 'ConfigMap', 'model-gateway-config').data['config.yaml'])[0]!.toJS() as Obj;
+      expect(config.model_list.map((m: Obj) => m.litellm_params.model)).toEqual(id === 'weaver-production' ? ['openai/gpt-4', 'anthropic/claude-sonnet-4-5'] : ['openai/gpt-3.5-turbo']);
+      expect(config.router_settings).toEqual(id === 'weaver-production' ? { fallbacks: [{ 'gpt-4': ['claude-sonnet-4-5'] }] } : undefined);
       expect(keys).toEqual(id === 'weaver-production' ? ['OPENAI_API_KEY=weaver-model-keys/openai', 'ANTHROPIC_API_KEY=weaver-model-keys/anthropic'] : ['OPENAI_API_KEY=weaver-model-keys/openai']);
     });
   });

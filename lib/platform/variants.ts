@@ -63,6 +63,8 @@ export interface ModelGatewayOverride {
   readonly replicas?: number;
   /** The providers (replacing the definition's list). @default - the definition's */
   readonly providers?: ModelGatewayComponent['props']['providers'];
+  /** The fallbacks (replacing the definition's list; `[]` for none). @default - the definition's */
+  readonly fallbacks?: ModelGatewayComponent['props']['fallbacks'];
 }
 
 /** The settings of one environment or tier. */
@@ -94,7 +96,7 @@ const OVERRIDE_SCHEMAS: Record<PlatformComponent['kind'], z.ZodType> = {
   frontend: z.strictObject({ image: z.string().optional(), replicas: z.number().int().min(1).optional(), resources: any.optional(), runtimeConfig: z.record(z.string(), z.string()).optional() }),
   store: z.strictObject({ settings: z.record(z.string(), any).optional() }),
   job: z.strictObject({ settings: z.record(z.string(), any).optional() }),
-  'model-gateway': z.strictObject({ image: z.string().optional(), replicas: z.number().int().min(1).optional(), providers: z.array(any).optional() }),
+  'model-gateway': z.strictObject({ image: z.string().optional(), replicas: z.number().int().min(1).optional(), providers: z.array(any).optional(), fallbacks: z.array(any).optional() }),
   external: z.strictObject({ host: hostname.optional(), port: z.number().int().optional(), destination: any.optional(), env: z.record(z.string(), any).optional() }),
 };
 

@@ -376,6 +376,7 @@ describe('AgentPlatform model gateway', () => {
             { provider: 'openai', models: ['gpt-4o'], apiKey: keys },
             { provider: 'anthropic', models: ['claude-sonnet-4-5'], apiKey: { secretName: 'llm-keys', key: 'anthropic' } },
           ],
+          fallbacks: [{ model: 'gpt-4o', to: ['claude-sonnet-4-5'] }],
         },
       },
     },
@@ -412,6 +413,7 @@ describe('AgentPlatform model gateway', () => {
     expect(policy(objs, 'models').ingress).toEqual([{ from: [{ podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/name': 'api' }) } }], ports: [{ port: 4000, protocol: 'TCP' }] }]);
     const gw = one(objs, 'Deployment', 'models').spec.template.spec.containers[0];
     expect(gw.env).toContainEqual({ name: 'OPENAI_API_KEY', valueFrom: { secretKeyRef: { name: 'llm-keys', key: 'openai' } } });
+    expect(one(objs, 'ConfigMap', 'models-config').data['config.yaml']).toContain('router_settings:\n  fallbacks:\n    - gpt-4o:\n        - claude-sonnet-4-5');
     expect(platform!.edges).toContainEqual({ from: 'api', to: 'models', port: 4000, portName: 'http' });
     expect(platform!.components).toContainEqual({ name: 'models', kind: 'model-gateway' });
     // The picture: api -> gateway, gateway -> the egress proxy, both as declared; nothing from api out of the namespace.
@@ -432,7 +434,7 @@ describe('AgentPlatform model gateway', () => {
         definition,
         environments: {
           dev: { profile: 'dev', omit: ['models'], components: { api: { egressDomains: [] } } },
-          staging: { components: { models: { providers: [{ provider: 'openai', models: ['gpt-4o-mini'], apiKey: keys }] } } },
+          staging: { components: { models: { providers: [{ provider: 'openai', models: ['gpt-4o-mini'], apiKey: keys }], fallbacks: [] } } },
         },
       }),
     );
@@ -446,6 +448,7 @@ describe('AgentPlatform model gateway', () => {
     expect(env).toContain('OPENAI_BASE_URL');
     expect(env).not.toContain('ANTHROPIC_BASE_URL');
     expect(one(staging, 'ConfigMap', 'models-config').data['config.yaml']).toContain('openai/gpt-4o-mini');
+    expect(one(staging, 'ConfigMap', 'models-config').data['config.yaml']).not.toContain('fallbacks');
   });
 
   it('rejects an unknown gateway, a gateway with no provider, and internet egress beside the gateway', () => {

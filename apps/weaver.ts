@@ -1,15 +1,21 @@
 import { Chart, type App } from 'cdk8s';
-import { AgentPlatform, ExternalSecretRef, internetEgress, ObservabilityStack, RedisStore, type AgentPlatformProps, type PlatformOverrides } from '../lib/index.js';
+import { AgentPlatform, ExternalSecretRef, ObservabilityStack, RedisStore, type AgentPlatformProps, type PlatformOverrides } from '../lib/index.js';
+import { platformEgress } from './egress.js';
 
 /**
  * The Weaver AI guide's platform (the `weaver-api` FastAPI gateway, Redis,
- * the LLM provider, the telemetry endpoint) in its three environments from
- * one definition: dev, staging and production, each with the settings of
- * its `.env` file as typed overrides. Each fix names the defect ID of the
- * project's DEFECTS spec.
+ * the LLM providers behind a model gateway, the telemetry endpoint) in its
+ * three environments from one definition: dev, staging and production, each
+ * with the settings of its `.env` file as typed overrides. Each fix names
+ * the defect ID of the project's DEFECTS spec.
  */
 
+/** The LiteLLM proxy image of the model gateway (non-root, pinned to a release tag). */
+const LITELLM_IMAGE = 'ghcr.io/berriai/litellm-non_root:v1.74.0-stable';
+
 const secret = (key: string) => ({ fromSecret: { name: 'weaver-secrets', key } });
+/** The provider keys, read by the model gateway's pods only. */
+const modelKey = (key: string) => ({ secretName: 'weaver-model-keys', key });
 const signing = (key: string) => ({ fromSecret: { name: 'telemetry-signing-keys', key } });
 
 const definition: AgentPlatformProps = {
@@ -29,9 +35,11 @@ const definition: AgentPlatformProps = {
         // The settings of the .env files as typed env, one source (D-WVR-07);
         // secrets key by key, never `envFrom: secretRef` (D-WVR-05, D-WVR-13).
         env: {
+          // The provider's calls go to the model gateway (WEAVER_MODEL_BASE_URL,
+          // OPENAI_BASE_URL and ANTHROPIC_BASE_URL from the dependency below),
+          // which holds the provider keys: the API holds none.
           WEAVER_MODEL_PROVIDER: 'openai',
           WEAVER_MODEL_NAME: 'gpt-4',
-          WEAVER_MODEL_API_KEY: secret('WEAVER_MODEL_API_KEY'),
           WEAVER_AUTH_MODE: 'jwt',
           WEAVER_JWT_PUBLIC_KEY: secret('WEAVER_JWT_PUBLIC_KEY'),
           WEAVER_PII_REDACT: 'true',
@@ -65,11 +73,26 @@ const definition: AgentPlatformProps = {
         },
         // Requests run up to 25 s (WEAVER_REQUEST_TIMEOUT_MS): drain 30 s, grace covers it (D-WVR-11).
         shutdown: { drainSeconds: 30 },
-        // The LLM provider and the telemetry collector, public HTTPS only.
-        egress: [internetEgress([443], 'OpenAI and the telemetry endpoint')],
       },
-      // The Redis connection (REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, Sentinel) from the store (D-WVR-03).
-      dependsOn: ['redis'],
+      // The Redis connection (REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, Sentinel) from the store (D-WVR-03);
+      // the LLM providers through the model gateway only, no route to the internet.
+      dependsOn: ['redis', { component: 'model-gateway', envPrefix: 'WEAVER_MODEL_BASE_' }],
+      // The telemetry collector by name, through the platform's egress proxy.
+      egressDomains: [{ domains: ['otel-prod.example.com'], ports: [443] }],
+    },
+    // The one component that reaches the LLM providers, by domain through the
+    // egress proxy: OpenAI, with Anthropic as the guide's fallback provider.
+    'model-gateway': {
+      kind: 'model-gateway',
+      props: {
+        image: LITELLM_IMAGE,
+        providers: [
+          { provider: 'openai', models: ['gpt-4'], apiKey: modelKey('openai') },
+          { provider: 'anthropic', models: ['claude-sonnet-4-5'], apiKey: modelKey('anthropic') },
+        ],
+        // The guide's failover: a request to gpt-4 that fails after retries goes to Anthropic.
+        fallbacks: [{ model: 'gpt-4', to: ['claude-sonnet-4-5'] }],
+      },
     },
     // Master, two replicas and Sentinel, a governing Service, the password from
     // a Secret file instead of argv, non-root (D-WVR-03, D-WVR-04).
@@ -105,11 +128,20 @@ const environments: Record<string, PlatformOverrides> = {
   dev: {
     profile: 'dev',
     hosts: { 'api.weaver-ai.example.com': 'api.dev.weaver-ai.example.com' },
+    // The stub model makes no API calls: no gateway, no route to a provider.
+    omit: ['model-gateway'],
     components: {
       'weaver-api': {
         replicas: 1,
         resources: 'small',
-        env: { WEAVER_AUTH_MODE: 'api_key', WEAVER_ALLOWED_API_KEYS: secret('WEAVER_ALLOWED_API_KEYS'), WEAVER_RATELIMIT_RPS: '100', WEAVER_RATELIMIT_BURST: '200', LOG_LEVEL: 'DEBUG', OTEL_SERVICE_NAME: 'weaver-ai-dev' },
+        // Telemetry is off in dev: no route to a collector either.
+        egressDomains: [],
+        env: {
+          WEAVER_MODEL_PROVIDER: 'stub',
+          WEAVER_MODEL_NAME: 'stub-model',
+          WEAVER_TELEMETRY_ENABLED: 'false',
+          WEAVER_AUTH_MODE: 'api_key', WEAVER_ALLOWED_API_KEYS: secret('WEAVER_ALLOWED_API_KEYS'), WEAVER_RATELIMIT_RPS: '100', WEAVER_RATELIMIT_BURST: '200', LOG_LEVEL: 'DEBUG', OTEL_SERVICE_NAME: 'weaver-ai-dev',
+        },
       },
       redis: { settings: { tier: 'small' } },
     },
@@ -118,8 +150,21 @@ const environments: Record<string, PlatformOverrides> = {
     profile: 'staging',
     hosts: { 'api.weaver-ai.example.com': 'api.staging.weaver-ai.example.com' },
     components: {
-      'weaver-api': { autoscaling: { minReplicas: 2, maxReplicas: 4, cpuUtilization: 70, memoryUtilization: 80 }, resources: 'medium', env: { WEAVER_RATELIMIT_RPS: '10', WEAVER_RATELIMIT_BURST: '20', OTEL_SERVICE_NAME: 'weaver-ai-staging' } },
+      'weaver-api': {
+        autoscaling: { minReplicas: 2, maxReplicas: 4, cpuUtilization: 70, memoryUtilization: 80 },
+        resources: 'medium',
+        egressDomains: [{ domains: ['otel-staging.example.com'], ports: [443] }],
+        env: {
+          WEAVER_MODEL_NAME: 'gpt-3.5-turbo',
+          WEAVER_TELEMETRY_ENDPOINT: 'https://otel-staging.example.com',
+          WEAVER_RATELIMIT_RPS: '10',
+          WEAVER_RATELIMIT_BURST: '20',
+          OTEL_SERVICE_NAME: 'weaver-ai-staging',
+        },
+      },
       redis: { settings: { tier: 'small' } },
+      // Real LLM calls with the staging test key, OpenAI only.
+      'model-gateway': { providers: [{ provider: 'openai', models: ['gpt-3.5-turbo'], apiKey: modelKey('openai') }], fallbacks: [] },
     },
   },
   production: {
@@ -141,11 +186,13 @@ const environments: Record<string, PlatformOverrides> = {
 
 /** Adds the `weaver-dev`, `weaver-staging` and `weaver-production` charts. */
 export function addWeaverCharts(app: App): Chart[] {
+  // The gateway's provider domains and the telemetry endpoint are enforced at the platform's egress proxy.
+  platformEgress(app);
   const platforms = AgentPlatform.environments(app, 'weaver', { definition, environments });
   return Object.entries(platforms).map(([env, platform]) => {
     const chart = Chart.of(platform);
     const store = { name: 'weaver-vault', kind: 'ClusterSecretStore' as const };
-    const keys = ['WEAVER_MODEL_API_KEY', 'WEAVER_JWT_PUBLIC_KEY', 'REDIS_PASSWORD', ...(env === 'dev' ? ['WEAVER_ALLOWED_API_KEYS'] : [])];
+    const keys = ['WEAVER_JWT_PUBLIC_KEY', 'REDIS_PASSWORD', ...(env === 'dev' ? ['WEAVER_ALLOWED_API_KEYS'] : [])];
     // From the secret manager per environment, never a `stringData` manifest in Git (D-WVR-05).
     new ExternalSecretRef(chart, 'Secrets', {
       name: 'weaver-secrets',
@@ -153,6 +200,16 @@ export function addWeaverCharts(app: App): Chart[] {
       secretStore: store,
       data: keys.map((k) => ({ secretKey: k, remoteKey: `weaver/${env}/${k.toLowerCase()}` })),
     });
+    // The provider keys (the guide's OPENAI_API_KEY_STAGING / _PROD, and Anthropic's in production), for the gateway's pods only.
+    const providers = platform.gateways['model-gateway'] ? (env === 'production' ? ['openai', 'anthropic'] : ['openai']) : [];
+    if (providers.length > 0) {
+      new ExternalSecretRef(chart, 'ModelKeys', {
+        name: 'weaver-model-keys',
+        namespace: platform.namespace,
+        secretStore: store,
+        data: providers.map((p) => ({ secretKey: p, remoteKey: `weaver/${env}/${p}_api_key` })),
+      });
+    }
     // A PrometheusRule with severities and working expressions instead of the guide's rule file (D-WVR-09).
     new ObservabilityStack(chart, 'Observability', { agent: platform.agents['weaver-api']!, runbookBaseUrl: 'https://runbooks.weaver-ai.example.com' });
     if (env === 'production') {

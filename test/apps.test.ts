@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../apps/main.js';
 import { addSarkCharts } from '../apps/sark.js';
+import { addWeaverCharts } from '../apps/weaver.js';
 import { JsonPatch } from 'cdk8s';
 import { AgentNamespace, AgentPlatform, SecureAgentDeployment, verify } from '../lib/index.js';
 import { CustomResourceRegistry } from '../lib/validation/schema/custom.js';
@@ -162,6 +163,46 @@ describe('apps', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  describe('the Weaver environments', () => {
+    const app = Testing.app();
+    const charts = addWeaverCharts(app);
+    const picture = (chart: Chart) => {
+      const t = (chart.node.findChild('Platform') as AgentPlatform).topology(chart.toJson());
+      const label = (id: string) => t.nodes.find((n) => n.id === id)!.label;
+      return { t, edges: t.edges.map((e) => `${label(e.from)} -> ${label(e.to)} ${e.ports.join(',')}`) };
+    };
+
+    it.each(charts.map((c) => [c.node.id, c] as const))('%s: every edge the policies allow is declared; the API reaches the providers through the model gateway only', (id, chart) => {
+      const { t, edges } = picture(chart);
+      expect(t.edges.filter((e) => e.status !== 'declared')).toEqual([]);
+      const objs = chart.toJson() as Obj[];
+      const api = one(objs, 'Deployment', 'weaver-api').spec.template.spec.containers[0];
+      expect(JSON.stringify(one(objs, 'NetworkPolicy', 'weaver-api').spec.egress)).not.toContain('0.0.0.0/0');
+      expect(JSON.stringify(api.env)).not.toContain('weaver-model-keys');
+      if (id === 'weaver-dev') {
+        // The stub model and disabled telemetry: nothing leaves the namespace but DNS.
+        expect(edges.filter((e) => e.startsWith('weaver-api -> '))).toEqual(['weaver-api -> redis 6379']);
+        expect(all(objs, 'Deployment').map((d) => d.metadata.name)).not.toContain('model-gateway');
+        return;
+      }
+      expect(edges.filter((e) => e.startsWith('weaver-api -> ') || e.startsWith('model-gateway -> '))).toEqual([
+        'weaver-api -> model-gateway 4000',
+        'weaver-api -> redis 6379,26379',
+        'weaver-api -> egress/egress-proxy 3128',
+        'model-gateway -> egress/egress-proxy 3128',
+      ]);
+      const url = `http://model-gateway.${chart.node.id === 'weaver-production' ? 'weaver-ai' : 'weaver-ai-staging'}.svc.cluster.local:4000`;
+      expect(api.env).toContainEqual({ name: 'WEAVER_MODEL_BASE_URL', value: `${url}/v1` });
+      expect(api.env).toContainEqual({ name: 'OPENAI_BASE_URL', value: `${url}/v1` });
+      const gateway = one(objs, 'Deployment', 'model-gateway').spec.template.spec.containers[0];
+      const keys = gateway.env.filter((e: Obj) => e.valueFrom).map((e: Obj) => `${e.name}=${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`);
+      const config = parseAllDocuments(one(objs, 'ConfigMap', 'model-gateway-config').data['config.yaml'])[0]!.toJS() as Obj;
+      expect(config.model_list.map((m: Obj) => m.litellm_params.model)).toEqual(id === 'weaver-production' ? ['openai/gpt-4', 'anthropic/claude-sonnet-4-5'] : ['openai/gpt-3.5-turbo']);
+      expect(config.router_settings).toEqual(id === 'weaver-production' ? { fallbacks: [{ 'gpt-4': ['claude-sonnet-4-5'] }] } : undefined);
+      expect(keys).toEqual(id === 'weaver-production' ? ['OPENAI_API_KEY=weaver-model-keys/openai', 'ANTHROPIC_API_KEY=weaver-model-keys/anthropic'] : ['OPENAI_API_KEY=weaver-model-keys/openai']);
+    });
   });
 
   describe('the SARK tiers', () => {

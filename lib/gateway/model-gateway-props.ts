@@ -30,6 +30,14 @@ export interface ModelProviderProps {
   readonly apiKey: ProviderKeyRef;
 }
 
+/** Where the gateway sends a model's requests when its provider fails (after LiteLLM's retries). */
+export interface ModelFallback {
+  /** The model whose failed requests fall back, as listed in a provider's `models`. */
+  readonly model: string;
+  /** The models tried instead, in order, each listed in a provider's `models` (another provider's, for provider failover). */
+  readonly to: readonly string[];
+}
+
 /** Props of {@link ModelGateway}. */
 export interface ModelGatewayProps {
   /** Namespace of the gateway. */
@@ -42,6 +50,13 @@ export interface ModelGatewayProps {
   readonly image: string;
   /** The providers, at least one. */
   readonly providers: readonly ModelProviderProps[];
+  /**
+   * Fallbacks between the listed models (`gpt-4` to `claude-sonnet-4-5`):
+   * LiteLLM's `router_settings.fallbacks`.
+   * @default - none: a failed request fails
+   * @see https://docs.litellm.ai/docs/proxy/reliability
+   */
+  readonly fallbacks?: readonly ModelFallback[];
   /** Name of the Deployment, Service and related objects. @default 'model-gateway' */
   readonly name?: string;
   /** Port of the OpenAI-compatible API. @default 4000 */
@@ -68,6 +83,7 @@ export const ModelGatewayPropsSchema = z
     namespace: dnsLabel,
     image: imageReference,
     providers: z.array(providerSchema).min(1, { error: problem('is empty: a model gateway with no provider serves nothing', "add a provider, like { provider: 'openai', models: ['gpt-4o'], apiKey: { secretName, key } }") }),
+    fallbacks: z.array(z.strictObject({ model: z.string(), to: z.array(z.string()).min(1, { error: problem('is empty', 'list the models to try instead') }) })).default([]),
     name: workloadName.default('model-gateway'),
     port: portNumber.default(4000),
     replicas: z.number().int().min(2, { error: problem('must be at least 2', 'run 2 or more replicas so a rollout or node drain keeps the models reachable') }).default(2),
@@ -80,7 +96,24 @@ export const ModelGatewayPropsSchema = z
       if (seen.has(pr.provider)) ctx.addIssue({ code: 'custom', path: ['providers', i, 'provider'], message: problem(`lists ${pr.provider} twice`, 'list each provider once, with all its models') });
       seen.add(pr.provider);
     });
+    checkFallbacks(p, ctx);
   });
+
+/** Each fallback names models the gateway serves, never the model itself, and each model once. */
+function checkFallbacks(p: { providers: { models: string[] }[]; fallbacks: { model: string; to: string[] }[] }, ctx: z.RefinementCtx): void {
+  const models = p.providers.flatMap((pr) => pr.models);
+  const fix = `use one of ${models.join(', ')}`;
+  const from = new Set<string>();
+  p.fallbacks.forEach((f, i) => {
+    if (!models.includes(f.model)) ctx.addIssue({ code: 'custom', path: ['fallbacks', i, 'model'], message: problem('is no model of the providers', fix) });
+    else if (from.has(f.model)) ctx.addIssue({ code: 'custom', path: ['fallbacks', i, 'model'], message: problem('has a fallback already', 'give each model one list, in order') });
+    from.add(f.model);
+    f.to.forEach((m, j) => {
+      if (m === f.model) ctx.addIssue({ code: 'custom', path: ['fallbacks', i, 'to', j], message: problem('is the model itself', 'fall back to another model') });
+      else if (!models.includes(m)) ctx.addIssue({ code: 'custom', path: ['fallbacks', i, 'to', j], message: problem('is no model of the providers', fix) });
+    });
+  });
+}
 true satisfies SchemaAgrees<typeof ModelGatewayPropsSchema, ModelGatewayProps>;
 
 /** Parsed props of {@link ModelGateway}. */

@@ -30,7 +30,7 @@ import {
   type WorkloadIdentity,
 } from '../kit/index.js';
 import { egressRuleSchema, renderEgressRule, type PodPeer } from '../network/peers.js';
-import type { IServingWorkload, ServedPort } from '../network/serving.js';
+import type { IConnection, IServingWorkload, ServedPort } from '../network/serving.js';
 import type { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
 import { MODEL_PROVIDERS, ModelGatewayPropsSchema, type ModelGatewayConfig, type ModelGatewayProps } from './model-gateway-props.js';
 
@@ -47,7 +47,7 @@ export const ModelGatewayIds = {
 const CONFIG_DIR = '/etc/litellm';
 
 /** The LiteLLM proxy configuration: one entry per model, its key read from the gateway's env. */
-export function liteLlmConfig(p: Pick<ModelGatewayConfig, 'providers'>): Record<string, unknown> {
+export function liteLlmConfig(p: Pick<ModelGatewayConfig, 'providers'> & { readonly fallbacks?: ModelGatewayConfig['fallbacks'] }): Record<string, unknown> {
   return {
     model_list: p.providers.flatMap((pr) =>
       pr.models.map((model) => ({
@@ -57,6 +57,7 @@ export function liteLlmConfig(p: Pick<ModelGatewayConfig, 'providers'>): Record<
     ),
     // Requests for a model not listed are refused instead of passed through.
     litellm_settings: { drop_params: true, telemetry: false },
+    ...(p.fallbacks && p.fallbacks.length > 0 ? { router_settings: { fallbacks: p.fallbacks.map((f) => ({ [f.model]: [...f.to] })) } } : {}),
   };
 }
 
@@ -86,6 +87,12 @@ export class ModelGateway extends Construct implements IServingWorkload {
   public readonly labels: Readonly<Record<string, string>>;
   /** The in-cluster base URL agents use. */
   public readonly url: string;
+  /**
+   * What an agent is given to use the gateway: each provider's base-URL
+   * variable (as {@link ModelGateway.connect} sets them), and `<prefix>URL`,
+   * the OpenAI-compatible base URL (`<url>/v1`). No provider key.
+   */
+  public readonly connection: IConnection;
   public readonly configMap: k8s.KubeConfigMap;
   public readonly serviceAccount: k8s.KubeServiceAccount;
   public readonly deployment: k8s.KubeDeployment;
@@ -107,6 +114,7 @@ export class ModelGateway extends Construct implements IServingWorkload {
     [this.selectorLabels, this.labels] = [w.selector, w.labels];
     this.peer = { namespace: p.namespace, podLabels: { 'app.kubernetes.io/name': w.selector['app.kubernetes.io/name']! } };
     this.servedPorts = [{ name: 'http', port: p.port }];
+    this.connection = { host: `${p.name}.${p.namespace}.svc.cluster.local`, port: p.port, env: ({ prefix = '' } = {}) => ({ ...this.baseUrlEnv(), [`${prefix}URL`]: `${this.url}/v1` }) };
     // First, so the enforcement point's env (a proxy's HTTPS_PROXY) and egress are in place for the pod and its policy.
     DomainEgress.of(this).allow(this, p.providers.map((pr) => ({ domains: [...MODEL_PROVIDERS[pr.provider].domains], ports: [443] })));
     const text = stringify(liteLlmConfig(p), { lineWidth: 0 });
@@ -176,9 +184,14 @@ export class ModelGateway extends Construct implements IServingWorkload {
    * (the reference runtime's `LLM_BASE_URL`).
    */
   public connect(agent: SecureAgentDeployment, options: { readonly openAiBaseUrlEnv?: readonly string[] } = {}): void {
-    for (const pr of this.config.providers) agent.addEnv(MODEL_PROVIDERS[pr.provider].baseUrlEnv, pr.provider === 'openai' ? `${this.url}/v1` : this.url);
+    for (const [name, value] of Object.entries(this.baseUrlEnv())) agent.addEnv(name, value);
     for (const name of options.openAiBaseUrlEnv ?? []) agent.addEnv(name, `${this.url}/v1`);
     agent.addEgress({ description: `model gateway ${this.namespace}/${this.name}`, pods: { ...(this.namespace !== agent.namespace ? { namespace: this.namespace } : {}), podLabels: { ...this.peer.podLabels } }, ports: [{ port: this.config.port }] });
     this.allowFrom({ namespace: agent.namespace, podLabels: { ...agent.selectorLabels } });
+  }
+
+  /** Each provider's base-URL variable, pointing here (OpenAI's SDK takes the `/v1` URL). */
+  private baseUrlEnv(): Record<string, string> {
+    return Object.fromEntries(this.config.providers.map((pr) => [MODEL_PROVIDERS[pr.provider].baseUrlEnv, pr.provider === 'openai' ? `${this.url}/v1` : this.url]));
   }
 }

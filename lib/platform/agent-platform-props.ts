@@ -2,7 +2,9 @@ import type { Construct } from 'constructs';
 import { z } from 'zod';
 import { profileSchema, type Profile } from '../core/profile.js';
 import { cidr, dnsLabel, envVarName, hostname, httpPath, labelMap, portNumber, workloadName } from '../core/schemas.js';
+import type { DomainEgressRuleProps } from '../egress/domain-egress.js';
 import type { HostRoutesProps } from '../exposure/host-routes-props.js';
+import type { ModelGatewayProps } from '../gateway/model-gateway-props.js';
 import { problem } from '../internal/props.js';
 import type { SchemaAgrees } from '../internal/schema-agrees.js';
 import type { AgentNamespaceProps } from '../namespace/agent-namespace.js';
@@ -62,6 +64,14 @@ export interface AgentComponent {
   readonly props: Omit<SecureAgentDeploymentProps, 'name' | 'namespace' | 'profile'>;
   /** What it calls; each yields egress to the target, the target's ingress from it, and the connection env. @default [] */
   readonly dependsOn?: readonly (string | PlatformDependency)[];
+  /**
+   * Public services it reaches by domain name (a telemetry endpoint),
+   * allowed through the app's DomainEgress, which must exist: the
+   * enforcement point's egress and env (an egress proxy's `HTTPS_PROXY`),
+   * and nothing else of the internet.
+   * @default []
+   */
+  readonly egressDomains?: readonly DomainEgressRuleProps[];
 }
 
 /** A web UI, built as a {@link StaticFrontend}. */
@@ -88,6 +98,21 @@ export interface StoreComponent {
    * @default []
    */
   readonly dependsOn?: readonly string[];
+}
+
+/**
+ * A model gateway, built as a {@link ModelGateway}: the one component that
+ * reaches the LLM providers (by domain, through the app's DomainEgress) and
+ * holds their keys. An agent depending on it gets egress to it and the
+ * providers' base-URL variables pointing at it (`OPENAI_BASE_URL`,
+ * `ANTHROPIC_BASE_URL`, and `<PREFIX>URL`, its OpenAI-compatible `/v1`
+ * URL), never a provider key or a route to the providers.
+ */
+export interface ModelGatewayComponent {
+  /** A model gateway. */
+  readonly kind: 'model-gateway';
+  /** Its props; the platform sets `name` (the component's), `namespace` and `partOf`. */
+  readonly props: Omit<ModelGatewayProps, 'name' | 'namespace' | 'partOf'>;
 }
 
 /** A service outside the cluster (a managed database, an LLM provider, an OTLP endpoint). */
@@ -148,7 +173,7 @@ export interface JobComponent {
 }
 
 /** One component of a platform. */
-export type PlatformComponent = AgentComponent | FrontendComponent | StoreComponent | ExternalComponent | JobComponent;
+export type PlatformComponent = AgentComponent | FrontendComponent | StoreComponent | ExternalComponent | JobComponent | ModelGatewayComponent;
 
 /** One path of a platform host. */
 export interface PlatformPath {
@@ -214,8 +239,15 @@ const connectionEnvValue = z.union([z.string(), z.strictObject({ fromSecret: z.s
 
 /** The schema of one component. */
 export const componentSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('agent'), props: objectProps<AgentComponent['props']>(), dependsOn: z.array(dependencySchema).default([]) }),
+  z.strictObject({
+    kind: z.literal('agent'),
+    props: objectProps<AgentComponent['props']>(),
+    dependsOn: z.array(dependencySchema).default([]),
+    // The names and ports are checked by DomainEgress.allow, against its enforcement point.
+    egressDomains: z.array(z.strictObject({ domains: z.array(z.string()).min(1), ports: z.array(portNumber).min(1) })).default([]),
+  }),
   z.strictObject({ kind: z.literal('frontend'), props: objectProps<FrontendComponent['props']>() }),
+  z.strictObject({ kind: z.literal('model-gateway'), props: objectProps<ModelGatewayComponent['props']>() }),
   z.strictObject({
     kind: z.literal('store'),
     create: z.custom<StoreFactory>((v) => typeof v === 'function', { error: problem('must be a function', 'pass (scope, id, context) => a store') }),
@@ -293,7 +325,30 @@ function checkAgentDependencies(p: ParsedProps, ctx: z.RefinementCtx, known: str
         ctx.addIssue({ code: 'custom', path, message: problem('is the component itself', 'remove it: a component reaches its own pods') });
       }
     });
+    checkGatewayBypass(p, ctx, name, c);
   }
+}
+
+/**
+ * An agent that reaches the LLM providers through a model gateway opens no
+ * route to the internet beside it (an egress rule to 0.0.0.0/0 or ::/0, or
+ * an external component at `'internet'`): that route would reach the
+ * providers around the gateway, with keys of the agent's own.
+ */
+function checkGatewayBypass(p: ParsedProps, ctx: z.RefinementCtx, name: string, c: Extract<ParsedProps['components'][string], { kind: 'agent' }>): void {
+  const gateway = c.dependsOn.map((d) => (typeof d === 'string' ? d : d.component)).find((t) => p.components[t]?.kind === 'model-gateway');
+  if (gateway === undefined) return;
+  const fix = "reach other public services by domain through the app's DomainEgress, or through the gateway";
+  const why = `while ${name} depends on model gateway ${gateway}, so it could call the LLM providers around the gateway`;
+  (c.props.egress ?? []).forEach((rule, i) => {
+    const cidr = (rule as { cidr?: string }).cidr;
+    if (cidr === '0.0.0.0/0' || cidr === '::/0') ctx.addIssue({ code: 'custom', path: ['components', name, 'props', 'egress', i], message: problem(`opens the internet (${cidr}) ${why}`, `remove it; ${fix}`) });
+  });
+  c.dependsOn.forEach((d, i) => {
+    const target = typeof d === 'string' ? d : d.component;
+    const t = p.components[target];
+    if (t?.kind === 'external' && t.destination === 'internet') ctx.addIssue({ code: 'custom', path: ['components', name, 'dependsOn', i], message: problem(`is external ${target} on the internet, ${why}`, `give ${target} a CIDR destination, or ${fix}`) });
+  });
 }
 
 /** A store depends on other stores only, never on itself, and never in a cycle (each is built before the stores that depend on it). */

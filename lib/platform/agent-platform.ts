@@ -7,6 +7,9 @@ import { registerSideFiles } from '../internal/side-files.js';
 import { parseConstructProps, setPrimary } from '../kit/index.js';
 import { formatBytes, formatCpu, parseQuantity } from '../core/quantity.js';
 import { AgentNamespace, DEFAULT_LIMIT_RANGE, type ContainerLimitRange } from '../namespace/agent-namespace.js';
+import { publicEgress } from '../egress/baseline.js';
+import { DomainEgress, type DomainEgressRuleProps } from '../egress/domain-egress.js';
+import { ModelGateway } from '../gateway/model-gateway.js';
 import type { IServingWorkload } from '../network/serving.js';
 import { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
 import { AgentPlatformPropsSchema, type AgentPlatformConfig, type AgentPlatformProps, type StoreContext } from './agent-platform-props.js';
@@ -59,6 +62,8 @@ export class AgentPlatform extends Construct {
   public readonly frontends: Readonly<Record<string, StaticFrontend>>;
   /** Data stores, by component name. */
   public readonly stores: Readonly<Record<string, IServingWorkload>>;
+  /** Model gateways, by component name. */
+  public readonly gateways: Readonly<Record<string, ModelGateway>>;
   /** The host routes, one per host. */
   public readonly routes: readonly HostRoutes[];
   /** The declared dependencies, wired. */
@@ -67,6 +72,8 @@ export class AgentPlatform extends Construct {
   public readonly components: readonly { readonly name: string; readonly kind: string; readonly host?: string; readonly port?: number; readonly outsideId?: string }[];
   /** The quota in force (given, or computed). */
   public readonly quota: QuotaSpec;
+  /** Edges of the agents' `egressDomains` to the enforcement point, for the topology. */
+  private readonly domainEdges: { readonly from: string; readonly to: string; readonly port: number }[] = [];
 
   /**
    * One definition, several environments (dev, staging, production): a
@@ -105,6 +112,7 @@ export class AgentPlatform extends Construct {
     this.agents = pick(nodes, (n) => (n.kind === 'agent' ? n.agent : undefined));
     this.frontends = pick(nodes, (n) => (n.kind === 'frontend' ? (n.serving as StaticFrontend) : undefined));
     this.stores = pick(nodes, (n) => (n.kind === 'store' ? n.serving : undefined));
+    this.gateways = pick(nodes, (n) => (n.kind === 'model-gateway' ? (n.serving as ModelGateway) : undefined));
     this.components = [...nodes].map(([name, n]) => ({ name, kind: n.kind, ...(n.kind === 'external' ? { host: n.external.host, port: n.external.port, outsideId: outsideId(n.external.destination, p.namespace) } : {}) }));
     this.edges = Object.entries(p.components).flatMap(([name, c]) => {
       if (c.kind === 'store') return c.dependsOn.map((to) => wireStoreDependency(name, to, nodes));
@@ -158,7 +166,7 @@ export class AgentPlatform extends Construct {
     const declared: DeclaredTopology = {
       namespace: this.namespace,
       components: this.components.map((c) => ({ name: c.name, kind: c.kind, ...(c.outsideId ? { outsideId: c.outsideId } : {}) })),
-      edges: this.edges,
+      edges: [...this.edges, ...this.domainEdges],
     };
     return buildTopology(objects, declared);
   }
@@ -172,12 +180,15 @@ export class AgentPlatform extends Construct {
         const ingressFrom = c.props.ingressFrom ?? routedFrom(p, name);
         const agent = new SecureAgentDeployment(this, name, { ...c.props, name, ...common, ...(ingressFrom ? { ingressFrom } : {}) });
         built.set(name, { kind: 'agent', agent, serving: agentServing(agent, c.props.port ?? 8080) });
+        if (c.egressDomains.length > 0) this.allowDomains(name, agent, c.egressDomains);
       } else if (c.kind === 'frontend') {
         const ingressFrom = c.props.ingressFrom ?? routedFrom(p, name);
         built.set(name, { kind: 'frontend', serving: new StaticFrontend(this, name, { ...c.props, name, ...common, ...(ingressFrom ? { ingressFrom } : {}) }) });
       } else if (c.kind === 'store') {
         const dependency = storeDependency(this.node.path, name, c.dependsOn, built);
         built.set(name, { kind: 'store', serving: c.create(this, name, { ...common, settings: c.settings, dependency }) });
+      } else if (c.kind === 'model-gateway') {
+        built.set(name, { kind: 'model-gateway', serving: new ModelGateway(this, name, { ...c.props, name, namespace: p.namespace, partOf: p.name }) });
       } else if (c.kind === 'job') {
         c.create(this, name, { ...common, settings: c.settings, dependency: storeDependency(this.node.path, name, [], built) });
         built.set(name, { kind: 'job' });
@@ -187,6 +198,25 @@ export class AgentPlatform extends Construct {
     }
     // Declaration order, whatever order the stores were built in.
     return new Map(Object.keys(p.components).map((name) => [name, built.get(name)!]));
+  }
+
+  /**
+   * Lets an agent reach its `egressDomains` through the app's DomainEgress,
+   * and records where that egress goes (the egress proxy's pods, or public
+   * addresses for a sidecar or plain NetworkPolicy) as declared.
+   */
+  private allowDomains(name: string, agent: SecureAgentDeployment, rules: readonly DomainEgressRuleProps[]): void {
+    const egress = DomainEgress.of(this);
+    egress.allow(agent, rules);
+    const ports = [...new Set(rules.flatMap((r) => r.ports))];
+    if (egress.proxy) {
+      const proxy = egress.proxy;
+      const to = proxy.namespace === agent.namespace ? proxy.name : `pods:${proxy.namespace}/${JSON.stringify({ 'app.kubernetes.io/name': proxy.peer.podLabels['app.kubernetes.io/name'] })}`;
+      this.domainEdges.push({ from: name, to, port: proxy.port });
+    } else if (egress.enforcement === 'istio' || egress.enforcement === 'networkPolicy') {
+      const cidrs = publicEgress(ports, '').flatMap((r) => ('cidr' in r ? [r.cidr] : []));
+      for (const cidr of cidrs) for (const port of ports) this.domainEdges.push({ from: name, to: `cidr:${cidr}`, port });
+    }
   }
 
   /**

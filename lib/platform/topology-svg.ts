@@ -11,7 +11,7 @@ import type { Topology } from './topology.js';
  */
 
 /** Fill colours of the node kinds (exported for the rendering test). */
-export const NODE_COLORS: Record<string, string> = { agent: '#dbeafe', frontend: '#dcfce7', store: '#fef3c7', job: '#fce7f3', external: '#f3e8ff', source: '#e5e7eb', workload: '#f1f5f9' };
+export const NODE_COLORS: Record<string, string> = { agent: '#dbeafe', frontend: '#dcfce7', store: '#fef3c7', job: '#fce7f3', external: '#f3e8ff', 'model-gateway': '#e0e7ff', source: '#e5e7eb', workload: '#f1f5f9' };
 const EDGE = { declared: '#334155', undeclared: '#ea580c', blocked: '#dc2626' } as const;
 const FONT = 'font-family="Helvetica, Arial, sans-serif" font-size="13"';
 const TITLE_FONT = 'font-family="Helvetica, Arial, sans-serif" font-size="16" font-weight="bold"';

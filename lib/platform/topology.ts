@@ -177,8 +177,10 @@ export function buildTopology(objects: readonly object[], d: DeclaredTopology): 
     nodes.set(id, { id, label: names.length > 0 ? `${names.join(', ')} (${label})` : label, kind: targets.has(id) ? 'external' : 'source' });
   }
   const declared = new Map(d.edges.map((e) => [`${e.from}>${externalId.get(e.to) ?? e.to}`, e]));
-  // A store's egress out of the namespace (the API server, backup storage) is its own props', as a job's is.
-  const ownProps = (e: { from: string; to: string }) => [nodes.get(e.from)?.kind, nodes.get(e.to)?.kind].some((k) => k === 'source' || k === 'job') || (nodes.get(e.from)?.kind === 'store' && outside.has(e.to));
+  // A store's egress out of the namespace (the API server, backup storage) is its own props', as a job's is;
+  // a model gateway's (the domain egress enforcement point, or the providers) is its providers'.
+  const ownProps = (e: { from: string; to: string }) =>
+    [nodes.get(e.from)?.kind, nodes.get(e.to)?.kind].some((k) => k === 'source' || k === 'job') || (['store', 'model-gateway'].includes(nodes.get(e.from)?.kind ?? '') && outside.has(e.to));
   const out: TopologyEdge[] = [...edges.values()].map((e) => ({ ...e, ports: [...e.ports].sort((a, b) => a - b), status: declared.has(`${e.from}>${e.to}`) || ownProps(e) ? 'declared' : 'undeclared' }));
   for (const [key, e] of declared) {
     if (edges.has(key)) continue;
@@ -189,7 +191,7 @@ export function buildTopology(objects: readonly object[], d: DeclaredTopology): 
   return { nodes: [...nodes.values()], edges: out };
 }
 
-const SHAPES: Record<string, [string, string]> = { job: ['[[', ']]'], agent: ['[', ']'], frontend: ['[/', '/]'], store: ['[(', ')]'], external: ['{{', '}}'], source: ['([', '])'], workload: ['[', ']'] };
+const SHAPES: Record<string, [string, string]> = { job: ['[[', ']]'], agent: ['[', ']'], frontend: ['[/', '/]'], store: ['[(', ')]'], external: ['{{', '}}'], 'model-gateway': ['[/', '\\]'], source: ['([', '])'], workload: ['[', ']'] };
 
 /** The topology as a Mermaid flowchart (GitHub and GitLab render it). */
 export function renderMermaid(t: Topology, title: string): string {

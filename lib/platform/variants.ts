@@ -5,7 +5,7 @@ import { profileSchema, type Profile } from '../core/profile.js';
 import { dnsLabel, hostname, labelMap } from '../core/schemas.js';
 import { markAlternativeRoutes } from '../exposure/route-claims.js';
 import { formatIssue, problem, PropsValidationError } from '../internal/props.js';
-import type { AgentComponent, AgentPlatformProps, ExternalComponent, FrontendComponent, PlatformComponent } from './agent-platform-props.js';
+import type { AgentComponent, AgentPlatformProps, ExternalComponent, FrontendComponent, ModelGatewayComponent, PlatformComponent } from './agent-platform-props.js';
 
 /** What an environment or tier may change on an agent. `replicas` and `autoscaling` replace each other. */
 export interface AgentOverride {
@@ -21,6 +21,8 @@ export interface AgentOverride {
   readonly env?: AgentComponent['props']['env'];
   /** Rolling update bounds. @default - the definition's */
   readonly rollingUpdate?: AgentComponent['props']['rollingUpdate'];
+  /** Domains it reaches (replacing the definition's list; `[]` for none). @default - the definition's */
+  readonly egressDomains?: AgentComponent['egressDomains'];
 }
 
 /** What an environment or tier may change on a UI. */
@@ -53,6 +55,18 @@ export interface ExternalOverride {
   readonly env?: ExternalComponent['env'];
 }
 
+/** What an environment or tier may change on a model gateway. */
+export interface ModelGatewayOverride {
+  /** Image. @default - the definition's */
+  readonly image?: string;
+  /** Replicas. @default - the definition's */
+  readonly replicas?: number;
+  /** The providers (replacing the definition's list). @default - the definition's */
+  readonly providers?: ModelGatewayComponent['props']['providers'];
+  /** The fallbacks (replacing the definition's list; `[]` for none). @default - the definition's */
+  readonly fallbacks?: ModelGatewayComponent['props']['fallbacks'];
+}
+
 /** The settings of one environment or tier. */
 export interface PlatformOverrides {
   /** @default - the definition's namespace, `-<environment or tier>` appended */
@@ -66,15 +80,23 @@ export interface PlatformOverrides {
   /** The hosts of this variant: the definition's host to this one's. @default - the definition's hosts */
   readonly hosts?: Readonly<Record<string, string>>;
   /** Per component, by name: only the settings its kind allows. @default {} */
-  readonly components?: Readonly<Record<string, AgentOverride | FrontendOverride | StoreOverride | ExternalOverride>>;
+  readonly components?: Readonly<Record<string, AgentOverride | FrontendOverride | StoreOverride | ExternalOverride | ModelGatewayOverride>>;
+  /**
+   * Components of the definition this variant leaves out (a model gateway
+   * where the model is a stub), with every agent's dependency on them. A
+   * component a host routes to or a store depends on cannot be left out.
+   * @default []
+   */
+  readonly omit?: readonly string[];
 }
 
 const any = z.custom<unknown>(() => true);
 const OVERRIDE_SCHEMAS: Record<PlatformComponent['kind'], z.ZodType> = {
-  agent: z.strictObject({ image: z.string().optional(), replicas: z.number().int().min(1).optional(), autoscaling: any.optional(), resources: any.optional(), env: z.record(z.string(), any).optional(), rollingUpdate: any.optional() }),
+  agent: z.strictObject({ image: z.string().optional(), replicas: z.number().int().min(1).optional(), autoscaling: any.optional(), resources: any.optional(), env: z.record(z.string(), any).optional(), rollingUpdate: any.optional(), egressDomains: z.array(any).optional() }),
   frontend: z.strictObject({ image: z.string().optional(), replicas: z.number().int().min(1).optional(), resources: any.optional(), runtimeConfig: z.record(z.string(), z.string()).optional() }),
   store: z.strictObject({ settings: z.record(z.string(), any).optional() }),
   job: z.strictObject({ settings: z.record(z.string(), any).optional() }),
+  'model-gateway': z.strictObject({ image: z.string().optional(), replicas: z.number().int().min(1).optional(), providers: z.array(any).optional(), fallbacks: z.array(any).optional() }),
   external: z.strictObject({ host: hostname.optional(), port: z.number().int().optional(), destination: any.optional(), env: z.record(z.string(), any).optional() }),
 };
 
@@ -85,6 +107,7 @@ const overridesSchema = z.strictObject({
   quota: any.optional(),
   hosts: z.record(z.string(), hostname).optional(),
   components: z.record(z.string(), z.record(z.string(), any)).optional(),
+  omit: z.array(z.string()).optional(),
 });
 
 const MERGED = new Set(['env', 'runtimeConfig', 'settings']);
@@ -121,6 +144,10 @@ function checkVariants(id: string, key: string, definition: AgentPlatformProps, 
         for (const issue of parsed.error.issues) lines.push(...formatIssue(id, { ...issue, path: at(variant, 'components', name, ...(issue.path as (string | number)[])) }, { [key]: { [variant]: { components: { [name]: c } } } }));
       }
     }
+    for (const [i, name] of (o.omit ?? []).entries()) {
+      const why = omitConflict(definition, o, name);
+      if (why) push(at(variant, 'omit', i), why[0], name, why[1]);
+    }
     if (sameSettings) {
       const mine = all.find(([n]) => n === variant)![1];
       for (const path of union) {
@@ -133,12 +160,25 @@ function checkVariants(id: string, key: string, definition: AgentPlatformProps, 
   if (lines.length > 0) throw new PropsValidationError(id, lines);
 }
 
+/** Why `name` cannot be left out of a variant, as [what is wrong, how to fix it]; undefined when it can. */
+function omitConflict(definition: AgentPlatformProps, o: PlatformOverrides, name: string): [string, string] | undefined {
+  if (!(name in definition.components)) return ['names no component of the definition', `use one of ${Object.keys(definition.components).join(', ')}`];
+  if (o.components?.[name]) return [`is also overridden in components.${name}`, 'remove the override, or keep the component'];
+  const host = (definition.hosts ?? []).find((h) => h.paths.some((path) => path.component === name));
+  if (host) return [`is routed from host ${host.host}`, 'keep it, or route the path to another component'];
+  const store = Object.entries(definition.components).find(([, c]) => c.kind === 'store' && (c.dependsOn ?? []).includes(name));
+  if (store) return [`is a dependency of store ${store[0]}`, `keep it, or leave out ${store[0]} too`];
+  return undefined;
+}
+
 function mergeComponent(base: PlatformComponent, o: Record<string, unknown> | undefined): PlatformComponent {
   if (!o) return base;
   if (base.kind === 'store' || base.kind === 'job') return { ...base, settings: { ...base.settings, ...(o.settings as object) } };
   if (base.kind === 'external') return { ...base, ...o, env: { ...base.env, ...(o.env as object) } } as PlatformComponent;
   const props: Record<string, unknown> = { ...base.props };
-  for (const [key, value] of Object.entries(o)) {
+  const { egressDomains, ...rest } = o;
+  if (egressDomains !== undefined && base.kind === 'agent') base = { ...base, egressDomains: egressDomains as AgentComponent['egressDomains'] };
+  for (const [key, value] of Object.entries(rest)) {
     props[key] = MERGED.has(key) ? { ...(props[key] as object), ...(value as object) } : value;
     if (key === 'replicas') delete props.autoscaling;
     if (key === 'autoscaling') delete props.replicas;
@@ -146,9 +186,20 @@ function mergeComponent(base: PlatformComponent, o: Record<string, unknown> | un
   return { ...base, props } as PlatformComponent;
 }
 
+/** An agent without its dependencies on the components left out. */
+function leaveOut(c: PlatformComponent, omit: ReadonlySet<string>): PlatformComponent {
+  if (c.kind !== 'agent' || !c.dependsOn || omit.size === 0) return c;
+  return { ...c, dependsOn: c.dependsOn.filter((d) => !omit.has(typeof d === 'string' ? d : d.component)) };
+}
+
 /** The definition with one variant's overrides applied. */
 export function applyOverrides(definition: AgentPlatformProps, variant: string, o: PlatformOverrides): AgentPlatformProps {
-  const components = Object.fromEntries(Object.entries(definition.components).map(([name, c]) => [name, mergeComponent(c, o.components?.[name] as Record<string, unknown> | undefined)]));
+  const omit = new Set(o.omit ?? []);
+  const components = Object.fromEntries(
+    Object.entries(definition.components)
+      .filter(([name]) => !omit.has(name))
+      .map(([name, c]) => [name, leaveOut(mergeComponent(c, o.components?.[name] as Record<string, unknown> | undefined), omit)]),
+  );
   return {
     ...definition,
     namespace: o.namespace ?? `${definition.namespace}-${variant}`,

@@ -10,7 +10,7 @@ import type { AgentPlatformConfig } from './agent-platform-props.js';
 /** A component as the wiring sees it. */
 export type Node =
   | { readonly kind: 'agent'; readonly agent: SecureAgentDeployment; readonly serving: IServingWorkload }
-  | { readonly kind: 'frontend' | 'store'; readonly serving: IServingWorkload }
+  | { readonly kind: 'frontend' | 'store' | 'model-gateway'; readonly serving: IServingWorkload }
   | { readonly kind: 'job' }
   | { readonly kind: 'external'; readonly external: Extract<AgentPlatformConfig['components'][string], { kind: 'external' }> };
 
@@ -118,7 +118,7 @@ export function writeConnections(path: string, from: string, caller: SecureAgent
     if (typeof dep === 'string' || dep.connections === undefined) return [];
     const where = `${path} props.components.${from}.dependsOn[${i}].connections`;
     const target = nodes.get(dep.component)!;
-    const peer = target.kind === 'agent' || target.kind === 'frontend' || target.kind === 'store' ? target.serving.peer : undefined;
+    const peer = 'serving' in target ? target.serving.peer : undefined;
     const app = peer?.podLabels['app.kubernetes.io/name'];
     if (!peer || !app) {
       const what = target.kind === 'external' ? `external ${dep.component}, whose connection limit the platform cannot see` : `${dep.component}, whose pods carry no app.kubernetes.io/name label`;

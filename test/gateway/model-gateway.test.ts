@@ -70,6 +70,31 @@ describe('ModelGateway', () => {
     expect(env).toEqual(['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'HTTPS_PROXY', 'NO_PROXY']);
   });
 
+  it('falls back from one model to others in order (LiteLLM router_settings.fallbacks)', () => {
+    const objs = build({ ...GATEWAY, fallbacks: [{ model: 'gpt-4o', to: ['claude-sonnet-4-5', 'gpt-4o-mini'] }] });
+    expect(parse(one(objs, 'ConfigMap', 'model-gateway-config').data['config.yaml']).router_settings).toEqual({ fallbacks: [{ 'gpt-4o': ['claude-sonnet-4-5', 'gpt-4o-mini'] }] });
+  });
+
+  it('rejects fallbacks naming models the providers do not list, the model itself, a model twice, or none', () => {
+    const fallbacks = [
+      { model: 'gpt-5', to: ['gpt-4o'] },
+      { model: 'gpt-4o', to: ['gpt-4o', 'claude-3'] },
+      { model: 'gpt-4o', to: ['gpt-4o-mini'] },
+    ];
+    expect(errorOf(() => build({ ...GATEWAY, fallbacks }))).toBe(
+      [
+        'invalid props for test/Gateway:',
+        '  test/Gateway props.fallbacks[0].model: is no model of the providers, got "gpt-5"; use one of gpt-4o, gpt-4o-mini, claude-sonnet-4-5',
+        '  test/Gateway props.fallbacks[1].to[0]: is the model itself, got "gpt-4o"; fall back to another model',
+        '  test/Gateway props.fallbacks[1].to[1]: is no model of the providers, got "claude-3"; use one of gpt-4o, gpt-4o-mini, claude-sonnet-4-5',
+        '  test/Gateway props.fallbacks[2].model: has a fallback already, got "gpt-4o"; give each model one list, in order',
+      ].join('\n'),
+    );
+    expect(errorOf(() => build({ ...GATEWAY, fallbacks: [{ model: 'gpt-4o', to: [] }] }))).toBe(
+      ['invalid props for test/Gateway:', '  test/Gateway props.fallbacks[0].to: is empty, got []; list the models to try instead'].join('\n'),
+    );
+  });
+
   it('rejects a gateway with no provider, a provider twice, and needs a DomainEgress', () => {
     expect(errorOf(() => build({ ...GATEWAY, providers: [] }))).toContain(
       "test/Gateway props.providers: is empty: a model gateway with no provider serves nothing, got []; add a provider, like { provider: 'openai', models: ['gpt-4o'], apiKey: { secretName, key } }",

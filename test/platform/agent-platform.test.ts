@@ -1,6 +1,6 @@
 import { Chart, Testing, type App } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { AgentPlatform, enableVerification, PgBouncer, PostgresStore, type AgentPlatformProps, type StoreComponent, type StoreContext } from '../../lib/index.js';
+import { AgentNamespace, AgentPlatform, DomainEgress, enableVerification, internetEgress, PgBouncer, PostgresStore, type AgentComponent, type AgentPlatformProps, type StoreComponent, type StoreContext } from '../../lib/index.js';
 import { all, errorOf, one, synth, type Obj } from '../util.js';
 import { fakeRedis } from './fake-store.js';
 
@@ -357,6 +357,148 @@ describe('AgentPlatform stores that depend on stores, and the connection budget'
     const external = { ...shop, components: { ...shop.components, 'shop-api': { kind: 'agent' as const, props: { image }, dependsOn: [{ component: 'db', connections: 10 }] } } };
     expect(errorOf(() => new AgentPlatform(Testing.chart(), 'platform', external))).toBe(
       'test/platform props.components.shop-api.dependsOn[0].connections: counts connections to external db, whose connection limit the platform cannot see, got 10; remove it, or depend on a store that declares its limit',
+    );
+  });
+});
+
+describe('AgentPlatform model gateway', () => {
+  const keys = { secretName: 'llm-keys', key: 'openai' };
+  const definition: AgentPlatformProps = {
+    name: 'chat',
+    namespace: 'chat',
+    components: {
+      api: { kind: 'agent', props: { image, port: 8000 }, dependsOn: [{ component: 'models', envPrefix: 'LLM_BASE_' }], egressDomains: [{ domains: ['otel.example.com'], ports: [443] }] },
+      models: {
+        kind: 'model-gateway',
+        props: {
+          image: 'ghcr.io/berriai/litellm-non_root:v1.74.0-stable',
+          providers: [
+            { provider: 'openai', models: ['gpt-4o'], apiKey: keys },
+            { provider: 'anthropic', models: ['claude-sonnet-4-5'], apiKey: { secretName: 'llm-keys', key: 'anthropic' } },
+          ],
+          fallbacks: [{ model: 'gpt-4o', to: ['claude-sonnet-4-5'] }],
+        },
+      },
+    },
+  };
+  const proxy = { type: 'proxy' as const, proxy: { namespace: 'egress', image: 'ubuntu/squid:6.6-24.04_edge' } };
+
+  function charts(build: (app: App) => void): Map<string, Obj[]> {
+    const app = Testing.app();
+    enableVerification(app, { external: ['Secret/chat/llm-keys', 'Secret/chat-staging/llm-keys'], warn: () => undefined });
+    const egress = new Chart(app, 'egress');
+    new AgentNamespace(egress, 'Namespace', { name: 'egress' });
+    new DomainEgress(egress, 'Egress', { enforcement: proxy });
+    build(app);
+    return new Map(app.charts.map((c) => [c.node.id, Testing.synth(c) as Obj[]]));
+  }
+
+  it('builds the gateway, gives the caller egress to it and the base URLs, and only the gateway the provider keys and domains', () => {
+    let platform: AgentPlatform | undefined;
+    const objs = charts((app) => (platform = new AgentPlatform(new Chart(app, 'chat'), 'platform', definition))).get('chat')!;
+    expect(Object.keys(platform!.gateways)).toEqual(['models']);
+    const api = one(objs, 'Deployment', 'api').spec.template.spec.containers[0];
+    const url = 'http://models.chat.svc.cluster.local:4000';
+    expect(api.env).toEqual(
+      expect.arrayContaining([
+        { name: 'OPENAI_BASE_URL', value: `${url}/v1` },
+        { name: 'ANTHROPIC_BASE_URL', value: url },
+        { name: 'LLM_BASE_URL', value: `${url}/v1` },
+      ]),
+    );
+    expect(JSON.stringify(api.env)).not.toContain('llm-keys');
+    const gatewayLabels = { 'app.kubernetes.io/name': 'models' };
+    expect(policy(objs, 'api').egress).toContainEqual({ to: [{ podSelector: { matchLabels: expect.objectContaining(gatewayLabels) } }], ports: [{ port: 4000, protocol: 'TCP' }] });
+    expect(JSON.stringify(policy(objs, 'api').egress)).not.toContain('0.0.0.0/0');
+    expect(policy(objs, 'models').ingress).toEqual([{ from: [{ podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/name': 'api' }) } }], ports: [{ port: 4000, protocol: 'TCP' }] }]);
+    const gw = one(objs, 'Deployment', 'models').spec.template.spec.containers[0];
+    expect(gw.env).toContainEqual({ name: 'OPENAI_API_KEY', valueFrom: { secretKeyRef: { name: 'llm-keys', key: 'openai' } } });
+    expect(one(objs, 'ConfigMap', 'models-config').data['config.yaml']).toContain('router_settings:\n  fallbacks:\n    - gpt-4o:\n        - claude-sonnet-4-5');
+    expect(platform!.edges).toContainEqual({ from: 'api', to: 'models', port: 4000, portName: 'http' });
+    expect(platform!.components).toContainEqual({ name: 'models', kind: 'model-gateway' });
+    // The picture: api -> gateway, gateway -> the egress proxy, both as declared; nothing from api out of the namespace.
+    const t = platform!.topology(objs);
+    expect(t.nodes).toContainEqual({ id: 'models', label: 'models', kind: 'model-gateway' });
+    const edges = t.edges.map((e) => `${e.from} -> ${e.to.startsWith('pods:') ? t.nodes.find((n) => n.id === e.to)!.label : e.to} ${e.ports.join(',')} ${e.status}`);
+    expect(edges).toContain('api -> models 4000 declared');
+    expect(edges).toContain('models -> egress/egress-proxy 3128 declared');
+    // The telemetry endpoint, by domain through the same proxy, is declared too; nothing else leaves the namespace.
+    expect(edges.filter((e) => e.startsWith('api -> '))).toEqual(['api -> models 4000 declared', 'api -> egress/egress-proxy 3128 declared']);
+    expect(api.env).toContainEqual({ name: 'HTTPS_PROXY', value: 'http://egress-proxy.egress.svc.cluster.local:3128' });
+    expect(t.edges.filter((e) => e.status !== 'declared')).toEqual([]);
+  });
+
+  it('overrides the providers per environment, and leaves the gateway out where the model is a stub', () => {
+    const out = charts((app) =>
+      AgentPlatform.environments(app, 'chat', {
+        definition,
+        environments: {
+          dev: { profile: 'dev', omit: ['models'], components: { api: { egressDomains: [] } } },
+          staging: { components: { models: { providers: [{ provider: 'openai', models: ['gpt-4o-mini'], apiKey: keys }], fallbacks: [] } } },
+        },
+      }),
+    );
+    const dev = out.get('chat-dev')!;
+    expect(dev.filter((o) => o.metadata.name === 'models')).toEqual([]);
+    expect(JSON.stringify(one(dev, 'Deployment', 'api'))).not.toContain('BASE_URL');
+    expect(JSON.stringify(policy(dev, 'api').egress ?? [])).not.toContain('4000');
+    expect(JSON.stringify(one(dev, 'Deployment', 'api'))).not.toContain('HTTPS_PROXY');
+    const staging = out.get('chat-staging')!;
+    const env = one(staging, 'Deployment', 'api').spec.template.spec.containers[0].env.map((e: Obj) => e.name);
+    expect(env).toContain('OPENAI_BASE_URL');
+    expect(env).not.toContain('ANTHROPIC_BASE_URL');
+    expect(one(staging, 'ConfigMap', 'models-config').data['config.yaml']).toContain('openai/gpt-4o-mini');
+    expect(one(staging, 'ConfigMap', 'models-config').data['config.yaml']).not.toContain('fallbacks');
+  });
+
+  it('rejects an unknown gateway, a gateway with no provider, and internet egress beside the gateway', () => {
+    const api = definition.components.api as AgentComponent;
+    const build = (components: AgentPlatformProps['components']) => () => charts((app) => new AgentPlatform(new Chart(app, 'chat'), 'platform', { ...definition, components: { ...definition.components, ...components } }));
+    expect(errorOf(build({ api: { ...api, dependsOn: ['model'] } }))).toBe(
+      ['invalid props for chat/platform:', '  chat/platform props.components.api.dependsOn[0]: names no component of the platform, got "model"; use one of api, models'].join('\n'),
+    );
+    expect(errorOf(build({ models: { kind: 'model-gateway', props: { image: 'ghcr.io/berriai/litellm-non_root:v1.74.0-stable', providers: [] } } }))).toBe(
+      [
+        'invalid props for chat/platform/models:',
+        "  chat/platform/models props.providers: is empty: a model gateway with no provider serves nothing, got []; add a provider, like { provider: 'openai', models: ['gpt-4o'], apiKey: { secretName, key } }",
+      ].join('\n'),
+    );
+    expect(
+      errorOf(
+        build({
+          api: { ...api, props: { ...api.props, egress: [internetEgress([443])] }, dependsOn: ['models', 'search'] },
+          search: { kind: 'external', host: 'search.example.com', port: 443, destination: 'internet' },
+        }),
+      ),
+    ).toBe(
+      [
+        'invalid props for chat/platform:',
+        "  chat/platform props.components.api.props.egress[0]: opens the internet (0.0.0.0/0) while api depends on model gateway models, so it could call the LLM providers around the gateway, got {\"description\":\"internet HTTPS\",\"cidr\":\"0.0.0.0/0\",\"except\":[\"10.0.0.0/8\",\"17...; remove it; reach other public services by domain through the app's DomainEgress, or through the gateway",
+        "  chat/platform props.components.api.dependsOn[1]: is external search on the internet, while api depends on model gateway models, so it could call the LLM providers around the gateway, got \"search\"; give search a CIDR destination, or reach other public services by domain through the app's DomainEgress, or through the gateway",
+      ].join('\n'),
+    );
+  });
+
+  it('rejects leaving out a component that is unknown, overridden, routed or a store dependency', () => {
+    const withRoutes: AgentPlatformProps = {
+      ...definition,
+      components: { ...definition.components, cache: { kind: 'store', create: fakeRedis }, pool: { kind: 'store', create: fakeRedis, dependsOn: ['cache'] } },
+      hosts: [{ host: 'chat.example.com', via: { type: 'ingress', tls: { secretName: 'chat-tls', clusterIssuer: 'letsencrypt-prod' } }, paths: [{ path: '/', component: 'api' }] }],
+    };
+    expect(
+      errorOf(() =>
+        charts((app) =>
+          AgentPlatform.environments(app, 'chat', { definition: withRoutes, environments: { dev: { omit: ['modles', 'models', 'api', 'cache'], components: { models: { replicas: 2 } } } } }),
+        ),
+      ),
+    ).toBe(
+      [
+        'invalid props for chat:',
+        '  chat props.environments.dev.omit[0]: names no component of the definition, got "modles"; use one of api, models, cache, pool',
+        '  chat props.environments.dev.omit[1]: is also overridden in components.models, got "models"; remove the override, or keep the component',
+        '  chat props.environments.dev.omit[2]: is routed from host chat.example.com, got "api"; keep it, or route the path to another component',
+        '  chat props.environments.dev.omit[3]: is a dependency of store pool, got "cache"; keep it, or leave out pool too',
+      ].join('\n'),
     );
   });
 });

@@ -9,8 +9,10 @@ import { AgentPlatform, BackupCronJob, ExternalSecretRef, MigrationJob, Postgres
 
 const NAMESPACE = 'bss-oss';
 const IMAGE = 'registry.example.com/bss-oss-rust:1.0.0';
-// The guide's one migration file, shipped in the app image (it runs it there with `psql -f`).
-const MIGRATION = { version: '001-initial-schema', file: '/app/migrations/001_initial_schema.sql', image: IMAGE };
+// The guide's one migration file, shipped in the app image (it runs it there with `psql -f`),
+// with the release that shipped it: that stays when the app's image moves on, since a
+// Job's pod template cannot change and the Job is the record that the migration ran.
+const MIGRATION = { version: '001-initial-schema', file: '/app/migrations/001_initial_schema.sql', image: 'registry.example.com/bss-oss-rust:1.0.0' };
 
 /** Adds the `bss-oss` chart. */
 export function addBssOssChart(app: App): Chart {
@@ -39,10 +41,10 @@ export function addBssOssChart(app: App): Chart {
     ],
   });
 
-  // The database, once the platform builds it (before the backup, declared after it).
+  // The database, once the platform builds it (before the backup and the migration, declared after it).
   let database: PostgresStore | undefined;
   const built = (): PostgresStore => {
-    if (!database) throw new Error('bss-oss: the postgres component must be declared before bss-oss-db-backup');
+    if (!database) throw new Error('bss-oss: declare the postgres component before bss-oss-db-backup and bss-oss-migrations, which connect to it');
     return database;
   };
 

@@ -1,5 +1,5 @@
 import { Chart, JsonPatch, type App } from 'cdk8s';
-import { AgentPlatform, BackupCronJob, ExternalSecretRef, RedisStore } from '../lib/index.js';
+import { AgentPlatform, BackupCronJob, ExternalSecretRef, MigrationJob, PostgresStore, RedisStore } from '../lib/index.js';
 
 /**
  * The BSS/OSS Rust guide's platform (the `bss-oss-app` API, Redis, the
@@ -8,8 +8,11 @@ import { AgentPlatform, BackupCronJob, ExternalSecretRef, RedisStore } from '../
  */
 
 const NAMESPACE = 'bss-oss';
-// The managed PostgreSQL (or the cluster's database network), reached on its range only.
-const DATABASE_CIDR = '10.50.0.0/16';
+const IMAGE = 'registry.example.com/bss-oss-rust:1.0.0';
+// The guide's one migration file, shipped in the app image (it runs it there with `psql -f`),
+// with the release that shipped it: that stays when the app's image moves on, since a
+// Job's pod template cannot change and the Job is the record that the migration ran.
+const MIGRATION = { version: '001-initial-schema', file: '/app/migrations/001_initial_schema.sql', image: 'registry.example.com/bss-oss-rust:1.0.0' };
 
 /** Adds the `bss-oss` chart. */
 export function addBssOssChart(app: App): Chart {
@@ -38,6 +41,13 @@ export function addBssOssChart(app: App): Chart {
     ],
   });
 
+  // The database, once the platform builds it (before the backup and the migration, declared after it).
+  let database: PostgresStore | undefined;
+  const built = (): PostgresStore => {
+    if (!database) throw new Error('bss-oss: declare the postgres component before bss-oss-db-backup and bss-oss-migrations, which connect to it');
+    return database;
+  };
+
   const platform = new AgentPlatform(chart, 'Platform', {
     name: 'bss-oss-rust',
     namespace: NAMESPACE,
@@ -46,7 +56,7 @@ export function addBssOssChart(app: App): Chart {
       'bss-oss-app': {
         kind: 'agent',
         props: {
-          image: 'registry.example.com/bss-oss-rust:1.0.0',
+          image: IMAGE,
           // One label set for every selector: `app.kubernetes.io/name=bss-oss-rust`
           // (the scrape config's) and the guide's `app: bss-oss-rust` on every pod (D-BSS-06).
           appName: 'bss-oss-rust',
@@ -56,9 +66,6 @@ export function addBssOssChart(app: App): Chart {
           env: {
             RUST_LOG: 'info',
             JWT_SECRET: secrets.env('JWT_SECRET'),
-            DATABASE_USER: 'bssoss',
-            DATABASE_NAME: 'bssoss',
-            DATABASE_PASSWORD: secrets.env('DATABASE_PASSWORD'),
           },
           // Timeouts on the DB-checking readiness, a startup probe instead of a 30 s liveness delay (D-BSS-08).
           livenessProbe: { path: '/live', periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
@@ -78,7 +85,8 @@ export function addBssOssChart(app: App): Chart {
           // The ingress controller by `kubernetes.io/metadata.name`, and Prometheus for /metrics (D-BSS-02).
           ingressFrom: 'ingress-nginx',
         },
-        // DNS comes with the namespace (D-BSS-01); Postgres and Redis by declaration.
+        // DNS comes with the namespace (D-BSS-01); Postgres and Redis by declaration
+        // (DATABASE_HOST, _PORT, _NAME, _USER and _PASSWORD from the store).
         dependsOn: ['redis', { component: 'postgres', envPrefix: 'DATABASE_' }],
       },
       // Redis as a StatefulSet with its own claim, not a Deployment with an RWO PVC (D-BSS-10).
@@ -95,29 +103,84 @@ export function addBssOssChart(app: App): Chart {
             alerting: { prometheusRule: { runbookBaseUrl: 'https://runbooks.example.com/bss-oss' } },
           }),
       },
-      postgres: { kind: 'external', host: 'bss-oss-db.example.internal', port: 5432, destination: { cidr: DATABASE_CIDR } },
+      // The guide's one in-cluster PostgreSQL with its claim, as a StatefulSet
+      // (one pod, one claim from its template: no RWO Multi-Attach, never two
+      // servers on one data directory) instead of a Deployment with an RWO PVC
+      // (D-BSS-10). SCRAM, the small tier, postgres_exporter. Not CloudNativePG:
+      // the guide runs one server and names no operator.
+      postgres: {
+        kind: 'store',
+        create: (scope, id, ctx) =>
+          (database = new PostgresStore(scope, id, {
+            name: id,
+            namespace: ctx.namespace,
+            profile: ctx.profile,
+            partOf: ctx.partOf,
+            mode: 'statefulSet',
+            database: 'bssoss',
+            owner: 'bssoss',
+            auth: { secretName: 'bss-oss-secrets', passwordKey: 'DATABASE_PASSWORD' },
+            singleInstanceReason: 'the guide runs one PostgreSQL server: a restart is a short database outage, the data stays on the claim, and bss-oss-db-backup dumps it daily',
+          })),
+      },
       // Daily automated backups, not a manual `kubectl exec pg_dump` (BSS-P05, D-BSS-10).
       'bss-oss-db-backup': {
         kind: 'job',
-        create: (scope, id, ctx) =>
-          new BackupCronJob(scope, id, {
+        create: (scope, id, ctx) => {
+          const db = built();
+          const backup = new BackupCronJob(scope, id, {
             name: id,
             namespace: ctx.namespace,
             profile: ctx.profile,
             schedule: '0 2 * * *',
             engine: {
               type: 'postgres',
-              host: 'bss-oss-db.example.internal',
-              database: 'bssoss',
-              user: 'bssoss',
-              password: { name: 'bss-oss-secrets', key: 'DATABASE_PASSWORD' },
+              host: db.connection.host,
+              database: db.connection.database,
+              user: db.connection.user,
+              password: db.connection.passwordSecret!,
               serverVersion: 15,
-              image: 'postgres:15.8-alpine',
-              destination: { cidr: DATABASE_CIDR },
+              destination: { pods: db.peer },
             },
             target: { s3: { bucket: 'bss-oss-backups', credentials: { secretName: 'bss-oss-backup-s3' }, image: 'amazon/aws-cli:2.17.0' } },
             alerting: { prometheusRule: { runbookBaseUrl: 'https://runbooks.example.com/bss-oss' } },
-          }),
+          });
+          // The database admits the backup's pods, as it admits the API.
+          db.allowFrom({ namespace: ctx.namespace, podLabels: backup.selectorLabels });
+          return backup;
+        },
+      },
+      // The guide's `psql -f /app/migrations/001_initial_schema.sql` as a Job
+      // instead of a manual `kubectl exec` (D-BSS-10). The Job is named after
+      // the migration file, not the app's release, and keeps the image that
+      // shipped it: re-applying the manifests, or a new app release, finds it
+      // complete and runs nothing again. One transaction, stopping at the first
+      // error, so a failed run leaves no half-applied schema and the retry
+      // starts clean. libpq's PG* variables, the password from the Secret.
+      'bss-oss-migrations': {
+        kind: 'job',
+        create: (scope, id, ctx) => {
+          const db = built();
+          const migration = new MigrationJob(scope, id, {
+            name: id,
+            namespace: ctx.namespace,
+            profile: ctx.profile,
+            partOf: ctx.partOf,
+            image: MIGRATION.image,
+            version: MIGRATION.version,
+            command: ['psql', '--no-psqlrc', '--single-transaction', '--set', 'ON_ERROR_STOP=1', '--file', MIGRATION.file],
+            env: {
+              PGHOST: db.connection.host,
+              PGPORT: String(db.connection.port),
+              PGDATABASE: db.connection.database,
+              PGUSER: db.connection.user,
+              PGPASSWORD: { fromSecret: db.connection.passwordSecret! },
+            },
+            egress: [{ description: 'PostgreSQL', pods: db.peer, ports: [{ port: db.connection.port }] }],
+          });
+          db.allowFrom({ namespace: ctx.namespace, podLabels: { 'app.kubernetes.io/name': id, 'app.kubernetes.io/instance': migration.jobName } });
+          return migration;
+        },
       },
     },
   });

@@ -34,7 +34,9 @@ const EXPECTED_WAIVERS: Record<string, string[]> = {
   skreaver: ['PSS-18 Namespace/logging', 'PSS-05 DaemonSet/fluent-bit'],
   // The migration Job is kept after it finishes, as the record that this schema version ran.
   talos: ['WKL-04 Job/gateway-migrations-3f2c1ab'],
-  'bss-oss': [],
+  // The guide's one PostgreSQL server, a single-instance StatefulSet with the reason recorded;
+  // the migration Job kept as the record that its migration ran.
+  'bss-oss': ['AVL-01 StatefulSet/postgres', 'WKL-04 Job/bss-oss-migrations-001-initial-schema'],
   // The dev profile's recorded relaxations: one API pod, one Redis pod.
   'weaver-dev': ['AVL-01 Deployment/weaver-api', 'AVL-01 StatefulSet/redis'],
   'weaver-staging': [],

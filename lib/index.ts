@@ -323,15 +323,16 @@ export {
   type PlatformDependency,
   type PlatformHost,
   type PlatformPath,
+  type ModelGatewayComponent,
   type StoreComponent,
   type StoreContext,
   type StoreFactory,
 } from './platform/agent-platform-props.js';
-export { applyOverrides, type AgentOverride, type ExternalOverride, type FrontendOverride, type PlatformOverrides, type StoreOverride } from './platform/variants.js';
+export { applyOverrides, type AgentOverride, type ExternalOverride, type FrontendOverride, type ModelGatewayOverride, type PlatformOverrides, type StoreOverride } from './platform/variants.js';
 export { buildTopology, renderMermaid, type DeclaredTopology, type Topology, type TopologyEdge, type TopologyNode } from './platform/topology.js';
 export { NODE_COLORS, renderSvg } from './platform/topology-svg.js';
 export { ModelGateway, ModelGatewayIds, liteLlmConfig } from './gateway/model-gateway.js';
-export { MODEL_PROVIDERS, ModelGatewayPropsSchema, type ModelGatewayProps, type ModelProviderProps } from './gateway/model-gateway-props.js';
+export { MODEL_PROVIDERS, ModelGatewayPropsSchema, type ModelFallback, type ModelGatewayProps, type ModelProviderProps } from './gateway/model-gateway-props.js';
 export { AGENTIC_NETWORKING_API_VERSION, McpServer, McpServerIds, mcpAccessPolicySpec, type McpGrant } from './gateway/mcp-server.js';
 export {
   MCP_MAX_AGENTS,

@@ -26,12 +26,12 @@ for (let i = 0; i < n; i++) {
   });
   const pool = new PgBouncer(chart, `Pool${i}`, { name: 'pgbouncer', namespace: ns.name, server: db.pgBouncerServer(), clients: [client], maxDbConnections: 40 });
   db.allowFrom(pool.peer);
-  new OpaServer(chart, `Opa${i}`, { name: 'opa', namespace: ns.name, policies: { configMap: 'opa-policies' }, clients: [client] });
+  new OpaServer(chart, `Opa${i}`, { name: 'opa', namespace: ns.name, policies: { configMap: 'opa-policies' }, auth: { tokenSecret: { name: 'opa-token', key: 'token' } }, tls: { secretName: 'opa-tls' }, clients: [client] });
   // What the bundle references outside itself.
   new ApiObject(chart, `Refs${i}`, {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: 'external-refs', namespace: ns.name, annotations: { 'cdk8s-agent-platform.dev/external-refs': 'Secret/cache-auth,Secret/db-auth,ConfigMap/opa-policies' } },
+    metadata: { name: 'external-refs', namespace: ns.name, annotations: { 'cdk8s-agent-platform.dev/external-refs': 'Secret/cache-auth,Secret/db-auth,Secret/opa-token,Secret/opa-tls,ConfigMap/opa-policies' } },
     data: {},
   });
   void redis;

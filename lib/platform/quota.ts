@@ -27,6 +27,9 @@ export interface QuotaShare {
   readonly pods: number;
 }
 
+/** The kinds {@link quotaNeeded} and {@link largestContainerLimits} read; every other object may be left out of their input. */
+export const QUOTA_KINDS: ReadonlySet<string> = new Set(['HorizontalPodAutoscaler', 'PersistentVolumeClaim', 'Deployment', 'StatefulSet', 'Job', 'CronJob', 'Cluster']);
+
 const RESOURCES = { cpu: 'cpu', memory: 'memory', ephemeralStorage: 'ephemeral-storage' } as const;
 
 type Side = 'requests' | 'limits';

@@ -49,7 +49,7 @@ function surge(spec: Record<string, unknown>, replicas: number): number {
   return typeof s === 'number' ? s : Math.ceil((Number(String(s).replace('%', '')) / 100) * replicas);
 }
 
-/** Pods at most, and the pod template, of a workload manifest; undefined for other kinds. */
+/** Pods at most, and the pod template, of a workload manifest; undefined for other kinds (a kind added here goes in QUOTA_KINDS too). */
 function maxPods(o: Manifest, hpaMax: ReadonlyMap<string, number>): { pods: number; template: unknown } | undefined {
   const spec = o.spec ?? {};
   const template = (spec.template as { spec?: unknown } | undefined)?.spec;

@@ -247,6 +247,8 @@ export class AlertRules extends Construct {
   public readonly namespace: string;
   private readonly props: z.output<typeof AlertRulesPropsSchema>;
   private readonly groups: Group[] = [];
+  /** The last object checked against the schema (as JSON) and the check's error message, if any. */
+  private checked?: { readonly json: string; readonly error: string | undefined };
 
   constructor(scope: Construct, id: string, props: AlertRulesProps) {
     super(scope, id);
@@ -265,14 +267,30 @@ export class AlertRules extends Construct {
       validate: () => {
         const errors: string[] = [];
         if (this.groups.every((g) => g.rules.length === 0)) errors.push(`${this.node.path}: PrometheusRule "${p.name}" has no rules; add alerts with addAlert() or remove it`);
-        try {
-          validateAgainstModel({ ...(this.prometheusRule.toJson() as IPrometheusRule) });
-        } catch (e) {
-          errors.push(`${this.node.path}: PrometheusRule "${p.name}" fails the prometheus-operator schema: ${(e as Error).message}`);
-        }
+        const schemaError = this.schemaError(this.prometheusRule.toJson() as IPrometheusRule);
+        if (schemaError !== undefined) errors.push(`${this.node.path}: PrometheusRule "${p.name}" fails the prometheus-operator schema: ${schemaError}`);
         return errors;
       },
     });
+  }
+
+  /**
+   * The prometheus-operator schema's error for the synthesized object, or
+   * undefined when it passes. cdk8s validates every construct of the app
+   * once per chart it synthesizes, so the result is kept for an unchanged
+   * object.
+   */
+  private schemaError(rule: IPrometheusRule): string | undefined {
+    const json = JSON.stringify(rule);
+    if (this.checked?.json === json) return this.checked.error;
+    let error: string | undefined;
+    try {
+      validateAgainstModel({ ...rule });
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    this.checked = { json, error };
+    return error;
   }
 
   /**

@@ -14,7 +14,7 @@ import type { IServingWorkload } from '../network/serving.js';
 import { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
 import { AgentPlatformPropsSchema, type AgentPlatformConfig, type AgentPlatformProps, type StoreContext } from './agent-platform-props.js';
 import { HostRoutes } from './host-routes.js';
-import { formatQuota, largestContainerLimits, quotaNeeded, quotaShortfalls, type QuotaSpec } from './quota.js';
+import { formatQuota, largestContainerLimits, QUOTA_KINDS, quotaNeeded, quotaShortfalls, type QuotaSpec } from './quota.js';
 import { StaticFrontend } from './static-frontend.js';
 import { buildTopology, renderMermaid, type DeclaredTopology, type Topology } from './topology.js';
 import { renderSvg } from './topology-svg.js';
@@ -237,11 +237,15 @@ export class AgentPlatform extends Construct {
     return { ...DEFAULT_LIMIT_RANGE, max: raised };
   }
 
-  /** The synthesized objects of the platform in its namespace. */
+  /**
+   * The synthesized objects of the platform in its namespace that the quota
+   * and the LimitRange are computed from (workloads, autoscalers, claims);
+   * the others are not resolved here (synth resolves every object anyway).
+   */
   private namespaceObjects(ns: string): Manifest[] {
     return this.node
       .findAll()
-      .filter((c): c is ApiObject => c instanceof ApiObject)
+      .filter((c): c is ApiObject => c instanceof ApiObject && QUOTA_KINDS.has(c.kind))
       .map((o) => o.toJson() as Manifest)
       .filter((o) => o.metadata?.namespace === ns);
   }

@@ -27,6 +27,9 @@ export interface QuotaShare {
   readonly pods: number;
 }
 
+/** The kinds {@link quotaNeeded} and {@link largestContainerLimits} read; every other object may be left out of their input. */
+export const QUOTA_KINDS: ReadonlySet<string> = new Set(['HorizontalPodAutoscaler', 'PersistentVolumeClaim', 'Deployment', 'StatefulSet', 'Job', 'CronJob', 'Cluster']);
+
 const RESOURCES = { cpu: 'cpu', memory: 'memory', ephemeralStorage: 'ephemeral-storage' } as const;
 
 type Side = 'requests' | 'limits';
@@ -46,7 +49,7 @@ function surge(spec: Record<string, unknown>, replicas: number): number {
   return typeof s === 'number' ? s : Math.ceil((Number(String(s).replace('%', '')) / 100) * replicas);
 }
 
-/** Pods at most, and the pod template, of a workload manifest; undefined for other kinds. */
+/** Pods at most, and the pod template, of a workload manifest; undefined for other kinds (a kind added here goes in QUOTA_KINDS too). */
 function maxPods(o: Manifest, hpaMax: ReadonlyMap<string, number>): { pods: number; template: unknown } | undefined {
   const spec = o.spec ?? {};
   const template = (spec.template as { spec?: unknown } | undefined)?.spec;

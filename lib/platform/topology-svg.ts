@@ -18,14 +18,35 @@ const TITLE_FONT = 'font-family="Helvetica, Arial, sans-serif" font-size="16" fo
 
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** Renders the SVG document. */
-export function renderSvg(t: Topology, title: string): string {
+/**
+ * Laid-out graphs by their input (node ids and sizes, edges, in order): the
+ * layout is a pure function of it, and the charts of one definition's
+ * environments or tiers often draw the same graph. Read only once laid out;
+ * the oldest entries go first past {@link LAYOUTS_KEPT}.
+ */
+const layouts = new Map<string, Graph>();
+const LAYOUTS_KEPT = 64;
+
+/** The dagre layout of the topology (shared with any earlier identical graph). */
+function laidOut(t: Topology): Graph {
+  const nodes = t.nodes.map((n) => [n.id, Math.max(110, n.label.length * 7.5 + 24)] as const);
+  const key = JSON.stringify([nodes, t.edges.map((e) => [e.from, e.to])]);
+  const cached = layouts.get(key);
+  if (cached) return cached;
   const g = new Graph({ multigraph: false });
   g.setGraph({ rankdir: 'LR', nodesep: 30, ranksep: 90, marginx: 20, marginy: 50 });
   g.setDefaultEdgeLabel(() => ({}));
-  for (const n of t.nodes) g.setNode(n.id, { width: Math.max(110, n.label.length * 7.5 + 24), height: 40 });
+  for (const [id, width] of nodes) g.setNode(id, { width, height: 40 });
   for (const e of t.edges) g.setEdge(e.from, e.to, { width: 80, height: 18, labelpos: 'c' });
   layout(g);
+  if (layouts.size >= LAYOUTS_KEPT) layouts.delete(layouts.keys().next().value!);
+  layouts.set(key, g);
+  return g;
+}
+
+/** Renders the SVG document. */
+export function renderSvg(t: Topology, title: string): string {
+  const g = laidOut(t);
   const graph = g.graph();
   const [width, height] = [Math.ceil((graph.width ?? 200) + 20), Math.ceil((graph.height ?? 100) + 40)];
   const parts = [

@@ -1,3 +1,4 @@
+import { JsonPatch } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { AlertRules, type AlertOptions, type AlertRulesProps } from '../../lib/index.js';
 import { errorOf, one, synth, type Obj } from '../util.js';
@@ -102,6 +103,13 @@ describe('AlertRules', () => {
       expect(errorOf(() => build({}, (r) => (r.addAlert(alert), r.addAlert(alert))))).toBe(
         'test/Rules: alert "AgentDown" with severity critical is already defined in group "agent-alerts"; give it another name or severity',
       );
+    });
+
+    it('an object the schema rejects, checked again after a change (the check is kept only for an unchanged object)', () => {
+      const { rules } = build();
+      expect(rules.node.validate()).toEqual([]);
+      rules.prometheusRule.addJsonPatch(JsonPatch.replace('/spec/groups/0/rules/0/for', 5));
+      expect(rules.node.validate()).toEqual(['test/Rules: PrometheusRule "agent-alerts" fails the prometheus-operator schema: data/spec/groups/0/rules/0/for must be string, data/spec/groups/0/rules/0/for must be string']);
     });
 
     it('a rule set without rules, at synth', () => {

@@ -2,11 +2,13 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { GENERATED_KINDS } from '../../lib/crds/sources.js';
 
 // The bundle is made by `npm run build` (scripts/build-validators.mjs), which
 // the test command runs first; it must agree with the packages it bundles.
 const require = createRequire(import.meta.url);
 const BUNDLE = new URL('../../build/lib/validation/schema/prebuilt.cjs', import.meta.url);
+const GENERATED = new URL('../../build/lib/crds/validators.cjs', import.meta.url);
 
 type Model = { apiVersion: string; kind: string; new (data: object): { validate(): void } };
 
@@ -27,7 +29,7 @@ describe('prebuilt validator bundle', () => {
   const models = (existsSync(BUNDLE) ? require(fileURLToPath(BUNDLE)).models : {}) as Record<string, Model>;
 
   it('bundles the common kinds and the supported custom resources', () => {
-    expect(Object.keys(models)).toHaveLength(37);
+    expect(Object.keys(models)).toHaveLength(38);
     for (const key of ['apps/v1\nDeployment', 'v1\nService', 'monitoring.coreos.com/v1\nPrometheusRule', 'external-secrets.io/v1\nExternalSecret', 'gateway.networking.k8s.io/v1\nHTTPRoute']) {
       expect(models[key], key).toBeTypeOf('function');
     }
@@ -61,5 +63,47 @@ describe('prebuilt validator bundle', () => {
     const rule = (strategy: string) => ({ metadata: { name: 'r' }, spec: { groups: [{ name: 'g', partial_response_strategy: strategy, rules: [] }] } });
     expect(errorsOf(Rule, rule('warn'))).toEqual([]);
     expect(errorsOf(Rule, rule('sometimes'))).toEqual(['/spec/groups/0/partial_response_strategy pattern']);
+  });
+});
+
+type Compiled = ((data: unknown) => boolean) & { errors?: object[] | null };
+
+function generatedErrors(validate: Compiled, data: object): object[] {
+  return validate(data) ? [] : [...(validate.errors ?? [])];
+}
+
+describe('bundle of the generated validators', () => {
+  it('exists after the build', () => {
+    expect(existsSync(GENERATED)).toBe(true);
+  });
+
+  const validators = (existsSync(GENERATED) ? require(fileURLToPath(GENERATED)).validators : {}) as Record<string, Compiled>;
+
+  it('holds the validator of every generated kind, by its module path', () => {
+    expect(Object.keys(validators).sort()).toEqual(GENERATED_KINDS.map((k) => k.schema).sort());
+  });
+
+  it('reports the same errors as the generated ES modules', () => {
+    for (const k of GENERATED_KINDS) {
+      const { validate } = require(fileURLToPath(new URL(`../../lib/crds/${k.schema}`, import.meta.url))) as { validate: Compiled };
+      const samples = [
+        { apiVersion: k.apiVersion, kind: k.kind, metadata: { name: 'x' }, spec: {} },
+        { apiVersion: k.apiVersion, kind: k.kind, metadata: { name: 'x', labels: { a: 1 } }, spec: 5 },
+        { apiVersion: 'wrong/v1', kind: k.kind, metadata: { name: 'x' }, spec: { replicas: 'three', instances: -1, selector: 'x', template: 1, podTemplate: { spec: { containers: 'x' } } } },
+      ];
+      for (const data of samples) {
+        const expected = generatedErrors(validate, data);
+        if (data.spec === 5) expect(expected.length, `${k.apiVersion} ${k.kind}`).toBeGreaterThan(0);
+        expect(generatedErrors(validators[k.schema]!, data), `${k.apiVersion} ${k.kind}`).toEqual(expected);
+      }
+    }
+  });
+
+  it('loads with the V8 code cache made at build time', async () => {
+    const { loadCommonJs } = await import('../../lib/internal/cached-script.js');
+    const file = fileURLToPath(GENERATED);
+    const withCache = loadCommonJs<{ validators: Record<string, Compiled> }>(file, file.replace(/\.cjs$/, '.cache'));
+    expect(withCache.cacheAccepted).toBe(true);
+    expect(Object.keys(withCache.exports.validators)).toEqual(Object.keys(validators));
   });
 });

@@ -5,10 +5,11 @@
  * kind is first validated.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GENERATED_KINDS } from '../../crds/sources.js';
+import { loadCommonJs } from '../../internal/cached-script.js';
 import type { RegistryEntry } from './custom.js';
 import type { AjvError } from './registry.js';
 
@@ -30,10 +31,43 @@ function crdsDir(probe: string): string {
   return dir;
 }
 
+let bundled: Readonly<Record<string, Compiled>> | null | undefined;
+
+/**
+ * The generated validators bundled at build time by
+ * scripts/build-validators.mjs (build/lib/crds/validators.cjs), keyed by
+ * their module path under lib/crds; null when absent, e.g. when running from
+ * the TypeScript sources. Loaded as the prebuilt validator bundle is (see
+ * registry.ts): through Node's module compile cache when it is on, else with
+ * the V8 code cache made at build time.
+ */
+function bundledValidators(probe: string): Readonly<Record<string, Compiled>> | null {
+  if (bundled === undefined) {
+    const file = join(crdsDir(probe), 'validators.cjs');
+    if (!existsSync(file)) {
+      bundled = null;
+    } else {
+      const { validators } = (compileCacheOn() ? require(file) : loadCommonJs<{ validators?: Record<string, Compiled> }>(file, file.replace(/\.cjs$/, '.cache')).exports) as {
+        validators?: Record<string, Compiled>;
+      };
+      if (!validators) throw new Error(`${file} holds no validators; rebuild with npm run build`);
+      bundled = validators;
+    }
+  }
+  return bundled;
+}
+
+/** True when Node's module compile cache is on in this process. */
+function compileCacheOn(): boolean {
+  const { getCompileCacheDir } = Module as { getCompileCacheDir?: () => string | undefined };
+  return typeof getCompileCacheDir === 'function' && getCompileCacheDir() !== undefined;
+}
+
 function load(schema: string): (data: object) => readonly AjvError[] {
-  // The validators are ES modules; validation runs inside cdk8s's synchronous
-  // validate, hence require() of an ES module (Node.js 20.19+, 22.12+).
-  const { validate } = require(join(crdsDir(schema), schema)) as { validate: Compiled };
+  // From the bundle when the build made one; else the validator's ES module,
+  // loaded with require() since validation runs inside cdk8s's synchronous
+  // validate (require of an ES module: Node.js 20.19+, 22.12+).
+  const validate = bundledValidators(schema)?.[schema] ?? (require(join(crdsDir(schema), schema)) as { validate: Compiled }).validate;
   return (data) => (validate(data) ? [] : (validate.errors ?? []));
 }
 

@@ -43,11 +43,11 @@ const KINDS = [
 
 // The validators generated from CRDs (lib/crds/<project>/_schemas, see
 // scripts/generate-crds.mjs) are JavaScript, which tsc does not copy: put them
-// beside the compiled models. They are also bundled into a second file,
-// build/lib/crds/validators.cjs, which a synth loads (with its code cache)
-// only when the app has an object of a generated kind: one file instead of
-// the ES modules of each kind and of the format set they import, which cost
-// about 150 ms for the reference app's five generated kinds.
+// beside the compiled models. Each is also bundled into one CommonJS file
+// (below), which a synth loads with its code cache when the app has an object
+// of its kind: one file instead of the ES modules of the kind and of the
+// format set it imports, which cost about 150 ms for the reference app's five
+// generated kinds.
 for (const project of readdirSync('lib/crds', { withFileTypes: true }).filter((d) => d.isDirectory())) {
   cpSync(join('lib/crds', project.name, '_schemas'), join('build/lib/crds', project.name, '_schemas'), { recursive: true });
 }
@@ -83,31 +83,31 @@ const result = await build({
 writeFileSync(outfile, result.outputFiles[0].contents);
 console.log(`bundled the validators of ${KINDS.length} kinds into build/lib/validation/schema/prebuilt.cjs (${(result.outputFiles[0].contents.length / 1024).toFixed(0)} KiB)`);
 
-// The generated validators, keyed by their module path under lib/crds (the
-// `schema` of GENERATED_KINDS), as lib/validation/schema/generated.ts looks
-// them up.
+// Each generated validator bundled into its own CommonJS file beside its ES
+// module (`_schemas/<Name>.cjs`, with its V8 code cache in `<Name>.cache`),
+// as lib/validation/schema/generated.ts loads it: an app loads the code of
+// the generated kinds it has, not of all of them.
 const { GENERATED_KINDS } = await import('../build/lib/crds/sources.js');
-const generatedFile = join(process.cwd(), 'build/lib/crds/validators.cjs');
-const generatedEntry = `${GENERATED_KINDS.map((k, i) => `import { validate as V${i} } from ${JSON.stringify(join(process.cwd(), 'lib/crds', k.schema))};`).join('\n')}
-export const validators = {
-${GENERATED_KINDS.map((k, i) => `  ${JSON.stringify(k.schema)}: V${i},`).join('\n')}
-};
-`;
-const generated = await build({
-  stdin: { contents: generatedEntry, resolveDir: process.cwd(), loader: 'js' },
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
-  plugins: [lazyRe2, lazyFormats],
-  external: ['re2-wasm'],
-  write: false,
-  logLevel: 'error',
-});
-writeFileSync(generatedFile, generated.outputFiles[0].contents);
-console.log(`bundled the validators of ${GENERATED_KINDS.length} generated kinds into build/lib/crds/validators.cjs (${(generated.outputFiles[0].contents.length / 1024).toFixed(0)} KiB)`);
+const generatedFile = (k) => join(process.cwd(), 'build/lib/crds', k.schema.replace(/\.js$/, '.cjs'));
+let generatedBytes = 0;
+for (const k of GENERATED_KINDS) {
+  const generated = await build({
+    entryPoints: [join('lib/crds', k.schema)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: true,
+    legalComments: 'none',
+    plugins: [lazyRe2, lazyFormats],
+    external: ['re2-wasm'],
+    write: false,
+    logLevel: 'error',
+  });
+  writeFileSync(generatedFile(k), generated.outputFiles[0].contents);
+  generatedBytes += generated.outputFiles[0].contents.length;
+}
+console.log(`bundled the validators of ${GENERATED_KINDS.length} generated kinds into one CommonJS file each, beside their modules (${(generatedBytes / 1024).toFixed(0)} KiB)`);
 
 // V8 code cache for the bundle: compiling 1.4 MiB of validators, and each
 // validator on its first call, costs about 60 ms per synth. The cache is made
@@ -139,15 +139,13 @@ for (const o of samples) {
 writeFileSync(outfile.replace(/\.cjs$/, '.cache'), loaded.script.createCachedData());
 console.log(`wrote the V8 code cache of the bundle (${samples.length} objects validated)`);
 
-// The same for the generated validators: the app's objects of those kinds and
-// a minimal object of each.
-const loadedGenerated = loadCommonJs(generatedFile, undefined);
-const { validators } = loadedGenerated.exports;
-const generatedSamples = GENERATED_KINDS.map((k) => ({ schema: k.schema, object: { apiVersion: k.apiVersion, kind: k.kind, metadata: { name: 'sample', namespace: 'sample' } } }));
-for (const o of samples) {
-  const k = GENERATED_KINDS.find((g) => g.apiVersion === o.apiVersion && g.kind === o.kind);
-  if (k) generatedSamples.push({ schema: k.schema, object: o });
+// The same for each generated validator: the app's objects of its kind and a
+// minimal object.
+for (const k of GENERATED_KINDS) {
+  const file = generatedFile(k);
+  const loadedGenerated = loadCommonJs(file, undefined);
+  const { validate } = loadedGenerated.exports;
+  for (const o of [{ apiVersion: k.apiVersion, kind: k.kind, metadata: { name: 'sample', namespace: 'sample' } }, ...samples.filter((o) => o.apiVersion === k.apiVersion && o.kind === k.kind)]) validate(o);
+  writeFileSync(file.replace(/\.cjs$/, '.cache'), loadedGenerated.script.createCachedData());
 }
-for (const { schema, object } of generatedSamples) validators[schema](object);
-writeFileSync(generatedFile.replace(/\.cjs$/, '.cache'), loadedGenerated.script.createCachedData());
-console.log(`wrote the V8 code cache of the generated validators (${generatedSamples.length} objects validated)`);
+console.log(`wrote the V8 code caches of the generated validators`);

@@ -31,44 +31,26 @@ function crdsDir(probe: string): string {
   return dir;
 }
 
-let bundled: Readonly<Record<string, Compiled>> | null | undefined;
-
-/**
- * The generated validators bundled at build time by
- * scripts/build-validators.mjs (build/lib/crds/validators.cjs), keyed by
- * their module path under lib/crds; null when absent, e.g. when running from
- * the TypeScript sources. Loaded as the prebuilt validator bundle is (see
- * registry.ts): through Node's module compile cache when it is on, else with
- * the V8 code cache made at build time.
- */
-function bundledValidators(probe: string): Readonly<Record<string, Compiled>> | null {
-  if (bundled === undefined) {
-    const file = join(crdsDir(probe), 'validators.cjs');
-    if (!existsSync(file)) {
-      bundled = null;
-    } else {
-      const { validators } = (compileCacheOn() ? require(file) : loadCommonJs<{ validators?: Record<string, Compiled> }>(file, file.replace(/\.cjs$/, '.cache')).exports) as {
-        validators?: Record<string, Compiled>;
-      };
-      if (!validators) throw new Error(`${file} holds no validators; rebuild with npm run build`);
-      bundled = validators;
-    }
-  }
-  return bundled;
+function load(schema: string): (data: object) => readonly AjvError[] {
+  const file = join(crdsDir(schema), schema);
+  // The build bundles each validator into one CommonJS file beside its ES
+  // module (scripts/build-validators.mjs), loaded as the prebuilt validator
+  // bundle is (registry.ts): through Node's module compile cache when it is
+  // on, else with the V8 code cache made at build time. Without it (running
+  // from the TypeScript sources) the ES module, with require() since
+  // validation runs inside cdk8s's synchronous validate (require of an ES
+  // module: Node.js 20.19+, 22.12+).
+  const bundle = file.replace(/\.js$/, '.cjs');
+  const { validate } = (
+    !existsSync(bundle) ? require(file) : compileCacheOn() ? require(bundle) : loadCommonJs<{ validate: Compiled }>(bundle, bundle.replace(/\.cjs$/, '.cache')).exports
+  ) as { validate: Compiled };
+  return (data) => (validate(data) ? [] : (validate.errors ?? []));
 }
 
 /** True when Node's module compile cache is on in this process. */
 function compileCacheOn(): boolean {
   const { getCompileCacheDir } = Module as { getCompileCacheDir?: () => string | undefined };
   return typeof getCompileCacheDir === 'function' && getCompileCacheDir() !== undefined;
-}
-
-function load(schema: string): (data: object) => readonly AjvError[] {
-  // From the bundle when the build made one; else the validator's ES module,
-  // loaded with require() since validation runs inside cdk8s's synchronous
-  // validate (require of an ES module: Node.js 20.19+, 22.12+).
-  const validate = bundledValidators(schema)?.[schema] ?? (require(join(crdsDir(schema), schema)) as { validate: Compiled }).validate;
-  return (data) => (validate(data) ? [] : (validate.errors ?? []));
 }
 
 /** One registry entry per generated apiVersion/kind. */

@@ -5,10 +5,11 @@
  * kind is first validated.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GENERATED_KINDS } from '../../crds/sources.js';
+import { loadCommonJs } from '../../internal/cached-script.js';
 import type { RegistryEntry } from './custom.js';
 import type { AjvError } from './registry.js';
 
@@ -31,10 +32,25 @@ function crdsDir(probe: string): string {
 }
 
 function load(schema: string): (data: object) => readonly AjvError[] {
-  // The validators are ES modules; validation runs inside cdk8s's synchronous
-  // validate, hence require() of an ES module (Node.js 20.19+, 22.12+).
-  const { validate } = require(join(crdsDir(schema), schema)) as { validate: Compiled };
+  const file = join(crdsDir(schema), schema);
+  // The build bundles each validator into one CommonJS file beside its ES
+  // module (scripts/build-validators.mjs), loaded as the prebuilt validator
+  // bundle is (registry.ts): through Node's module compile cache when it is
+  // on, else with the V8 code cache made at build time. Without it (running
+  // from the TypeScript sources) the ES module, with require() since
+  // validation runs inside cdk8s's synchronous validate (require of an ES
+  // module: Node.js 20.19+, 22.12+).
+  const bundle = file.replace(/\.js$/, '.cjs');
+  const { validate } = (
+    !existsSync(bundle) ? require(file) : compileCacheOn() ? require(bundle) : loadCommonJs<{ validate: Compiled }>(bundle, bundle.replace(/\.cjs$/, '.cache')).exports
+  ) as { validate: Compiled };
   return (data) => (validate(data) ? [] : (validate.errors ?? []));
+}
+
+/** True when Node's module compile cache is on in this process. */
+function compileCacheOn(): boolean {
+  const { getCompileCacheDir } = Module as { getCompileCacheDir?: () => string | undefined };
+  return typeof getCompileCacheDir === 'function' && getCompileCacheDir() !== undefined;
 }
 
 /** One registry entry per generated apiVersion/kind. */

@@ -2,6 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { DomainEgress } from '../egress/domain-egress.js';
+import { OwnDomainGrant } from '../egress/own-grant.js';
 import { ANNOTATIONS } from '../internal/labels.js';
 import type { k8s } from '../internal/plus.js';
 import { parseProps } from '../internal/props.js';
@@ -14,7 +15,6 @@ import {
   createService,
   createServiceAccount,
   devProfileWaivers,
-  envValue,
   hardenedContainer,
   ingressRule,
   parseConstructProps,
@@ -29,7 +29,7 @@ import {
   workloadIdentity,
   type WorkloadIdentity,
 } from '../kit/index.js';
-import { egressRuleSchema, renderEgressRule, type PodPeer } from '../network/peers.js';
+import { egressRuleSchema, type PodPeer } from '../network/peers.js';
 import { resolveResources } from '../workload/container.js';
 import type { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
 import {
@@ -123,8 +123,7 @@ export class McpServer<Tool extends string = string> extends Construct {
   private readonly config: McpServerConfig;
   private readonly grants: (McpGrant & { readonly path: string })[] = [];
   private readonly callers: PodPeer[] = [];
-  private readonly extraEnv: k8s.EnvVar[] = [];
-  private readonly extraEgress: k8s.NetworkPolicyEgressRule[] = [];
+  private readonly ownGrant: OwnDomainGrant;
 
   constructor(scope: Construct, id: string, props: McpServerProps<Tool>) {
     super(scope, id);
@@ -135,7 +134,9 @@ export class McpServer<Tool extends string = string> extends Construct {
     const w = workloadIdentity(this, { namespace: p.namespace, name: p.name, image: p.image, component: 'mcp-server', partOf: p.partOf, labels: p.labels });
     [this.selectorLabels, this.labels] = [w.selector, w.labels];
     // First, so the enforcement point's env and egress are in place for the pod and its policy.
+    this.ownGrant = new OwnDomainGrant(this, p.namespace, 'server');
     if (p.egressDomains.length > 0) DomainEgress.of(this).allow(this, p.egressDomains);
+    this.ownGrant.close();
     if (p.toolGateway) this.callers.push(p.toolGateway.pods);
     this.serviceAccount = createServiceAccount(this, McpServerIds.ServiceAccount, w);
     const replicas = p.replicas ?? (p.profile === 'dev' ? 1 : 2);
@@ -145,7 +146,7 @@ export class McpServer<Tool extends string = string> extends Construct {
     this.networkPolicy = createNetworkPolicy(this, McpServerIds.NetworkPolicy, w, {
       // Agents are connected after construction, so the rule is built at synth.
       ingress: Lazy.any({ produce: () => (this.callers.length > 0 ? [ingressRule(this.callers, [p.port], p.namespace)] : []) }) as unknown as k8s.NetworkPolicyIngressRule[],
-      egress: [...this.extraEgress],
+      egress: [...this.ownGrant.egress],
     });
     this.backend = new ApiObject(this, McpServerIds.Backend, {
       apiVersion: AGENTIC_NETWORKING_API_VERSION,
@@ -173,7 +174,7 @@ export class McpServer<Tool extends string = string> extends Construct {
       name: 'mcp-server',
       image: p.image,
       args: p.args,
-      env: [...renderEnv(p.env), ...this.extraEnv],
+      env: [...renderEnv(p.env), ...this.ownGrant.env],
       ports: [{ name: 'http', containerPort: p.port }],
       resources: resolveResources(p.resources),
       readinessProbe: renderProbe({ path: p.readinessPath, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 }, 'http'),
@@ -238,13 +239,11 @@ export class McpServer<Tool extends string = string> extends Construct {
 
   /** For {@link DomainEgress}, during construction only: an env var on the server's container (the proxy's `HTTPS_PROXY`). */
   public addEnv(name: string, value: string): void {
-    if (this.deployment) throw new Error(`${this.node.path}: addEnv is for the server's own DomainEgress grant, during construction`);
-    this.extraEnv.push(envValue(name, value));
+    this.ownGrant.addEnv(name, value);
   }
 
   /** For {@link DomainEgress}, during construction only: an egress rule on the server's NetworkPolicy. */
   public addEgress(rule: z.input<typeof egressRuleSchema>): void {
-    if (this.networkPolicy) throw new Error(`${this.node.path}: addEgress is for the server's own DomainEgress grant, during construction`);
-    this.extraEgress.push(renderEgressRule(egressRuleSchema.parse(rule), this.namespace));
+    this.ownGrant.addEgress(rule);
   }
 }

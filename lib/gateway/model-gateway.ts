@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import type { z } from 'zod';
 import { DomainEgress } from '../egress/domain-egress.js';
+import { OwnDomainGrant } from '../egress/own-grant.js';
 import { ANNOTATIONS } from '../internal/labels.js';
 import type { k8s } from '../internal/plus.js';
 import {
@@ -15,7 +16,6 @@ import {
   createService,
   createServiceAccount,
   envFromSecret,
-  envValue,
   hardenedContainer,
   ingressRule,
   parseConstructProps,
@@ -29,7 +29,7 @@ import {
   workloadIdentity,
   type WorkloadIdentity,
 } from '../kit/index.js';
-import { egressRuleSchema, renderEgressRule, type PodPeer } from '../network/peers.js';
+import { egressRuleSchema, type PodPeer } from '../network/peers.js';
 import type { IConnection, IServingWorkload, ServedPort } from '../network/serving.js';
 import type { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
 import { MODEL_PROVIDERS, ModelGatewayPropsSchema, type ModelGatewayConfig, type ModelGatewayProps } from './model-gateway-props.js';
@@ -101,8 +101,7 @@ export class ModelGateway extends Construct implements IServingWorkload {
   public readonly networkPolicy: k8s.KubeNetworkPolicy;
   private readonly config: ModelGatewayConfig;
   private readonly callers: PodPeer[] = [];
-  private readonly extraEnv: k8s.EnvVar[] = [];
-  private readonly extraEgress: k8s.NetworkPolicyEgressRule[] = [];
+  private readonly ownGrant: OwnDomainGrant;
 
   constructor(scope: Construct, id: string, props: ModelGatewayProps) {
     super(scope, id);
@@ -116,7 +115,9 @@ export class ModelGateway extends Construct implements IServingWorkload {
     this.servedPorts = [{ name: 'http', port: p.port }];
     this.connection = { host: `${p.name}.${p.namespace}.svc.cluster.local`, port: p.port, env: ({ prefix = '' } = {}) => ({ ...this.baseUrlEnv(), [`${prefix}URL`]: `${this.url}/v1` }) };
     // First, so the enforcement point's env (a proxy's HTTPS_PROXY) and egress are in place for the pod and its policy.
+    this.ownGrant = new OwnDomainGrant(this, p.namespace, 'gateway');
     DomainEgress.of(this).allow(this, p.providers.map((pr) => ({ domains: [...MODEL_PROVIDERS[pr.provider].domains], ports: [443] })));
+    this.ownGrant.close();
     const text = stringify(liteLlmConfig(p), { lineWidth: 0 });
     this.configMap = createConfigMap(this, ModelGatewayIds.ConfigMap, w.meta('ConfigMap', `${p.name}-config`), { 'config.yaml': text });
     this.serviceAccount = createServiceAccount(this, ModelGatewayIds.ServiceAccount, w);
@@ -129,7 +130,7 @@ export class ModelGateway extends Construct implements IServingWorkload {
     this.pdb = createPodDisruptionBudget(this, ModelGatewayIds.Pdb, w, { maxUnavailable: 1 });
     this.networkPolicy = createNetworkPolicy(this, ModelGatewayIds.NetworkPolicy, w, {
       ingress: Lazy.any({ produce: () => (this.callers.length > 0 ? [ingressRule(this.callers, [p.port], p.namespace)] : []) }) as unknown as k8s.NetworkPolicyIngressRule[],
-      egress: [...this.extraEgress],
+      egress: [...this.ownGrant.egress],
     });
   }
 
@@ -144,7 +145,7 @@ export class ModelGateway extends Construct implements IServingWorkload {
       name: 'litellm',
       image: p.image,
       args: ['--config', `${CONFIG_DIR}/config.yaml`, '--port', String(p.port), '--num_workers', '1'],
-      env: [...keys, ...this.extraEnv],
+      env: [...keys, ...this.ownGrant.env],
       ports: [{ name: 'http', containerPort: p.port }],
       resources: { requests: { cpu: '250m', memory: '512Mi', ephemeralStorage: '128Mi' }, limits: { cpu: '1', memory: '1Gi', ephemeralStorage: '512Mi' } },
       readinessProbe: renderProbe({ path: '/health/readiness', periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 }, 'http'),
@@ -159,14 +160,12 @@ export class ModelGateway extends Construct implements IServingWorkload {
 
   /** For {@link DomainEgress}, during construction only: an env var on the gateway's container (the proxy's `HTTPS_PROXY`). */
   public addEnv(name: string, value: string): void {
-    if (this.deployment) throw new Error(`${this.node.path}: addEnv is for the gateway's own DomainEgress grant, during construction`);
-    this.extraEnv.push(envValue(name, value));
+    this.ownGrant.addEnv(name, value);
   }
 
   /** For {@link DomainEgress}, during construction only: an egress rule on the gateway's NetworkPolicy. */
   public addEgress(rule: z.input<typeof egressRuleSchema>): void {
-    if (this.networkPolicy) throw new Error(`${this.node.path}: addEgress is for the gateway's own DomainEgress grant, during construction`);
-    this.extraEgress.push(renderEgressRule(egressRuleSchema.parse(rule), this.namespace));
+    this.ownGrant.addEgress(rule);
   }
 
   public allowFrom(caller: PodPeer, ports?: readonly string[]): void {

@@ -2,13 +2,13 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { DomainEgress } from '../egress/domain-egress.js';
+import { OwnDomainGrant } from '../egress/own-grant.js';
 import { k8s } from '../internal/plus.js';
 import {
   anyMutableImage,
   createNetworkPolicy,
   createServiceAccount,
   devProfileWaivers,
-  envValue,
   hardenedContainer,
   ingressRule,
   parseConstructProps,
@@ -21,7 +21,7 @@ import {
   workloadIdentity,
   type WorkloadIdentity,
 } from '../kit/index.js';
-import { egressRuleSchema, renderEgressRule, type PodPeer } from '../network/peers.js';
+import { egressRuleSchema, type PodPeer } from '../network/peers.js';
 import { resolveResources } from '../workload/container.js';
 import type { SecureAgentDeployment } from '../workload/secure-agent-deployment.js';
 import { ToolSandboxPropsSchema, type ToolSandboxConfig, type ToolSandboxProps } from './tool-sandbox-props.js';
@@ -70,9 +70,7 @@ export class ToolSandbox extends Construct {
   public readonly networkPolicy: k8s.KubeNetworkPolicy;
   private readonly config: ToolSandboxConfig;
   private readonly callers: PodPeer[] = [];
-  private readonly extraEnv: k8s.EnvVar[] = [];
-  private readonly extraEgress: k8s.NetworkPolicyEgressRule[] = [];
-  private built = false;
+  private readonly ownGrant: OwnDomainGrant;
 
   constructor(scope: Construct, id: string, props: ToolSandboxProps) {
     super(scope, id);
@@ -82,8 +80,9 @@ export class ToolSandbox extends Construct {
     const w = workloadIdentity(this, { namespace: p.namespace, name: p.name, image: p.image, component: 'tool-sandbox', partOf: p.partOf, labels: p.labels });
     [this.selectorLabels, this.labels] = [w.selector, w.labels];
     // First, so the enforcement point's env and egress are in place for the pod and its policy.
+    this.ownGrant = new OwnDomainGrant(this, p.namespace, 'sandbox');
     if (p.egressDomains.length > 0) DomainEgress.of(this).allow(this, p.egressDomains);
-    this.built = true;
+    this.ownGrant.close();
     this.serviceAccount = createServiceAccount(this, ToolSandboxIds.ServiceAccount, w);
     this.template = setPrimary(this, new ApiObject(this, ToolSandboxIds.Template, {
       apiVersion: AGENT_SANDBOX_API_VERSION,
@@ -113,7 +112,7 @@ export class ToolSandbox extends Construct {
     const policy = createNetworkPolicy(this, ToolSandboxIds.NetworkPolicy, w, {
       // Agents are connected after construction, so the rule is built at synth.
       ingress: Lazy.any({ produce: () => (this.callers.length > 0 ? [ingressRule(this.callers, [p.port], p.namespace)] : []) }) as unknown as k8s.NetworkPolicyIngressRule[],
-      egress: [...this.extraEgress],
+      egress: [...this.ownGrant.egress],
     });
     return policy;
   }
@@ -129,7 +128,7 @@ export class ToolSandbox extends Construct {
       image: p.image,
       command: p.command,
       args: p.args,
-      env: [...renderEnv(p.env), ...this.extraEnv],
+      env: [...renderEnv(p.env), ...this.ownGrant.env],
       ports: [{ name: 'tool', containerPort: p.port }],
       resources: resolveResources(p.resources),
       runAsUser: p.runAsUser,
@@ -157,13 +156,11 @@ export class ToolSandbox extends Construct {
 
   /** For {@link DomainEgress}, during construction only: an env var on the sandbox container (the proxy's `HTTPS_PROXY`). */
   public addEnv(name: string, value: string): void {
-    if (this.built) throw new Error(`${this.node.path}: addEnv is for the sandbox's own DomainEgress grant, during construction`);
-    this.extraEnv.push(envValue(name, value));
+    this.ownGrant.addEnv(name, value);
   }
 
   /** For {@link DomainEgress}, during construction only: an egress rule on the sandboxes' NetworkPolicy. */
   public addEgress(rule: z.input<typeof egressRuleSchema>): void {
-    if (this.built) throw new Error(`${this.node.path}: addEgress is for the sandbox's own DomainEgress grant, during construction`);
-    this.extraEgress.push(renderEgressRule(egressRuleSchema.parse(rule), this.namespace));
+    this.ownGrant.addEgress(rule);
   }
 }

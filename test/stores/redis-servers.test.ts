@@ -1,10 +1,9 @@
-import { chmodSync, chownSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../lib/index.js';
 import type { RedisStoreProps } from '../../lib/index.js';
-import { applyFsGroup, cleanup, freePort, killGroup, run, startScript, tempDir, waitFor, type Script, type Shell, type Started } from '../backup/harness.js';
-import { one, synth, type Obj } from '../util.js';
+import { cleanup, freePort, killGroup, run, waitFor } from '../backup/harness.js';
+import { synth, type Obj } from '../util.js';
+import { RedisPod, stopMembers, type Member } from './redis-pods.js';
 
 /**
  * A replicated RedisStore run for real: three members, each a redis-server
@@ -33,22 +32,9 @@ const PROPS: RedisStoreProps = {
   alerting: false,
 };
 
-interface Member {
-  readonly index: number;
-  readonly shell: Shell;
-  readonly redisPort: number;
-  readonly sentinelPort: number;
-  readonly overrides: Record<string, string>;
-  redis?: Started;
-  sentinel?: Started;
-}
 
 let store: RedisStore;
-let files: Record<string, string>;
-let container: Obj;
-let podSecurity: Obj;
-let configDir: string;
-let secretDir: string;
+let pods: RedisPod;
 const members: Member[] = [];
 
 const cli = (port: number, password: string | undefined, ...args: string[]) =>
@@ -62,26 +48,6 @@ const answers = (f: () => string, expected: string) => () => {
     return false;
   }
 };
-
-/** The script of a ConfigMap file with the container's env: literals from the manifest, then the member's own values. */
-function script(file: string): Script {
-  const env: Record<string, string> = {};
-  for (const e of container.env as Obj[]) if (e.value !== undefined) env[e.name] = String(e.value);
-  return { script: files[file]!, env, user: { uid: podSecurity.runAsUser, gid: podSecurity.runAsGroup, fsGroup: podSecurity.fsGroup } };
-}
-
-function start(m: Member, which: 'redis' | 'sentinel'): Started {
-  const s = startScript(script(which === 'redis' ? 'start-redis.sh' : 'start-sentinel.sh'), m.overrides, { shell: m.shell });
-  m[which] = s;
-  return s;
-}
-
-/** Runs probe.sh `mode` for member `m` as the pod would (exec in the container, its env); true when it exits 0. */
-async function probe(m: Member, mode: string): Promise<{ ok: boolean; output: string }> {
-  const s = script('probe.sh');
-  const r = await startScript({ ...s, script: `set -- ${mode}\n${s.script}` }, m.overrides, { shell: m.shell }).done;
-  return { ok: r.status === 0, output: r.stdout + r.stderr };
-}
 
 /** True when every member's Sentinel lists the two replicas and the two other Sentinels of the primary. */
 function topologyKnown(): boolean {
@@ -98,16 +64,6 @@ function topologyKnown(): boolean {
 /** Every member's server and Sentinel log, for a failure message. */
 const logs = () => members.map((m) => `--- member ${m.index} redis:\n${m.redis?.output()}\n--- member ${m.index} sentinel:\n${m.sentinel?.output()}`).join('\n');
 
-async function waitProbe(m: Member, mode: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const r = await probe(m, mode);
-    if (r.ok) return;
-    if (Date.now() > deadline) throw new Error(`probe ${mode} of member ${m.index} still failing after ${ms} ms: ${r.output}\nredis: ${m.redis?.output()}\nsentinel: ${m.sentinel?.output()}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
-}
-
 beforeAll(async () => {
   const objs = synth(
     (chart) => {
@@ -115,64 +71,23 @@ beforeAll(async () => {
     },
     { external: ['Secret/agents/cache-auth'] },
   );
-  files = one(objs, 'ConfigMap', 'cache').data;
-  const pod = one(objs, 'StatefulSet', 'cache').spec.template.spec;
-  podSecurity = pod.securityContext;
-  container = pod.containers.find((c: Obj) => c.name === 'redis');
-  configDir = tempDir('redis-config');
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(configDir, name), text);
-  chmodSync(configDir, 0o755);
-  // The Secret volume: root-owned files readable by the pod's fsGroup (mode 0440, as rendered).
-  secretDir = tempDir('redis-secret');
-  chmodSync(secretDir, 0o755);
-  for (const [name, value] of [['password', PASSWORD], ['sentinel-password', SENTINEL_PASSWORD]] as const) {
-    writeFileSync(join(secretDir, name), `${value}\n`);
-    chownSync(join(secretDir, name), 0, podSecurity.fsGroup);
-    chmodSync(join(secretDir, name), 0o440);
-  }
-  const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
-  const sentinels = [0, 1, 2].map((i) => `127.0.0.1:${ports[3 + i]}`).join(' ');
-  for (let i = 0; i < 3; i++) {
-    const dirs = { RUN_DIR: tempDir(`redis-run-${i}`), DATA_DIR: tempDir(`redis-data-${i}`) };
-    for (const d of Object.values(dirs)) applyFsGroup(d, podSecurity.fsGroup);
-    members.push({
-      index: i,
-      shell: i === 1 ? 'dash' : 'busybox',
-      redisPort: ports[i]!,
-      sentinelPort: ports[3 + i]!,
-      overrides: {
-        ANNOUNCE_HOST: '127.0.0.1',
-        REDIS_PORT: String(ports[i]),
-        SENTINEL_PORT: String(ports[3 + i]),
-        PRIMARY_HOST: '127.0.0.1',
-        PRIMARY_PORT: String(ports[0]),
-        SENTINELS: sentinels,
-        CONFIG_DIR: configDir,
-        SECRET_DIR: secretDir,
-        ...dirs,
-      },
-    });
-  }
-  // As the StatefulSet starts them: in order, each member ready before the next.
-  for (const m of members) {
-    start(m, 'redis');
-    start(m, 'sentinel');
-    await waitProbe(m, 'ready');
-    await waitProbe(m, 'sentinel-ready');
-  }
+  pods = new RedisPod(objs, 'cache');
+  const configDir = pods.configDir('redis-config');
+  const secretDir = pods.secretDir('redis-secret', { password: `${PASSWORD}\n`, 'sentinel-password': `${SENTINEL_PASSWORD}\n` });
+  members.push(...(await pods.loopbackMembers(3, { prefix: 'redis', shell: (i) => (i === 1 ? 'dash' : 'busybox'), shared: { CONFIG_DIR: configDir, SECRET_DIR: secretDir } })));
+  await pods.startInOrder(members);
 }, 120_000);
 
 afterAll(async () => {
-  for (const m of members) for (const s of [m.redis, m.sentinel]) if (s) killGroup(s.pid, 'SIGKILL');
-  await Promise.all(members.flatMap((m) => [m.redis?.done, m.sentinel?.done]));
+  await stopMembers(members);
   cleanup();
 });
 
 describe('RedisStore replicated, from the synthesized configuration', () => {
   it('the test overrides only what differs per pod: the env the manifest gives, plus the pod name', () => {
-    const names = (container.env as Obj[]).map((e) => e.name).sort();
+    const names = (pods.container.env as Obj[]).map((e) => e.name).sort();
     expect(names).toEqual(['POD_NAME', ...Object.keys(members[0]!.overrides)].sort());
-    expect((container.env as Obj[]).find((e) => e.name === 'ANNOUNCE_HOST')?.value).toBe('$(POD_NAME).cache-headless.agents.svc.cluster.local');
+    expect((pods.container.env as Obj[]).find((e) => e.name === 'ANNOUNCE_HOST')?.value).toBe('$(POD_NAME).cache-headless.agents.svc.cluster.local');
   });
 
   it('CONFIG GET shows maxmemory (75% of the 1Gi limit) and the cache policy as generated', () => {
@@ -204,15 +119,15 @@ describe('RedisStore replicated, from the synthesized configuration', () => {
 
   it('the probes pass on healthy members, and readiness fails without the primary link', async () => {
     for (const m of members) {
-      for (const mode of ['live', 'ready', 'sentinel-live', 'sentinel-ready']) expect((await probe(m, mode)).ok, `${mode} of member ${m.index}`).toBe(true);
+      for (const mode of ['live', 'ready', 'sentinel-live', 'sentinel-ready']) expect((await pods.probe(m, mode)).ok, `${mode} of member ${m.index}`).toBe(true);
     }
     const m = members[2]!;
     server(m, 'REPLICAOF', '127.0.0.1', String(await freePort()));
-    const broken = await probe(m, 'ready');
+    const broken = await pods.probe(m, 'ready');
     expect(broken).toEqual({ ok: false, output: expect.stringContaining('replica not linked to its primary') });
-    expect((await probe(m, 'live')).ok).toBe(true);
+    expect((await pods.probe(m, 'live')).ok).toBe(true);
     server(m, 'REPLICAOF', '127.0.0.1', String(members[0]!.redisPort));
-    await waitProbe(m, 'ready');
+    await pods.waitProbe(m, 'ready');
   });
 
   it('when the primary pod dies, Sentinel promotes a replica within the configured timeout and tells clients', async () => {
@@ -251,9 +166,9 @@ describe('RedisStore replicated, from the synthesized configuration', () => {
     process.stdout.write(`redis failover: new primary named by Sentinel after ${Date.now() - started} ms (down-after ${DOWN_AFTER_MS} ms)\n`);
 
     // The old primary's pod comes back: its start script asks Sentinel and joins as a replica.
-    start(old, 'redis');
-    start(old, 'sentinel');
-    await waitProbe(old, 'ready');
+    pods.start(old, 'redis');
+    pods.start(old, 'sentinel');
+    await pods.waitProbe(old, 'ready');
     expect(server(old, 'ROLE').split('\n')[0]).toBe('slave');
     await waitFor('the returning member to have the new writes', answers(() => server(old, 'GET', 'after'), 'failover'), 10_000);
   }, 60_000);

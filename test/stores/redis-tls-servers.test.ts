@@ -1,12 +1,13 @@
-import { chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../lib/index.js';
 import type { RedisStoreProps } from '../../lib/index.js';
 import { cronPod } from '../backup/fixtures.js';
-import { applyFsGroup, cleanup, freePort, killGroup, listDir, podScript, run, runScript, startScript, tempDir, waitFor, type Script, type Shell, type Started } from '../backup/harness.js';
+import { applyFsGroup, cleanup, freePort, killGroup, listDir, podScript, run, runScript, startScript, tempDir, waitFor, type Started } from '../backup/harness.js';
 import { one, synth, type Obj } from '../util.js';
+import { RedisPod, stopMembers, type Member } from './redis-pods.js';
 
 /**
  * A replicated RedisStore with TLS run for real: two members, each a
@@ -32,20 +33,9 @@ const PROPS: RedisStoreProps = {
   alerting: false,
 };
 
-interface Member {
-  readonly index: number;
-  readonly shell: Shell;
-  readonly redisPort: number;
-  readonly sentinelPort: number;
-  readonly overrides: Record<string, string>;
-  redis?: Started;
-  sentinel?: Started;
-}
 
 let objs: Obj[];
-let files: Record<string, string>;
-let container: Obj;
-let podSecurity: Obj;
+let pods: RedisPod;
 let pki: string;
 const members: Member[] = [];
 
@@ -59,18 +49,6 @@ function makePki(dir: string): void {
   ssl('x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'tls.crt', '-days', '1', '-extfile', 'ext');
 }
 
-/** A Secret volume as the kubelet lays it out: root-owned files readable by the pod's fsGroup (mode 0440, as rendered). */
-function secretDir(prefix: string, entries: Record<string, string>): string {
-  const d = tempDir(prefix);
-  chmodSync(d, 0o755);
-  for (const [name, value] of Object.entries(entries)) {
-    writeFileSync(join(d, name), value);
-    chownSync(join(d, name), 0, podSecurity.fsGroup);
-    chmodSync(join(d, name), 0o440);
-  }
-  return d;
-}
-
 const cliEnv = (password?: string) => ({ PATH: '/usr/bin:/bin', ...(password !== undefined ? { REDISCLI_AUTH: password } : {}) });
 /** redis-cli over TLS, checking the server against `ca`; its output, or the error when it fails. */
 function tlsCli(port: number, password: string | undefined, ca: string, ...args: string[]): string {
@@ -80,32 +58,6 @@ function tlsCli(port: number, password: string | undefined, ca: string, ...args:
 const server = (m: Member, ...args: string[]) => tlsCli(m.redisPort, PASSWORD, join(pki, 'ca.crt'), ...args);
 const sentinel = (m: Member, ...args: string[]) => tlsCli(m.sentinelPort, SENTINEL_PASSWORD, join(pki, 'ca.crt'), ...args);
 
-function script(file: string): Script {
-  const env: Record<string, string> = {};
-  for (const e of container.env as Obj[]) if (e.value !== undefined) env[e.name] = String(e.value);
-  return { script: files[file]!, env, user: { uid: podSecurity.runAsUser, gid: podSecurity.runAsGroup, fsGroup: podSecurity.fsGroup } };
-}
-
-function start(m: Member, which: 'redis' | 'sentinel'): void {
-  m[which] = startScript(script(which === 'redis' ? 'start-redis.sh' : 'start-sentinel.sh'), m.overrides, { shell: m.shell });
-}
-
-async function probe(m: Member, mode: string): Promise<{ ok: boolean; output: string }> {
-  const s = script('probe.sh');
-  const r = await startScript({ ...s, script: `set -- ${mode}\n${s.script}` }, m.overrides, { shell: m.shell }).done;
-  return { ok: r.status === 0, output: r.stdout + r.stderr };
-}
-
-async function waitProbe(m: Member, mode: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const r = await probe(m, mode);
-    if (r.ok) return;
-    if (Date.now() > deadline) throw new Error(`probe ${mode} of member ${m.index} still failing after ${ms} ms: ${r.output}\nredis: ${m.redis?.output()}\nsentinel: ${m.sentinel?.output()}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
-}
-
 beforeAll(async () => {
   objs = synth(
     (chart) => {
@@ -113,61 +65,27 @@ beforeAll(async () => {
     },
     { external: ['Secret/agents/sessions-auth', 'Secret/agents/sessions-tls', 'PersistentVolumeClaim/agents/sessions-backup'], profile: 'staging' },
   );
-  files = one(objs, 'ConfigMap', 'sessions').data;
-  const pod = one(objs, 'StatefulSet', 'sessions').spec.template.spec;
-  podSecurity = pod.securityContext;
-  container = pod.containers.find((c: Obj) => c.name === 'redis');
+  pods = new RedisPod(objs, 'sessions');
   pki = tempDir('redis-pki');
   makePki(pki);
-  const configDir = tempDir('redis-tls-config');
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(configDir, name), text);
-  chmodSync(configDir, 0o755);
-  const secrets = secretDir('redis-tls-auth', { password: PASSWORD, 'sentinel-password': SENTINEL_PASSWORD });
-  const tls = secretDir('redis-tls-cert', Object.fromEntries(['tls.crt', 'tls.key', 'ca.crt'].map((f) => [f, readFileSync(join(pki, f), 'utf8')])));
-  const ports = await Promise.all(Array.from({ length: 4 }, () => freePort()));
-  const sentinels = [0, 1].map((i) => `127.0.0.1:${ports[2 + i]}`).join(' ');
-  for (let i = 0; i < 2; i++) {
-    const dirs = { RUN_DIR: tempDir(`redis-tls-run-${i}`), DATA_DIR: tempDir(`redis-tls-data-${i}`) };
-    for (const d of Object.values(dirs)) applyFsGroup(d, podSecurity.fsGroup);
-    members.push({
-      index: i,
-      shell: i === 0 ? 'busybox' : 'dash',
-      redisPort: ports[i]!,
-      sentinelPort: ports[2 + i]!,
-      overrides: {
-        ANNOUNCE_HOST: '127.0.0.1',
-        REDIS_PORT: String(ports[i]),
-        SENTINEL_PORT: String(ports[2 + i]),
-        PRIMARY_HOST: '127.0.0.1',
-        PRIMARY_PORT: String(ports[0]),
-        SENTINELS: sentinels,
-        CONFIG_DIR: configDir,
-        SECRET_DIR: secrets,
-        TLS_DIR: tls,
-        ...dirs,
-      },
-    });
-  }
-  for (const m of members) {
-    start(m, 'redis');
-    start(m, 'sentinel');
-    await waitProbe(m, 'ready');
-    await waitProbe(m, 'sentinel-ready');
-  }
+  const configDir = pods.configDir('redis-tls-config');
+  const secrets = pods.secretDir('redis-tls-auth', { password: PASSWORD, 'sentinel-password': SENTINEL_PASSWORD });
+  const tls = pods.secretDir('redis-tls-cert', Object.fromEntries(['tls.crt', 'tls.key', 'ca.crt'].map((f) => [f, readFileSync(join(pki, f), 'utf8')])));
+  members.push(...(await pods.loopbackMembers(2, { prefix: 'redis-tls', shell: (i) => (i === 0 ? 'busybox' : 'dash'), shared: { CONFIG_DIR: configDir, SECRET_DIR: secrets, TLS_DIR: tls } })));
+  await pods.startInOrder(members);
 }, 120_000);
 
 afterAll(async () => {
-  for (const m of members) for (const s of [m.redis, m.sentinel]) if (s) killGroup(s.pid, 'SIGKILL');
-  await Promise.all(members.flatMap((m) => [m.redis?.done, m.sentinel?.done]));
+  await stopMembers(members);
   cleanup();
 });
 
 describe('RedisStore with TLS, from the synthesized configuration', () => {
   it('the test overrides only what differs per pod; the certificate directory is the mounted TLS Secret', () => {
-    const names = (container.env as Obj[]).map((e) => e.name).sort();
+    const names = (pods.container.env as Obj[]).map((e) => e.name).sort();
     expect(names).toEqual(['POD_NAME', ...Object.keys(members[0]!.overrides)].sort());
-    expect((container.env as Obj[]).find((e) => e.name === 'TLS_DIR')?.value).toBe('/var/run/secrets/redis-tls');
-    expect(container.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/var/run/secrets/redis-tls', readOnly: true });
+    expect((pods.container.env as Obj[]).find((e) => e.name === 'TLS_DIR')?.value).toBe('/var/run/secrets/redis-tls');
+    expect(pods.container.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/var/run/secrets/redis-tls', readOnly: true });
   });
 
   it('serves TLS only: the plaintext port is closed, and a plaintext client on the TLS port gets nothing', () => {
@@ -209,11 +127,11 @@ describe('RedisStore with TLS, from the synthesized configuration', () => {
 
   it('the generated probes pass over TLS, and fail when the CA bundle does not match', async () => {
     for (const m of members) {
-      for (const mode of ['live', 'ready', 'sentinel-live', 'sentinel-ready']) expect((await probe(m, mode)).ok, `${mode} of member ${m.index}`).toBe(true);
+      for (const mode of ['live', 'ready', 'sentinel-live', 'sentinel-ready']) expect((await pods.probe(m, mode)).ok, `${mode} of member ${m.index}`).toBe(true);
     }
-    const wrong = secretDir('redis-tls-wrong', { 'tls.crt': '', 'tls.key': '', 'ca.crt': readFileSync(join(pki, 'other-ca.crt'), 'utf8') });
+    const wrong = pods.secretDir('redis-tls-wrong', { 'tls.crt': '', 'tls.key': '', 'ca.crt': readFileSync(join(pki, 'other-ca.crt'), 'utf8') });
     const m = members[0]!;
-    const s = script('probe.sh');
+    const s = pods.script('probe.sh');
     const r = await runScript({ ...s, script: `set -- live\n${s.script}` }, { ...m.overrides, TLS_DIR: wrong }, { shell: m.shell });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('probe live:');
@@ -241,7 +159,7 @@ describe('RedisStore with TLS, from the synthesized configuration', () => {
 
 describe('RedisStore with tls.authClients, from the synthesized configuration', () => {
   let mtls: { files: Record<string, string>; env: Record<string, string>; overrides: Record<string, string>; port: number; server?: Started };
-  const run_ = (s: string, mode?: string) => startScript({ script: mode ? `set -- ${mode}\n${s}` : s, env: mtls.env, user: { uid: podSecurity.runAsUser, gid: podSecurity.runAsGroup, fsGroup: podSecurity.fsGroup } }, mtls.overrides, { shell: 'dash' });
+  const run_ = (s: string, mode?: string) => startScript({ script: mode ? `set -- ${mode}\n${s}` : s, env: mtls.env, user: { uid: pods.podSecurity.runAsUser, gid: pods.podSecurity.runAsGroup, fsGroup: pods.podSecurity.fsGroup } }, mtls.overrides, { shell: 'dash' });
   const withCert = (...args: string[]) => {
     const r = spawnSync('/usr/bin/redis-cli', ['--tls', '--cacert', join(pki, 'ca.crt'), '--cert', join(pki, 'tls.crt'), '--key', join(pki, 'tls.key'), '-p', String(mtls.port), '--raw', ...args], { encoding: 'utf8', env: cliEnv(PASSWORD), timeout: 10_000 });
     return `${r.stdout}${r.stderr}`.trim();
@@ -260,7 +178,7 @@ describe('RedisStore with tls.authClients, from the synthesized configuration', 
     chmodSync(config, 0o755);
     for (const [name, text] of Object.entries(files)) writeFileSync(join(config, name), text);
     const dirs = { RUN_DIR: tempDir('redis-mtls-run'), DATA_DIR: tempDir('redis-mtls-data') };
-    for (const d of Object.values(dirs)) applyFsGroup(d, podSecurity.fsGroup);
+    for (const d of Object.values(dirs)) applyFsGroup(d, pods.podSecurity.fsGroup);
     const port = await freePort();
     const overrides = {
       ANNOUNCE_HOST: '127.0.0.1',
@@ -269,8 +187,8 @@ describe('RedisStore with tls.authClients, from the synthesized configuration', 
       PRIMARY_HOST: '127.0.0.1',
       PRIMARY_PORT: String(port),
       CONFIG_DIR: config,
-      SECRET_DIR: secretDir('redis-mtls-auth', { password: PASSWORD, 'sentinel-password': PASSWORD }),
-      TLS_DIR: secretDir('redis-mtls-cert', Object.fromEntries(['tls.crt', 'tls.key', 'ca.crt'].map((f) => [f, readFileSync(join(pki, f), 'utf8')]))),
+      SECRET_DIR: pods.secretDir('redis-mtls-auth', { password: PASSWORD, 'sentinel-password': PASSWORD }),
+      TLS_DIR: pods.secretDir('redis-mtls-cert', Object.fromEntries(['tls.crt', 'tls.key', 'ca.crt'].map((f) => [f, readFileSync(join(pki, f), 'utf8')]))),
       ...dirs,
     };
     mtls = { files, env, overrides, port };

@@ -1,4 +1,4 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject, Chart, DependencyGraph } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import { objectKey, findingLine, SynthError, type ConstructPaths } from './report.js';
 import { escapeAppForHelm, isHelmOutput } from './helm.js';
@@ -114,11 +114,19 @@ function verifyApp(root: IConstruct, opts: VerificationOptions): void {
 function resolveCharts(root: IConstruct, constructs: readonly IConstruct[]): { manifests: Manifest[]; charts: Map<Chart, readonly Manifest[]> } {
   const manifests: Manifest[] = [];
   const charts = new Map<Chart, readonly Manifest[]>();
+  // Chart.toJson() makes cdk8s's app-wide passes (the dependencies between
+  // charts and objects, then every construct's validation) before the chart's
+  // own objects, and would make them again for every chart. Made once here:
+  // by the first chart's toJson() when the app declares dependencies (the
+  // only case in which they change anything), not at all otherwise, since
+  // the synth that called this validation runs the validations itself.
+  let appWidePass = constructs.some((c) => c.node.dependencies.length > 0 || (Chart.isChart(c) && c.node.scope !== undefined && Chart.isChart(c.node.scope)));
   running.add(root);
   try {
     for (const c of constructs) {
       if (!Chart.isChart(c)) continue;
-      const objs = c.toJson() as Manifest[];
+      const objs = appWidePass ? (c.toJson() as Manifest[]) : chartObjects(c);
+      appWidePass = false;
       charts.set(c, objs);
       for (const o of objs) manifests.push(o);
     }
@@ -126,6 +134,18 @@ function resolveCharts(root: IConstruct, constructs: readonly IConstruct[]): { m
     running.delete(root);
   }
   return { manifests, charts };
+}
+
+/**
+ * The objects of one chart as `Chart.toJson()` resolves them, without its
+ * app-wide passes: every object whose closest chart is this one, in the order
+ * of the dependency graph (cdk8s's own `chartToKube`, which it does not export).
+ */
+function chartObjects(chart: Chart): Manifest[] {
+  return new DependencyGraph(chart.node)
+    .topology()
+    .filter((c): c is ApiObject => ApiObject.isApiObject(c) && Chart.of(c) === chart)
+    .map((o) => o.toJson() as Manifest);
 }
 
 /**

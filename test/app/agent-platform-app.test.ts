@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { addAgentsChart } from '../../apps/agents.js';
 import { addSkreaverChart } from '../../apps/skreaver.js';
 import { AgentPlatformApp, enableVerification } from '../../lib/index.js';
+import { verifiedCharts } from '../../lib/validation/synth.js';
 
 function outdir(): string {
   return join(mkdtempSync(join(tmpdir(), 'cap-app-')), 'dist');
@@ -95,5 +96,33 @@ describe('verification after the app changes', () => {
     const chart = new Chart(app, 'more');
     new ApiObject(chart, 'Cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } });
     expect(() => app.synth()).toThrow(/NS-01 High ConfigMap x metadata\.namespace/);
+  });
+});
+
+describe('resolving the charts for the verification', () => {
+  it("runs every construct's validation once per synth, however many charts the app has", () => {
+    const app = new AgentPlatformApp({ outdir: outdir() });
+    addAgentsChart(app);
+    for (let i = 0; i < 4; i++) new Chart(app, `empty-${i}`);
+    let runs = 0;
+    app.charts[0].node.addValidation({ validate: () => (runs++, []) });
+    app.synth();
+    // Chart.toJson() would validate the whole app again for each of the 6 charts.
+    expect(runs).toBe(1);
+  });
+
+  it('resolves an app with dependencies between charts and objects as Chart.toJson() does', () => {
+    const app = new App({ outdir: outdir() });
+    const agents = addAgentsChart(app);
+    const extra = new Chart(app, 'extra');
+    const meta = (name: string) => ({ name, namespace: 'agents', labels: { 'app.kubernetes.io/name': name } });
+    const second = new ApiObject(extra, 'Second', { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('second') });
+    const first = new ApiObject(extra, 'First', { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('first') });
+    second.addDependency(first);
+    extra.addDependency(agents);
+    app.synth();
+    const resolved = verifiedCharts(app);
+    expect(resolved?.get(extra)?.map((o) => o.metadata?.name)).toEqual(['first', 'second']);
+    for (const chart of app.charts) expect(resolved?.get(chart)).toEqual(chart.toJson());
   });
 });

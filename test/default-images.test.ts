@@ -14,7 +14,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const TABLE = 'lib/core/images.ts';
 
 /** Rows left tag-only on purpose (each carries its reason); a row may leave this list only by gaining a digest. */
-const UNPINNED = ['otelCollector', 'fluentBit', 'awsCli', 'redisExporter', 'pgbouncerExporter', 'opa'];
+const UNPINNED = ['pgbouncerExporter', 'opa'];
 
 const rows = Object.entries(DEFAULT_IMAGES) as [string, DefaultImage][];
 

@@ -37,23 +37,23 @@ export const DEFAULT_IMAGES = {
   /** OtelCollector. */
   otelCollector: {
     repository: 'otel/opentelemetry-collector-contrib',
-    tag: '0.115.1',
-    source: 'searched public manifests for the 0.115.1 digest: tag-only references only',
-    unpinned: NOT_FOUND,
+    tag: '0.120.0',
+    digest: 'sha256:85ac41c2db88d0df9bd6145e608a3cb023f5d8443868adbfbbf66efb51087917',
+    source: 'independent public records agree (read 2026-12-02): a release rehearsal\'s list of dependency digests, a collector test-fixture constant and a CLI\'s telemetry guide pin otel/opentelemetry-collector-contrib:0.120.0, and an OpenShift deployment guide pins the same digest on ghcr.io/open-telemetry/opentelemetry-collector-releases for 0.120.0 (none names the media type; one digest on both registries points to the index). No two records agree on a 0.115 to 0.119 tag, hence 0.120.0: the config targets 0.115 and later, and from 0.119 a configured Prometheus reader emits the `_total` names the collector alerts use',
   },
   /** FluentBit. */
   fluentBit: {
     repository: 'cr.fluentbit.io/fluent/fluent-bit',
-    tag: '3.2.2',
-    source: 'searched public manifests for the 3.2.2 digest: none found',
-    unpinned: NOT_FOUND,
+    tag: '3.2.10',
+    digest: 'sha256:d6dec000c4929a439562525728c708f6e99800d7ddc82efd6aa4f45f3a20b562',
+    source: 'independent public records agree (read 2026-12-02): a release document pins cr.fluentbit.io/fluent/fluent-bit:3.2.10, and another project\'s log-pilot runbook pins fluent/fluent-bit:3.2.10 at the same digest, naming it the manifest whose linux/amd64 child is sha256:41370c4e… (so an index). No record of a 3.2.2 digest, hence the newest patch of the same 3.2 line',
   },
   /** S3 backup target: the AWS CLI. */
   awsCli: {
     repository: 'amazon/aws-cli',
-    tag: '2.9.19',
-    source: 'searched public manifests for the 2.9.19 digest: none found',
-    unpinned: NOT_FOUND,
+    tag: '2.17.0',
+    digest: 'sha256:643507c10ada7964ca6157b3d799f030b90577643da9955d319a77399ed80d73',
+    source: 'independent public records agree (read 2026-12-02): an agent runtime\'s installer manifests and a data platform\'s scripts pin amazon/aws-cli:2.17.0 at this digest, and a Nix image set that fetches it checks that it is the index whose linux/amd64 child is sha256:7b7edf78… (the digest a third project recorded for the tag). No record of a 2.9.19 digest, hence 2.17.0: the scripts use only `aws s3 cp/ls/rm`, `--endpoint-url` and path-style addressing, as with 2.9.19 (the CLI the tests run, from Debian), and 2.17.0 predates the CRC checksums of 2.23',
   },
   /** Files backup engine: busybox tar, gzip and ash. */
   alpine: {
@@ -79,9 +79,9 @@ export const DEFAULT_IMAGES = {
   /** RedisStore monitoring sidecar. */
   redisExporter: {
     repository: 'oliver006/redis_exporter',
-    tag: 'v1.62.0',
-    source: 'searched public manifests for the v1.62.0 digest: tag-only references only',
-    unpinned: NOT_FOUND,
+    tag: 'v1.66.0',
+    digest: 'sha256:d98e6db8094f491b95791e9f776b0ba30a20aeacb90e18334935d5e51bf2e6a1',
+    source: 'independent public records agree (read 2026-12-02): a Valkey operator\'s default exporter image (the multi-arch index, read with `docker buildx imagetools inspect`) and a platform\'s image-pin verification table (multi-architecture index) pin oliver006/redis_exporter:v1.66.0 at this digest, and a third project pins the same digest on quay.io. No record of a v1.62.0 digest, hence v1.66.0: REDIS_ADDR, REDIS_PASSWORD, the REDIS_EXPORTER_TLS_* variables and /health are unchanged in the v1 line',
   },
   /** PostgresStore `statefulSet` server and the PostgreSQL 15 backup client. */
   postgres15: {
@@ -122,14 +122,14 @@ export const DEFAULT_IMAGES = {
   pgbouncerExporter: {
     repository: 'prometheuscommunity/pgbouncer-exporter',
     tag: 'v0.9.0',
-    source: 'searched public manifests for the v0.9.0 digest: none found',
+    source: 'searched public manifests (2026-12-02) for digest pins of `pgbouncer-exporter` v0.8 to v0.13: tag-only references, and one project alone pinning quay.io v0.12.1',
     unpinned: NOT_FOUND,
   },
   /** OpaServer and its monitoring. */
   opa: {
     repository: 'openpolicyagent/opa',
     tag: '0.70.0-static',
-    source: 'searched public manifests for the 0.70.0-static digest: none found',
+    source: 'searched public manifests (2026-12-02) for `-static` pins of 0.60 to 0.70 (and plain 0.68 to 0.70): tag-only references, and one project alone pinning 0.68.0-static; 1.x pins exist, but 1.x parses policies as Rego v1 by default (a user\'s v0 policy stops loading) and changes other defaults, a move to test with an OPA binary first',
     unpinned: NOT_FOUND,
   },
 } as const satisfies Record<string, DefaultImage>;

@@ -51,7 +51,7 @@ describe('RestoreJob', () => {
     });
     const pod = one(objs, 'Job').spec.template.spec;
     expect(pod.initContainers.map((c: Obj) => c.name)).toEqual(['fetch']);
-    expect(container(pod, 'fetch').image).toBe('amazon/aws-cli:2.9.19');
+    expect(container(pod, 'fetch').image).toBe('amazon/aws-cli:2.17.0@sha256:643507c10ada7964ca6157b3d799f030b90577643da9955d319a77399ed80d73');
     expect(pod.volumes).toContainEqual({ name: 'backup', emptyDir: { sizeLimit: '512Mi' } });
     expect(one(objs, 'NetworkPolicy').spec.egress).toHaveLength(2);
   });

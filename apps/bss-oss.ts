@@ -142,7 +142,7 @@ export function addBssOssChart(app: App): Chart {
               serverVersion: 15,
               destination: { pods: db.peer },
             },
-            target: { s3: { bucket: 'bss-oss-backups', credentials: { secretName: 'bss-oss-backup-s3' }, image: 'amazon/aws-cli:2.17.0' } },
+            target: { s3: { bucket: 'bss-oss-backups', credentials: { secretName: 'bss-oss-backup-s3' } } },
             alerting: { prometheusRule: { runbookBaseUrl: 'https://runbooks.example.com/bss-oss' } },
           });
           // The database admits the backup's pods, as it admits the API.

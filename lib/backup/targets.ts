@@ -88,10 +88,11 @@ export interface S3TargetOptions {
   /** The Secret holding the access key, read into `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`. */
   readonly credentials: S3CredentialsOptions;
   /**
-   * Image of the AWS CLI. The default is the version the tests run against
-   * an S3-compatible server; newer ones work too (the container sets
-   * `AWS_REQUEST_CHECKSUM_CALCULATION=when_required` for stores that do not
-   * support the newer default checksums).
+   * Image of the AWS CLI. The scripts use only `aws s3 cp`, `ls` and `rm`
+   * with `--endpoint-url`; the tests run them against an S3-compatible
+   * server with the AWS CLI 2 of Debian. Newer versions work too (the
+   * container sets `AWS_REQUEST_CHECKSUM_CALCULATION=when_required` for
+   * stores that do not support the newer default checksums).
    * @default - `awsCli` of DEFAULT_IMAGES (README "Default images")
    */
   readonly image?: string;
@@ -201,10 +202,11 @@ export const s3TargetSchema = z.strictObject({
     secretAccessKeyKey: z.string().min(1).default('AWS_SECRET_ACCESS_KEY'),
   }),
   /**
-   * Image of the AWS CLI. The default is the version the tests run against
-   * an S3-compatible server; newer ones work too (the container sets
-   * `AWS_REQUEST_CHECKSUM_CALCULATION=when_required` for stores that do not
-   * support the newer default checksums).
+   * Image of the AWS CLI. The scripts use only `aws s3 cp`, `ls` and `rm`
+   * with `--endpoint-url`; the tests run them against an S3-compatible
+   * server with the AWS CLI 2 of Debian. Newer versions work too (the
+   * container sets `AWS_REQUEST_CHECKSUM_CALCULATION=when_required` for
+   * stores that do not support the newer default checksums).
    * @default - `awsCli` of DEFAULT_IMAGES (README "Default images")
    */
   image: imageReference.default(defaultImage('awsCli')),

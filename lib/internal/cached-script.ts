@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { existsSync, readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -22,10 +23,21 @@ export interface CachedScript<T> {
  */
 export function loadCommonJs<T>(file: string, cacheFile: string | undefined): CachedScript<T> {
   const cachedData = cacheFile && existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
-  const source = (Module as unknown as { wrap(code: string): string }).wrap(readFileSync(file, 'utf8'));
+  const source = (Module as unknown as { wrap(code: string): string }).wrap(readSource(file));
   const script = new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
   const module = { exports: {} as T };
   const fn = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
   fn.call(module.exports, module.exports as object, createRequire(file), module, file, dirname(file));
   return { exports: module.exports, script, cacheAccepted: cachedData !== undefined && !script.cachedDataRejected };
+}
+
+/**
+ * The text of a JavaScript file. The bundles are ASCII (esbuild escapes
+ * other characters, and the minified ones have no comments): read as Latin-1,
+ * which for ASCII is the same text, V8 gets a one-byte string without a UTF-8
+ * decoding pass, which takes a third of the time for the app's bundle.
+ */
+function readSource(file: string): string {
+  const bytes = readFileSync(file);
+  return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
 }

@@ -64,4 +64,15 @@ describe('scripts/synth.mjs', () => {
     edit('apps/main.ts');
     expect(synth().builds).toBe(3);
   });
+
+  it('builds again after a source is added, also in a new directory, though the last run only checked the sources it knew', () => {
+    const before = synth().builds;
+    expect(synth().builds).toBe(before);
+    write('lib/core/b.ts', 'export const b = 2;\n');
+    expect(synth().builds).toBe(before + 1);
+    expect(synth().builds).toBe(before + 1);
+    write('lib/extra/deep/c.ts', 'export const c = 3;\n');
+    expect(synth().builds).toBe(before + 2);
+    expect(synth().builds).toBe(before + 2);
+  });
 });

@@ -58,6 +58,8 @@ const rec = (v: unknown): Rec => (v && typeof v === 'object' ? (v as Rec) : {});
 const arr = (v: unknown): Rec[] => (Array.isArray(v) ? (v as Rec[]) : []);
 const matches = (selector: Labels, labels: Labels) => Object.entries(selector).every(([k, v]) => labels[k] === v);
 
+const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob']);
+
 function podsOf(objects: readonly Rec[], ns: string): Pod[] {
   return objects.flatMap((o) => {
     const meta = rec(o.metadata);
@@ -66,9 +68,9 @@ function podsOf(objects: readonly Rec[], ns: string): Pod[] {
     if (o.kind === 'Cluster' && String(o.apiVersion).startsWith('postgresql.cnpg.io/')) {
       return [{ name: String(meta.name), labels: rec(rec(rec(o.spec).inheritedMetadata).labels) as Labels, ports: [5432] }];
     }
+    if (!WORKLOAD_KINDS.has(String(o.kind))) return [];
     const spec = rec(o.spec);
     const template = o.kind === 'CronJob' ? rec(rec(rec(spec.jobTemplate).spec).template) : rec(spec.template);
-    if (!['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(String(o.kind))) return [];
     const containers = arr(rec(template.spec).containers);
     const ports = containers.flatMap((c) => arr(c.ports).map((p) => Number(p.containerPort)));
     return [{ name: String(meta.name), labels: rec(rec(template.metadata).labels) as Labels, ports }];
@@ -99,9 +101,11 @@ function peerSelects(peer: Rec, labels: Labels, ns: string, policyNs: string): b
   return nsOk && matches(podSel, labels);
 }
 
-/** Whether `pod` may send to (egress) or receive from (ingress) pods with `other` labels on `port`. */
-function permits(policies: readonly Policy[], pod: Pod, direction: 'Ingress' | 'Egress', other: Labels, port: number, ns: string): boolean {
-  const applying = policies.filter((p) => p.types.includes(direction) && matches(p.selector, pod.labels));
+/** The policies that select `pod` for `direction`. */
+const applyingTo = (policies: readonly Policy[], pod: Pod, direction: 'Ingress' | 'Egress') => policies.filter((p) => p.types.includes(direction) && matches(p.selector, pod.labels));
+
+/** Whether a pod that the `applying` policies select for `direction` may send to (egress) or receive from (ingress) pods with `other` labels on `port`. */
+function permits(applying: readonly Policy[], direction: 'Ingress' | 'Egress', other: Labels, port: number, ns: string): boolean {
   if (applying.length === 0) return true;
   return applying.some((p) =>
     (direction === 'Ingress' ? p.ingress : p.egress).some((rule) => {
@@ -133,12 +137,15 @@ export function allowedEdges(objects: readonly object[], ns: string): { pods: Po
     if (!e.ports.includes(port)) e.ports.push(port);
     edges.set(`${from}>${to}`, e);
   };
-  for (const a of pods) {
-    for (const b of pods) {
-      if (a === b) continue;
-      for (const port of b.ports) if (permits(policies, a, 'Egress', b.labels, port, ns) && permits(policies, b, 'Ingress', a.labels, port, ns)) add(a.name, b.name, port);
-    }
-  }
+  // Which policies select a pod depends on the pod alone: found once per pod, not per pair and port.
+  const egress = pods.map((a) => applyingTo(policies, a, 'Egress'));
+  const ingress = pods.map((b) => applyingTo(policies, b, 'Ingress'));
+  pods.forEach((a, i) => {
+    pods.forEach((b, j) => {
+      if (a === b) return;
+      for (const port of b.ports) if (permits(egress[i]!, 'Egress', b.labels, port, ns) && permits(ingress[j]!, 'Ingress', a.labels, port, ns)) add(a.name, b.name, port);
+    });
+  });
   const outside = new Map<string, string>();
   for (const p of policies) {
     for (const pod of pods.filter((x) => matches(p.selector, x.labels))) {

@@ -21,10 +21,18 @@ const env = { ...process.env, CDK8S_CHECK_UPGRADE: 'false' };
 // A probe prints its own CPU time and peak RSS as JSON on its last line.
 const REPORT = `const r = process.resourceUsage(); console.log(JSON.stringify({ cpuMs: (r.userCPUTime + r.systemCPUTime) / 1000, rssMiB: r.maxRSS / 1024 }));`;
 
+// Every run writes into a folder of its own, as `cdk8s synth` does (it
+// removes its output folder first): a file rewritten in place waits for the
+// file system to flush the previous run's copy, which would charge the cases
+// that write many files for the benchmark's own repetition.
+let runCount = 0;
 function runOnce(c) {
+  const runOut = join(out, `run-${runCount++}`);
+  const args = c.args.map((a) => a.replaceAll(out, runOut));
   const start = process.hrtime.bigint();
-  const r = spawnSync(c.cmd, c.args, { encoding: 'utf8', env, cwd: c.cwd, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(c.cmd, args, { encoding: 'utf8', env, cwd: c.cwd, maxBuffer: 64 * 1024 * 1024 });
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  rmSync(runOut, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`${c.name} failed (${r.status}): ${r.stderr.slice(0, 2000)}`);
   let usage = {};
   try {

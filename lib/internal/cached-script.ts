@@ -1,7 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import * as zlib from 'node:zlib';
 
 /** A CommonJS file loaded through {@link loadCommonJs}. */
 export interface CachedScript<T> {
@@ -22,10 +24,67 @@ export interface CachedScript<T> {
  */
 export function loadCommonJs<T>(file: string, cacheFile: string | undefined): CachedScript<T> {
   const cachedData = cacheFile && existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
-  const source = (Module as unknown as { wrap(code: string): string }).wrap(readFileSync(file, 'utf8'));
+  return run(file, readFileSync(file, 'utf8'), cachedData);
+}
+
+function run<T>(file: string, code: string, cachedData: Buffer | undefined): CachedScript<T> {
+  const source = (Module as unknown as { wrap(code: string): string }).wrap(code);
   const script = new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
   const module = { exports: {} as T };
   const fn = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
   fn.call(module.exports, module.exports as object, createRequire(file), module, file, dirname(file));
   return { exports: module.exports, script, cacheAccepted: cachedData !== undefined && !script.cachedDataRejected };
+}
+
+/** Where this package keeps its code caches: in Node's module compile cache directory, when that cache is on. */
+const CACHE_FOLDER = 'cdk8s-agent-platform';
+
+/**
+ * Loads one of the package's large CommonJS files (the library bundle, the
+ * validator bundles) with a V8 code cache made after the process that first
+ * loaded it ran, so that it holds the functions that ran compiled, not only
+ * the top-level code Node's module compile cache holds: each function of the
+ * bundle runs inside a module function compiled on first call, which that
+ * cache does not hold. The cache is kept beside Node's, in the directory
+ * `module.getCompileCacheDir()` gives (per user and Node version; under
+ * NODE_COMPILE_CACHE when set), named by the file's CRC-32 and length, and
+ * written once, at exit, when there was none or V8 rejected it (another V8,
+ * other flags). Nothing is written when the directory is not writable.
+ * Returns undefined when Node's compile cache is off (Node 20,
+ * NODE_DISABLE_COMPILE_CACHE): the caller loads the file its usual way.
+ */
+export function loadWithCodeCache<T>(file: string): T | undefined {
+  const { getCompileCacheDir } = Module as { getCompileCacheDir?: () => string | undefined };
+  const { crc32 } = zlib as { crc32?: (data: Buffer) => number };
+  const dir = typeof getCompileCacheDir === 'function' ? getCompileCacheDir() : undefined;
+  if (dir === undefined || typeof crc32 !== 'function') return undefined;
+  const bytes = readFileSync(file);
+  const cacheFile = join(dir, CACHE_FOLDER, `${basename(file)}-${crc32(bytes).toString(16)}-${bytes.length}.cache`);
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  // An ASCII file (the build escapes the rest) is its own Latin-1 text, which
+  // Node makes into a string with half the copying of UTF-8.
+  const loaded = run<T>(file, bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8'), cachedData);
+  if (!loaded.cacheAccepted) process.once('exit', () => writeCodeCache(cacheFile, loaded.script));
+  return loaded.exports;
+}
+
+/** Writes the script's code cache through a temporary file, so no reader sees half of it; ignores every failure. */
+function writeCodeCache(cacheFile: string, script: Script): void {
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    writeFileSync(tmp, script.createCachedData());
+    renameSync(tmp, cacheFile);
+  } catch {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // The next run compiles as this one did.
+    }
+  }
 }

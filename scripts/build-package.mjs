@@ -5,7 +5,9 @@
 // - build/cjs/library.cjs: the library as one CommonJS file, for `require`
 //   (the cdk8s-cli template: ts-node, jest, tsc with `module: CommonJS`),
 //   through build/cjs/index.cjs, which checks the Node version and turns on
-//   the compile cache (build/node-check.cjs) before Node compiles the bundle.
+//   the compile cache (build/node-check.cjs), then loads the bundle with the
+//   code cache of lib/internal/cached-script.ts (build/cjs/cached-script.cjs).
+//   yaml, js-yaml, cron-parser and dagre are bundled apart, in build/cjs/vendor/.
 //   The ES-module-only dependencies (kubernetes-models, zod's ESM build...)
 //   are bundled in; cdk8s, cdk8s-plus-28 and constructs stay external, so the
 //   app and the library share one construct tree. jest runs its own module
@@ -93,9 +95,10 @@ if (major < ${minimum[1]} || (major === ${minimum[1]} && minor < ${minimum[2]}))
 }
 // Node's module compile cache (22.1+), in the OS temp directory or
 // NODE_COMPILE_CACHE, per Node version; NODE_DISABLE_COMPILE_CACHE=1 turns it
-// off. It skips compiling the library's bundle, cdk8s-plus-28 and the
-// validator bundle again on every synth after the first. Nothing is cached
-// in the package: a cache made by one Node version is useless to another.
+// off. It skips compiling cdk8s and cdk8s-plus-28 again on every synth after
+// the first; the package's bundles keep a fuller code cache of their own in
+// its directory (lib/internal/cached-script.ts). Nothing is cached in the
+// package: a cache made by one Node version is useless to another.
 const { enableCompileCache } = require('node:module');
 if (typeof enableCompileCache === 'function') enableCompileCache();
 `,

@@ -144,11 +144,10 @@ for (const name of VENDORED) {
   await build({ entryPoints: [require.resolve(name)], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node22', legalComments: 'none', logLevel: 'error' });
   await asciiOnly(outfile);
 }
-// The entry loads the bundle with the code cache of lib/internal/cached-script.ts
+// The entry requires the bundle with the code cache of lib/internal/cached-script.ts
 // (bundled beside it), which holds the functions a run compiled, not only
-// the top-level code of Node's compile cache; with require when that cache
-// is off, and in a test runner's own global scope (jest's), since the script
-// would run in Node's.
+// the top-level code of Node's compile cache; with plain require when that
+// cache is off, and in a test runner's own global scope (jest's).
 await build({ entryPoints: [out('lib', 'internal', 'cached-script.js')], outfile: out('cjs', 'cached-script.cjs'), bundle: true, platform: 'node', format: 'cjs', target: 'node22', legalComments: 'none', logLevel: 'error' });
 writeFileSync(
   out('cjs', 'index.cjs'),
@@ -156,8 +155,7 @@ writeFileSync(
 // Written by scripts/build-package.mjs.
 require('../node-check.cjs');
 const library = require('node:path').join(__dirname, 'library.cjs');
-const ownGlobal = require('node:vm').runInThisContext('globalThis') === globalThis;
-module.exports = (ownGlobal && require('./cached-script.cjs').loadWithCodeCache(library)) || require(library);
+module.exports = require('./cached-script.cjs').requireWithCodeCache(library) ?? require(library);
 `,
 );
 writeFileSync(out('cjs', 'index.d.cts'), "export * from '../lib/index.js';\n");

@@ -76,6 +76,22 @@ describe('loadWithCodeCache', () => {
     expect(load(cacheDir, file)).toBe('42 true');
   });
 
+  it('requires a file as a module of Node\'s cache, shared with later requires', () => {
+    const cacheDir = join(work, 'required');
+    const file = module(join(work, 'required-src'), '6 * 7');
+    const script = `const [cacheDir, file] = process.argv.slice(1);
+require('node:module').enableCompileCache(cacheDir);
+const { requireWithCodeCache } = require(${JSON.stringify(CACHED_SCRIPT)});
+const first = requireWithCodeCache(file);
+console.log(first.answer(), first === require(file), requireWithCodeCache(file) === first, require.cache[file].loaded);`;
+    for (let i = 0; i < 2; i++) {
+      const r = spawnSync(nodeBinary(runtimeNodeVersion()), ['-e', script, cacheDir, file], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('42 true true true');
+    }
+    expect(caches(cacheDir).size).toBe(1);
+  });
+
   it('leaves the file to its caller when the compile cache is off', () => {
     const file = module(join(work, 'off-src'), '6 * 7');
     expect(load(join(work, 'off'), file, { NODE_DISABLE_COMPILE_CACHE: '1' })).toBe('not loaded');

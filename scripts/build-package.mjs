@@ -5,7 +5,9 @@
 // - build/cjs/library.cjs: the library as one CommonJS file, for `require`
 //   (the cdk8s-cli template: ts-node, jest, tsc with `module: CommonJS`),
 //   through build/cjs/index.cjs, which checks the Node version and turns on
-//   the compile cache (build/node-check.cjs) before Node compiles the bundle.
+//   the compile cache (build/node-check.cjs), then loads the bundle with the
+//   code cache of lib/internal/cached-script.ts (build/cjs/cached-script.cjs).
+//   yaml, js-yaml, cron-parser and dagre are bundled apart, in build/cjs/vendor/.
 //   The ES-module-only dependencies (kubernetes-models, zod's ESM build...)
 //   are bundled in; cdk8s, cdk8s-plus-28 and constructs stay external, so the
 //   app and the library share one construct tree. jest runs its own module
@@ -33,6 +35,52 @@ const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const out = (...p) => join(root, 'build', ...p);
 
+// --- what the CommonJS bundle leaves out of library.cjs ---
+/**
+ * zod's locales other than English, which the library never sets (its
+ * messages are its own) and whose declarations build/types/zod leaves out
+ * too: 63 modules, a sixth of the bundle, that zod's entry runs at load.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic|core)$/.test(args.resolveDir)
+        ? { path: 'zod/v4/locales/index.js', namespace: 'zod-english-only', pluginData: join(args.resolveDir, '..', 'locales') }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({ loader: 'js', resolveDir: args.pluginData, contents: "export { default as en } from './en.js';\n" }));
+  },
+};
+
+/**
+ * CommonJS dependencies that only some constructs call (YAML output and
+ * parsing, cron schedules with luxon, the topology's graph layout): each is
+ * bundled into its own file, build/cjs/vendor/<name>.cjs, which library.cjs
+ * requires the first time one of its exports is read. An app that makes no
+ * such construct neither reads nor runs them (about 800 KiB).
+ */
+const VENDORED = ['yaml', 'js-yaml', 'cron-parser', '@dagrejs/dagre'];
+const vendorFile = (name) => `${name.replace(/^@/, '').replace(/\//g, '-')}.cjs`;
+const lazyVendored = {
+  name: 'lazy-vendored',
+  setup(b) {
+    const filter = new RegExp(`^(${VENDORED.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
+    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'lazy-vendored' }));
+    b.onResolve({ filter: /^\.\/vendor\// }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-vendored' }, (args) => {
+      const names = Object.keys(require(args.path)).filter((n) => n !== 'default' && n !== '__esModule');
+      return {
+        loader: 'js',
+        contents: `'use strict';
+let m;
+for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => (m ??= require(${JSON.stringify(`./vendor/${vendorFile(args.path)}`)}))[name] });
+`,
+      };
+    });
+  },
+};
+
 // --- the one-line refusal of an unsupported Node.js (engines.node), then the compile cache ---
 const minimum = /^>=(\d+)\.(\d+)$/.exec(pkg.engines.node);
 if (!minimum) throw new Error(`engines.node must read ">=MAJOR.MINOR", got ${pkg.engines.node}`);
@@ -47,9 +95,10 @@ if (major < ${minimum[1]} || (major === ${minimum[1]} && minor < ${minimum[2]}))
 }
 // Node's module compile cache (22.1+), in the OS temp directory or
 // NODE_COMPILE_CACHE, per Node version; NODE_DISABLE_COMPILE_CACHE=1 turns it
-// off. It skips compiling the library's bundle, cdk8s-plus-28 and the
-// validator bundle again on every synth after the first. Nothing is cached
-// in the package: a cache made by one Node version is useless to another.
+// off. It skips compiling cdk8s and cdk8s-plus-28 again on every synth after
+// the first; the package's bundles keep a fuller code cache of their own in
+// its directory (lib/internal/cached-script.ts). Nothing is cached in the
+// package: a cache made by one Node version is useless to another.
 const { enableCompileCache } = require('node:module');
 if (typeof enableCompileCache === 'function') enableCompileCache();
 `,
@@ -78,7 +127,7 @@ await build({
   legalComments: 'none',
   logLevel: 'error',
   external: [...peers, ...peers.map((p) => `${p}/*`), 're2-wasm'],
-  plugins: [lazyRe2],
+  plugins: [lazyRe2, zodEnglishOnly, lazyVendored],
   define: { 'import.meta.url': '__bundleUrl', 'import.meta.resolve': '__bundleResolve' },
   banner: {
     js: [
@@ -89,7 +138,26 @@ await build({
 });
 rmSync(out('cjs', 'lazy-entry.cjs'));
 await asciiOnly(out('cjs', 'library.cjs'));
-writeFileSync(out('cjs', 'index.cjs'), "'use strict';\nrequire('../node-check.cjs');\nmodule.exports = require('./library.cjs');\n");
+rmSync(out('cjs', 'vendor'), { recursive: true, force: true });
+for (const name of VENDORED) {
+  const outfile = out('cjs', 'vendor', vendorFile(name));
+  await build({ entryPoints: [require.resolve(name)], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node22', legalComments: 'none', logLevel: 'error' });
+  await asciiOnly(outfile);
+}
+// The entry requires the bundle with the code cache of lib/internal/cached-script.ts
+// (bundled beside it), which holds the functions a run compiled, not only
+// the top-level code of Node's compile cache; with plain require when that
+// cache is off, and in a test runner's own global scope (jest's).
+await build({ entryPoints: [out('lib', 'internal', 'cached-script.js')], outfile: out('cjs', 'cached-script.cjs'), bundle: true, platform: 'node', format: 'cjs', target: 'node22', legalComments: 'none', logLevel: 'error' });
+writeFileSync(
+  out('cjs', 'index.cjs'),
+  `'use strict';
+// Written by scripts/build-package.mjs.
+require('../node-check.cjs');
+const library = require('node:path').join(__dirname, 'library.cjs');
+module.exports = require('./cached-script.cjs').requireWithCodeCache(library) ?? require(library);
+`,
+);
 writeFileSync(out('cjs', 'index.d.cts'), "export * from '../lib/index.js';\n");
 
 // --- zod's declarations, vendored ---

@@ -1,8 +1,9 @@
 import { isAscii } from 'node:buffer';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { Script } from 'node:vm';
+import { basename, dirname, join } from 'node:path';
+import { runInThisContext, Script } from 'node:vm';
+import * as zlib from 'node:zlib';
 
 /** A CommonJS file loaded through {@link loadCommonJs}. */
 export interface CachedScript<T> {
@@ -23,11 +24,9 @@ export interface CachedScript<T> {
  */
 export function loadCommonJs<T>(file: string, cacheFile: string | undefined): CachedScript<T> {
   const cachedData = cacheFile && existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
-  const source = (Module as unknown as { wrap(code: string): string }).wrap(readSource(file));
-  const script = new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
+  const script = compile(file, readSource(readFileSync(file)), cachedData);
   const module = { exports: {} as T };
-  const fn = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
-  fn.call(module.exports, module.exports as object, createRequire(file), module, file, dirname(file));
+  runModule(script, module, file);
   return { exports: module.exports, script, cacheAccepted: cachedData !== undefined && !script.cachedDataRejected };
 }
 
@@ -37,7 +36,106 @@ export function loadCommonJs<T>(file: string, cacheFile: string | undefined): Ca
  * which for ASCII is the same text, V8 gets a one-byte string without a UTF-8
  * decoding pass, which takes a third of the time for the app's bundle.
  */
-function readSource(file: string): string {
-  const bytes = readFileSync(file);
+function readSource(bytes: Buffer): string {
   return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+}
+
+function compile(file: string, code: string, cachedData: Buffer | undefined): Script {
+  const source = (Module as unknown as { wrap(code: string): string }).wrap(code);
+  return new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
+}
+
+function runModule(script: Script, module: { exports: unknown }, file: string): void {
+  const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
+  fn.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+}
+
+/** Where this package keeps its code caches: in Node's module compile cache directory, when that cache is on. */
+const CACHE_FOLDER = 'cdk8s-agent-platform';
+
+/**
+ * Loads one of the package's large CommonJS files (the library bundle, the
+ * validator bundles) with a V8 code cache made after the
+ * process that first loaded it ran, so that it holds the functions that ran
+ * compiled, not only the top-level code Node's module compile cache holds:
+ * each function of a bundle runs inside a module function compiled on first
+ * call, which that cache does not hold. The cache is kept beside Node's, in
+ * the directory `module.getCompileCacheDir()` gives (per user and Node
+ * version; under NODE_COMPILE_CACHE when set), named by the file's CRC-32
+ * and length, and written once, at exit, when there was none or V8 rejected
+ * it (another V8, other flags). Nothing is written when the directory is not
+ * writable. Returns undefined when Node's compile cache is off (Node 20,
+ * NODE_DISABLE_COMPILE_CACHE): the caller loads the file its usual way.
+ */
+export function loadWithCodeCache<T>(file: string): T | undefined {
+  const script = compileWithCodeCache(file);
+  if (script === undefined) return undefined;
+  const module = { exports: {} as T };
+  runModule(script, module, file);
+  return module.exports;
+}
+
+/**
+ * `require(file)` with the code cache of {@link loadWithCodeCache}: the file
+ * becomes a module of Node's own cache (`require.cache`), so a later
+ * `require` of it, by anyone, gets the same exports, and one required before
+ * is not loaded again. Returns undefined when the compile cache is off, or
+ * when this code runs in a global scope of its own (jest's), where Node's
+ * modules would be another realm's: the caller then requires the file.
+ */
+export function requireWithCodeCache(file: string): unknown {
+  const cache = createRequire(file).cache;
+  const known = cache[file];
+  if (known) return known.exports;
+  if (runInThisContext('globalThis') !== globalThis) return undefined;
+  const script = compileWithCodeCache(file);
+  if (script === undefined) return undefined;
+  const module = new Module(file);
+  module.filename = file;
+  const { _nodeModulePaths } = Module as unknown as { _nodeModulePaths?: (dir: string) => string[] };
+  if (typeof _nodeModulePaths === 'function') module.paths = _nodeModulePaths(dirname(file));
+  cache[file] = module;
+  try {
+    runModule(script, module, file);
+  } catch (e) {
+    delete cache[file];
+    throw e;
+  }
+  module.loaded = true;
+  return module.exports;
+}
+
+/** The file compiled with its code cache, which is written at exit if it was not accepted; undefined when the compile cache is off. */
+function compileWithCodeCache(file: string): Script | undefined {
+  const { getCompileCacheDir } = Module as { getCompileCacheDir?: () => string | undefined };
+  const { crc32 } = zlib as { crc32?: (data: Buffer) => number };
+  const dir = typeof getCompileCacheDir === 'function' ? getCompileCacheDir() : undefined;
+  if (dir === undefined || typeof crc32 !== 'function') return undefined;
+  const bytes = readFileSync(file);
+  const cacheFile = join(dir, CACHE_FOLDER, `${basename(file)}-${crc32(bytes).toString(16)}-${bytes.length}.cache`);
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const script = compile(file, readSource(bytes), cachedData);
+  if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => writeCodeCache(cacheFile, script));
+  return script;
+}
+
+/** Writes the script's code cache through a temporary file, so no reader sees half of it; ignores every failure. */
+function writeCodeCache(cacheFile: string, script: Script): void {
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    writeFileSync(tmp, script.createCachedData());
+    renameSync(tmp, cacheFile);
+  } catch {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // The next run compiles as this one did.
+    }
+  }
 }

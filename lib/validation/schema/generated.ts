@@ -5,11 +5,11 @@
  * kind is first validated.
  */
 import { existsSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GENERATED_KINDS } from '../../crds/sources.js';
-import { loadCommonJs } from '../../internal/cached-script.js';
+import { loadCommonJs, loadWithCodeCache } from '../../internal/cached-script.js';
 import type { RegistryEntry } from './custom.js';
 import type { AjvError } from './registry.js';
 
@@ -35,22 +35,17 @@ function load(schema: string): (data: object) => readonly AjvError[] {
   const file = join(crdsDir(schema), schema);
   // The build bundles each validator into one CommonJS file beside its ES
   // module (scripts/build-validators.mjs), loaded as the prebuilt validator
-  // bundle is (registry.ts): through Node's module compile cache when it is
-  // on, else with the V8 code cache made at build time. Without it (running
-  // from the TypeScript sources) the ES module, with require() since
-  // validation runs inside cdk8s's synchronous validate (require of an ES
-  // module: Node.js 20.19+, 22.12+).
+  // bundle is (registry.ts): with the code cache kept beside Node's module
+  // compile cache when that is on, else with the V8 code cache made at build
+  // time. Without it (running from the TypeScript sources) the ES module,
+  // with require() since validation runs inside cdk8s's synchronous validate
+  // (require of an ES module: Node.js 20.19+, 22.12+).
   const bundle = file.replace(/\.js$/, '.cjs');
+  type Bundle = { validate: Compiled };
   const { validate } = (
-    !existsSync(bundle) ? require(file) : compileCacheOn() ? require(bundle) : loadCommonJs<{ validate: Compiled }>(bundle, bundle.replace(/\.cjs$/, '.cache')).exports
-  ) as { validate: Compiled };
+    !existsSync(bundle) ? require(file) : (loadWithCodeCache<Bundle>(bundle) ?? loadCommonJs<Bundle>(bundle, bundle.replace(/\.cjs$/, '.cache')).exports)
+  ) as Bundle;
   return (data) => (validate(data) ? [] : (validate.errors ?? []));
-}
-
-/** True when Node's module compile cache is on in this process. */
-function compileCacheOn(): boolean {
-  const { getCompileCacheDir } = Module as { getCompileCacheDir?: () => string | undefined };
-  return typeof getCompileCacheDir === 'function' && getCompileCacheDir() !== undefined;
 }
 
 /** One registry entry per generated apiVersion/kind. */

@@ -16,10 +16,10 @@
  * specifier.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCommonJs } from '../../internal/cached-script.js';
+import { loadCommonJs, loadWithCodeCache } from '../../internal/cached-script.js';
 import type { CustomResourceRegistry } from './custom.js';
 
 const require = createRequire(import.meta.url);
@@ -93,19 +93,13 @@ let prebuilt: Readonly<Record<string, ModelClass>> | null | undefined;
 
 function loadModels(file: string): Record<string, ModelClass> {
   // With Node's module compile cache on (22.1+; the package's entries turn it
-  // on), `require` compiles the bundle from that cache; otherwise the V8 code
-  // cache made at build time, when it exists and this V8 made it.
-  const { models } = (
-    compileCacheOn() ? require(file) : loadCommonJs<{ models?: Record<string, ModelClass> }>(file, file.replace(/\.cjs$/, '.cache')).exports
-  ) as { models?: Record<string, ModelClass> };
+  // on), with the code cache this package keeps beside it, made after a run
+  // (so with the validators that ran compiled); otherwise the V8 code cache
+  // made at build time, when it exists and this V8 made it.
+  type Bundle = { models?: Record<string, ModelClass> };
+  const { models } = loadWithCodeCache<Bundle>(file) ?? loadCommonJs<Bundle>(file, file.replace(/\.cjs$/, '.cache')).exports;
   if (!models) throw new Error(`${file} holds no validator models; rebuild with npm run build`);
   return models;
-}
-
-/** True when Node's module compile cache is on in this process. */
-function compileCacheOn(): boolean {
-  const { getCompileCacheDir } = Module as { getCompileCacheDir?: () => string | undefined };
-  return typeof getCompileCacheDir === 'function' && getCompileCacheDir() !== undefined;
 }
 
 /**

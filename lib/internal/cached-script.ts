@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import Module, { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { runInThisContext, Script } from 'node:vm';
+import { threadId } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
 
 /** A CommonJS file loaded through {@link loadCommonJs}. */
@@ -61,18 +62,35 @@ const CACHE_FOLDER = 'cdk8s-agent-platform';
  * each function of a bundle runs inside a module function compiled on first
  * call, which that cache does not hold. The cache is kept beside Node's, in
  * the directory `module.getCompileCacheDir()` gives (per user and Node
- * version; under NODE_COMPILE_CACHE when set), named by the file's CRC-32
- * and length, and written once, at exit, when there was none or V8 rejected
- * it (another V8, other flags). Nothing is written when the directory is not
+ * version; under NODE_COMPILE_CACHE when set), one per file path, and
+ * written once, at exit, when there was none, it was made from other
+ * content, or V8 rejected it (another V8, other flags). Each file runs once
+ * per process; later calls return the same exports. Nothing is written when the directory is not
  * writable. Returns undefined when Node's compile cache is off (Node 20,
  * NODE_DISABLE_COMPILE_CACHE): the caller loads the file its usual way.
  */
 export function loadWithCodeCache<T>(file: string): T | undefined {
+  if (loaded.has(file)) return loaded.get(file) as T;
+  if (!inOwnRealm()) return undefined;
   const script = compileWithCodeCache(file);
   if (script === undefined) return undefined;
   const module = { exports: {} as T };
   runModule(script, module, file);
+  loaded.set(file, module.exports);
   return module.exports;
+}
+
+/** The exports of the files {@link loadWithCodeCache} ran, by path: each runs once per process. */
+const loaded = new Map<string, unknown>();
+
+/**
+ * Whether this code runs in the process's own global scope. Under jest each
+ * test file has a global scope of its own, where Node's modules (and
+ * `require.cache`) would be another realm's: the callers then load files
+ * their usual way.
+ */
+function inOwnRealm(): boolean {
+  return runInThisContext('globalThis') === globalThis;
 }
 
 /**
@@ -84,10 +102,10 @@ export function loadWithCodeCache<T>(file: string): T | undefined {
  * modules would be another realm's: the caller then requires the file.
  */
 export function requireWithCodeCache(file: string): unknown {
+  if (!inOwnRealm()) return undefined;
   const cache = createRequire(file).cache;
   const known = cache[file];
   if (known) return known.exports;
-  if (runInThisContext('globalThis') !== globalThis) return undefined;
   const script = compileWithCodeCache(file);
   if (script === undefined) return undefined;
   const module = new Module(file);
@@ -105,31 +123,58 @@ export function requireWithCodeCache(file: string): unknown {
   return module.exports;
 }
 
-/** The file compiled with its code cache, which is written at exit if it was not accepted; undefined when the compile cache is off. */
+/**
+ * The file compiled with its code cache, which is written at exit if it was
+ * not accepted; undefined when the compile cache is off. The cache file is
+ * named by the file's path, so a new version of the package replaces its
+ * predecessor's cache instead of adding one, and begins with the CRC-32 and
+ * length of the content it was made from: a cache of other content is not
+ * used.
+ */
 function compileWithCodeCache(file: string): Script | undefined {
   const { getCompileCacheDir } = Module as { getCompileCacheDir?: () => string | undefined };
-  const { crc32 } = zlib as { crc32?: (data: Buffer) => number };
+  const { crc32 } = zlib as { crc32?: (data: Buffer | string) => number };
   const dir = typeof getCompileCacheDir === 'function' ? getCompileCacheDir() : undefined;
   if (dir === undefined || typeof crc32 !== 'function') return undefined;
   const bytes = readFileSync(file);
-  const cacheFile = join(dir, CACHE_FOLDER, `${basename(file)}-${crc32(bytes).toString(16)}-${bytes.length}.cache`);
+  const cacheFile = join(dir, CACHE_FOLDER, `${basename(file)}-${crc32(file).toString(16)}.cache`);
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.writeUInt32LE(crc32(bytes), 0);
+  header.writeUInt32LE(bytes.length, 4);
   let cachedData: Buffer | undefined;
   try {
-    cachedData = readFileSync(cacheFile);
+    const stored = readFileSync(cacheFile);
+    if (stored.subarray(0, HEADER_BYTES).equals(header)) cachedData = stored.subarray(HEADER_BYTES);
   } catch {
     cachedData = undefined;
   }
   const script = compile(file, readSource(bytes), cachedData);
-  if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => writeCodeCache(cacheFile, script));
+  if (cachedData === undefined || script.cachedDataRejected) writeAtExit(cacheFile, header, script);
   return script;
 }
 
+/** Bytes before the code cache in a cache file: the CRC-32 and the length of the source. */
+const HEADER_BYTES = 8;
+
+/** The caches to write at exit, by cache file; one exit listener writes them all. */
+const pending = new Map<string, { header: Buffer; script: Script }>();
+
+function writeAtExit(cacheFile: string, header: Buffer, script: Script): void {
+  if (pending.size === 0) {
+    process.once('exit', () => {
+      for (const [f, p] of pending) writeCodeCache(f, p.header, p.script);
+      pending.clear();
+    });
+  }
+  pending.set(cacheFile, { header, script });
+}
+
 /** Writes the script's code cache through a temporary file, so no reader sees half of it; ignores every failure. */
-function writeCodeCache(cacheFile: string, script: Script): void {
-  const tmp = `${cacheFile}.${process.pid}.tmp`;
+function writeCodeCache(cacheFile: string, header: Buffer, script: Script): void {
+  const tmp = `${cacheFile}.${process.pid}.${threadId}.tmp`;
   try {
     mkdirSync(dirname(cacheFile), { recursive: true });
-    writeFileSync(tmp, script.createCachedData());
+    writeFileSync(tmp, Buffer.concat([header, script.createCachedData()]));
     renameSync(tmp, cacheFile);
   } catch {
     try {

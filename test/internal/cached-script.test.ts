@@ -50,16 +50,38 @@ describe('loadWithCodeCache', () => {
     const file = module(join(work, 'first-src'), '6 * 7');
     expect(load(cacheDir, file)).toBe('42 true');
     const written = caches(cacheDir);
-    expect([...written.keys()]).toEqual([expect.stringMatching(/^bundle\.cjs-[0-9a-f]+-\d+\.cache$/)]);
+    expect([...written.keys()]).toEqual([expect.stringMatching(/^bundle\.cjs-[0-9a-f]+\.cache$/)]);
     expect(load(cacheDir, file)).toBe('42 true');
     expect(caches(cacheDir)).toEqual(written);
   });
 
-  it('keeps a separate cache for a changed file', () => {
+  it('replaces the cache of a file whose content changed, and uses the new one', () => {
     const cacheDir = join(work, 'changed');
     const dir = join(work, 'changed-src');
     expect(load(cacheDir, module(dir, '6 * 7'))).toBe('42 true');
+    const first = caches(cacheDir);
     expect(load(cacheDir, module(dir, '6 * 8'))).toBe('48 true');
+    const second = caches(cacheDir);
+    expect([...second.keys()]).toEqual([...first.keys()]);
+    expect(load(cacheDir, module(dir, '6 * 8'))).toBe('48 true');
+    expect(caches(cacheDir)).toEqual(second);
+  });
+
+  it('runs a file once per process, and writes every cache from one exit listener', () => {
+    const cacheDir = join(work, 'once');
+    const a = module(join(work, 'once-a'), '6 * 7');
+    const b = module(join(work, 'once-b'), '6 * 8');
+    const script = `const [cacheDir, a, b] = process.argv.slice(1);
+require('node:module').enableCompileCache(cacheDir);
+const { loadWithCodeCache } = require(${JSON.stringify(CACHED_SCRIPT)});
+const before = process.listenerCount('exit');
+const first = loadWithCodeCache(a);
+const again = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map(() => loadWithCodeCache(a));
+const other = loadWithCodeCache(b);
+console.log(first.answer(), other.answer(), again.every((e) => e === first), process.listenerCount('exit') - before);`;
+    const r = spawnSync(nodeBinary(runtimeNodeVersion()), ['-e', script, cacheDir, a, b], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('42 48 true 1');
     expect(caches(cacheDir).size).toBe(2);
   });
 

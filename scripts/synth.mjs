@@ -40,10 +40,12 @@ function walk(dir, found) {
  * fresh records the directories and sources it found, and the newest time
  * among them, for this bundle. Later runs only stat those paths (about 5 ms)
  * and walk again when one of them is newer than the record or gone. A source
- * edited since shows in its own time; one added, moved or deleted since in
- * its directory's (a directory's time changes when an entry is added,
- * removed or renamed), and either is newer than the record and the bundle,
- * which both predate it.
+ * edited since shows in its own time, which is newer than the bundle: a
+ * build. One added, moved or deleted since shows in its directory's time (a
+ * directory's time changes when an entry is added, removed or renamed): the
+ * walk then finds a set of sources other than the recorded one, and builds.
+ * (A source deleted between a build and the first synth after it is not
+ * noticed: no record lists it yet.)
  */
 function stale(built) {
   let recorded;
@@ -59,6 +61,10 @@ function stale(built) {
   for (const [path, t] of found) {
     if (path.endsWith('.ts') && t > built) return true;
     newest = Math.max(newest, t);
+  }
+  if (recorded?.built === built && Array.isArray(recorded.paths)) {
+    const sources = (paths) => paths.filter((p) => p.endsWith('.ts')).sort().join('\n');
+    if (sources(recorded.paths) !== sources([...found.keys()])) return true;
   }
   try {
     writeFileSync(record, JSON.stringify({ built, newest, paths: [...found.keys()] }));

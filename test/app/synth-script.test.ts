@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,19 @@ describe('scripts/synth.mjs', () => {
     expect(synth().builds).toBe(before + 1);
     expect(synth().builds).toBe(before + 1);
     write('lib/extra/deep/c.ts', 'export const c = 3;\n');
+    expect(synth().builds).toBe(before + 2);
+    expect(synth().builds).toBe(before + 2);
+  });
+
+  it('builds again after a source is deleted or renamed, which leaves no newer source behind', () => {
+    write('lib/core/gone.ts', 'export const gone = 1;\n');
+    write('lib/core/old-name.ts', 'export const n = 1;\n');
+    synth();
+    const before = synth().builds;
+    rmSync(join(tree, 'lib/core/gone.ts'));
+    expect(synth().builds).toBe(before + 1);
+    expect(synth().builds).toBe(before + 1);
+    renameSync(join(tree, 'lib/core/old-name.ts'), join(tree, 'lib/core/new-name.ts'));
     expect(synth().builds).toBe(before + 2);
     expect(synth().builds).toBe(before + 2);
   });

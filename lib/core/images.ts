@@ -39,7 +39,7 @@ export const DEFAULT_IMAGES = {
     repository: 'otel/opentelemetry-collector-contrib',
     tag: '0.120.0',
     digest: 'sha256:85ac41c2db88d0df9bd6145e608a3cb023f5d8443868adbfbbf66efb51087917',
-    source: 'independent public records agree (read 2026-12-02): a release rehearsal\'s list of dependency digests, a collector test-fixture constant and a CLI\'s telemetry guide pin otel/opentelemetry-collector-contrib:0.120.0, and an OpenShift deployment guide pins the same digest on ghcr.io/open-telemetry/opentelemetry-collector-releases for 0.120.0 (none names the media type; one digest on both registries points to the index). No two records agree on a 0.115 to 0.119 tag, hence 0.120.0: the config targets 0.115 and later, and from 0.119 a configured Prometheus reader emits the `_total` names the collector alerts use',
+    source: 'independent public records agree (read 2026-12-02): a release rehearsal\'s list of dependency digests, a collector test-fixture constant and a CLI\'s telemetry guide pin otel/opentelemetry-collector-contrib:0.120.0, and an OpenShift deployment guide pins the same digest on ghcr.io/open-telemetry/opentelemetry-collector-releases for 0.120.0 (none names the media type; one digest on both registries points to the index). No two records agree on a 0.115 to 0.119 tag, hence 0.120.0: the config targets 0.115 and later',
   },
   /** FluentBit. */
   fluentBit: {

@@ -119,7 +119,10 @@ function resolveCharts(root: IConstruct, constructs: readonly IConstruct[]): { m
   // own objects, and would make them again for every chart. Made once here:
   // by the first chart's toJson() when the app declares dependencies (the
   // only case in which they change anything), not at all otherwise, since
-  // the synth that called this validation runs the validations itself.
+  // the synth that called this validation runs the validations itself
+  // (after this one: cdk8s validates the app before its children, so a
+  // validation that changed objects would change them after the check; none
+  // of the library's does, and cdk8s's own contract is that validations read).
   let appWidePass = constructs.some((c) => c.node.dependencies.length > 0 || (Chart.isChart(c) && c.node.scope !== undefined && Chart.isChart(c.node.scope)));
   running.add(root);
   try {

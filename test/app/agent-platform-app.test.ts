@@ -109,6 +109,9 @@ describe('resolving the charts for the verification', () => {
     app.synth();
     // Chart.toJson() would validate the whole app again for each of the 6 charts.
     expect(runs).toBe(1);
+    // The objects as cdk8s's own Chart.toJson() resolves them, chart by chart.
+    const resolved = verifiedCharts(app);
+    for (const chart of app.charts) expect(resolved?.get(chart)).toEqual(chart.toJson());
   });
 
   it('resolves an app with dependencies between charts and objects as Chart.toJson() does', () => {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Synth benchmark (`npm run bench`): whole-process runs, medians after a
-// warm-up, printed as a table with ratios against baselines measured in the
-// same run, and written as JSON to bench-results/bench.json. It is not a
+// warm-up, the cases run round-robin (a machine whose speed drifts slows
+// them alike), printed as a table with ratios against baselines measured in
+// the same run, and written as JSON to bench-results/bench.json. It is not a
 // test: machines are noisy, so targets are printed as met or not, never
 // asserted. BENCH_RUNS sets the runs per case (default 5; 3 for 1000 agents),
 // BENCH_MAX_N the largest agent count (default 1000), BENCH_TESTS=1 also
@@ -48,12 +49,10 @@ const median = (xs) => {
   return s.length === 0 ? undefined : s[Math.floor(s.length / 2)];
 };
 
-function measure(c, runs = RUNS) {
-  runOnce(c); // warm-up: file cache, npx resolution
-  const rs = Array.from({ length: runs }, () => runOnce(c));
+function summary(c, rs) {
   const r = {
     name: c.name,
-    runs,
+    runs: rs.length,
     wallMs: median(rs.map((x) => x.wallMs)),
     cpuMs: median(rs.map((x) => x.cpuMs)),
     rssMiB: median(rs.map((x) => x.rssMiB)),
@@ -63,13 +62,31 @@ function measure(c, runs = RUNS) {
   return r;
 }
 
+/**
+ * Measures the cases together, round-robin: after a warm-up run of each
+ * (file cache, npx resolution), every round runs each case once (a case with
+ * fewer runs sits the last rounds out). A machine whose speed drifts during
+ * the benchmark then slows every case alike, and the ratios between cases,
+ * which the targets are, stay meaningful.
+ */
+function measureAll(cases) {
+  process.stderr.write(`  ${cases.length} cases, round-robin\n`);
+  for (const c of cases) runOnce(c);
+  const runs = cases.map(() => []);
+  const rounds = Math.max(...cases.map((c) => c.runs ?? RUNS));
+  for (let i = 0; i < rounds; i++) cases.forEach((c, k) => i < (c.runs ?? RUNS) && runs[k].push(runOnce(c)));
+  return cases.map((c, k) => summary(c, runs[k]));
+}
 
 process.stderr.write('measuring...\n');
 const results = {};
-results.floorNode = measure({ name: 'node -e 0', cmd: node, args: ['-e', REPORT] });
-results.floorPlus = measure({ name: 'import cdk8s-plus-28', cmd: node, args: ['--input-type=module', '-e', `await import('cdk8s-plus-28'); ${REPORT}`] });
+// Every case of the table, measured together (measureAll); each is stored under its key.
+const cases = [];
+const measure = (key, c, runs) => cases.push({ key, ...c, runs });
+measure(['floorNode'], { name: 'node -e 0', cmd: node, args: ['-e', REPORT] });
+measure(['floorPlus'], { name: 'import cdk8s-plus-28', cmd: node, args: ['--input-type=module', '-e', `await import('cdk8s-plus-28'); ${REPORT}`] });
 // What scripts/synth.mjs (cdk8s.yaml's app) does, plus the usage line.
-results.app = measure({
+measure(['app'], {
   name: 'whole app, bundled (what cdk8s runs)',
   cmd: node,
   args: [
@@ -80,12 +97,12 @@ const bundle = new URL('./build/apps/main.bundle.cjs', 'file://' + process.cwd()
 loadCommonJs(bundle, bundle.replace(/\\.cjs$/, '.cache')).exports.buildApp(${JSON.stringify(join(out, 'app'))}).synth(); ${REPORT}`,
   ],
 });
-results.appUnbundled = measure({ name: 'whole app, compiled modules', cmd: node, args: ['--input-type=module', '-e', `const { buildApp } = await import('./build/apps/main.js'); buildApp(${JSON.stringify(join(out, 'app2'))}).synth(); ${REPORT}`] });
-results.cli = measure({ name: 'npx cdk8s synth (whole app)', cmd: 'npx', args: ['cdk8s', 'synth', '--output', join(out, 'cli')] });
-results.trivialCli = measure({ name: 'npx cdk8s synth (trivial app)', cmd: 'npx', args: ['cdk8s', 'synth', '--output', join(out, 'trivial')], cwd: 'scripts/bench/trivial' });
+measure(['appUnbundled'], { name: 'whole app, compiled modules', cmd: node, args: ['--input-type=module', '-e', `const { buildApp } = await import('./build/apps/main.js'); buildApp(${JSON.stringify(join(out, 'app2'))}).synth(); ${REPORT}`] });
+measure(['cli'], { name: 'npx cdk8s synth (whole app)', cmd: 'npx', args: ['cdk8s', 'synth', '--output', join(out, 'cli')] });
+measure(['trivialCli'], { name: 'npx cdk8s synth (trivial app)', cmd: 'npx', args: ['cdk8s', 'synth', '--output', join(out, 'trivial')], cwd: 'scripts/bench/trivial' });
 
 // The guides' platforms (AgentPlatform, eight charts with topology pictures).
-results.platforms = measure({ name: 'guide platforms (8 charts)', cmd: node, args: ['scripts/bench/platforms-app.mjs', join(out, 'platforms')] });
+measure(['platforms'], { name: 'guide platforms (8 charts)', cmd: node, args: ['scripts/bench/platforms-app.mjs', join(out, 'platforms')] });
 // A user's compiled, unbundled app requiring the package, on Node 22 (scripts/bench/user-app.mjs).
 {
   const r = spawnSync(node, ['scripts/bench/user-app.mjs'], { encoding: 'utf8', env: { ...env, BENCH_RUNS: String(RUNS) }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -99,15 +116,20 @@ results.agents = {};
 results.l2 = {};
 for (const n of NS) {
   const runs = n >= 1000 ? Math.min(RUNS, 3) : RUNS;
-  results.agents[n] = measure({ name: `${n} agents (this library)`, cmd: node, args: ['scripts/bench/agents-app.mjs', String(n), join(out, `a${n}`)] }, runs);
+  measure(['agents', n], { name: `${n} agents (this library)`, cmd: node, args: ['scripts/bench/agents-app.mjs', String(n), join(out, `a${n}`)] }, runs);
   // The L2 baseline gets as many objects: it emits half as many per agent.
-  results.l2[n] = measure({ name: `${2 * n} L2 agents (cdk8s-plus-28)`, cmd: node, args: ['scripts/bench/l2-app.mjs', String(2 * n), join(out, `l${n}`)] }, runs);
+  measure(['l2', n], { name: `${2 * n} L2 agents (cdk8s-plus-28)`, cmd: node, args: ['scripts/bench/l2-app.mjs', String(2 * n), join(out, `l${n}`)] }, runs);
 }
 
 // Data stores (Redis with Sentinel, CloudNativePG with a Pooler, PgBouncer, OPA) per namespace, against the agents case.
 const STORE_NS = [1, 10].filter((n) => n <= MAX_N);
 results.stores = {};
-for (const n of STORE_NS) results.stores[n] = measure({ name: `${n} namespaces of stores`, cmd: node, args: ['scripts/bench/stores-app.mjs', String(n), join(out, `s${n}`)] });
+for (const n of STORE_NS) measure(['stores', n], { name: `${n} namespaces of stores`, cmd: node, args: ['scripts/bench/stores-app.mjs', String(n), join(out, `s${n}`)] });
+measureAll(cases).forEach((r, i) => {
+  const [key, n] = cases[i].key;
+  if (n === undefined) results[key] = r;
+  else results[key][n] = r;
+});
 
 // Module load and validation, in one process: import, build, resolve, verify.
 const split = spawnSync(

@@ -51,37 +51,17 @@ function runModule(script: Script, module: { exports: unknown }, file: string): 
   fn.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
 }
 
-/** Where this package keeps its code caches: in Node's module compile cache directory, when that cache is on. */
-const CACHE_FOLDER = 'cdk8s-agent-platform';
-
 /**
- * Loads one of the package's large CommonJS files (the library bundle, the
- * validator bundles) with a V8 code cache made after the
- * process that first loaded it ran, so that it holds the functions that ran
- * compiled, not only the top-level code Node's module compile cache holds:
- * each function of a bundle runs inside a module function compiled on first
- * call, which that cache does not hold. The cache is kept beside Node's, in
- * the directory `module.getCompileCacheDir()` gives (per user and Node
- * version; under NODE_COMPILE_CACHE when set), one per file path, and
- * written once, at exit, when there was none, it was made from other
- * content, or V8 rejected it (another V8, other flags). Each file runs once
- * per process; later calls return the same exports. Nothing is written when the directory is not
- * writable. Returns undefined when Node's compile cache is off (Node 20,
- * NODE_DISABLE_COMPILE_CACHE): the caller loads the file its usual way.
+ * A bundle of the package: with the code cache of {@link requireWithCodeCache}
+ * when Node's compile cache is on, else with the V8 code cache made at build
+ * time beside it (`<file>.cache`), when it exists and this V8 made it.
  */
-export function loadWithCodeCache<T>(file: string): T | undefined {
-  if (loaded.has(file)) return loaded.get(file) as T;
-  if (!inOwnRealm()) return undefined;
-  const script = compileWithCodeCache(file);
-  if (script === undefined) return undefined;
-  const module = { exports: {} as T };
-  runModule(script, module, file);
-  loaded.set(file, module.exports);
-  return module.exports;
+export function loadBundle<T>(file: string): T {
+  return (requireWithCodeCache(file) as T | undefined) ?? loadCommonJs<T>(file, file.replace(/\.cjs$/, '.cache')).exports;
 }
 
-/** The exports of the files {@link loadWithCodeCache} ran, by path: each runs once per process. */
-const loaded = new Map<string, unknown>();
+/** Where this package keeps its code caches: in Node's module compile cache directory, when that cache is on. */
+const CACHE_FOLDER = 'cdk8s-agent-platform';
 
 /**
  * Whether this code runs in the process's own global scope. Under jest each
@@ -94,12 +74,22 @@ function inOwnRealm(): boolean {
 }
 
 /**
- * `require(file)` with the code cache of {@link loadWithCodeCache}: the file
- * becomes a module of Node's own cache (`require.cache`), so a later
- * `require` of it, by anyone, gets the same exports, and one required before
- * is not loaded again. Returns undefined when the compile cache is off, or
- * when this code runs in a global scope of its own (jest's), where Node's
- * modules would be another realm's: the caller then requires the file.
+ * `require(file)` for one of the package's large CommonJS files (the library
+ * bundle, the validator bundles), with a V8 code cache made after the
+ * process that first loaded it ran, so that it holds the functions that ran
+ * compiled, not only the top-level code Node's module compile cache holds:
+ * each function of a bundle runs inside a module function compiled on first
+ * call, which that cache does not hold. The cache is kept beside Node's, in
+ * the directory `module.getCompileCacheDir()` gives (per user and Node
+ * version; under NODE_COMPILE_CACHE when set), one per file path, and
+ * written once, at exit, when there was none, it was made from other
+ * content, or V8 rejected it (another V8, other flags); nothing is written
+ * when the directory is not writable. The file becomes a module of Node's
+ * own cache (`require.cache`), so it runs once per process and a later
+ * `require` of it, by anyone, gets the same exports. Returns undefined when
+ * Node's compile cache is off (Node 20, NODE_DISABLE_COMPILE_CACHE), or when
+ * this code runs in a global scope of its own (jest's): the caller then
+ * loads the file its usual way.
  */
 export function requireWithCodeCache(file: string): unknown {
   if (!inOwnRealm()) return undefined;

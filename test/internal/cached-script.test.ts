@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeBinary, runtimeNodeVersion } from '../../scripts/node-binary.mjs';
 
-// loadWithCodeCache (lib/internal/cached-script.ts) keeps its code caches
+// requireWithCodeCache (lib/internal/cached-script.ts) keeps its code caches
 // beside Node's module compile cache, which Node 20 (the machine's, maybe)
 // does not have: run on the Node the package needs, through the CommonJS
 // copy the build puts beside the bundle (build/cjs/cached-script.cjs).
@@ -16,10 +16,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const LOAD = `const [cacheDir, file] = process.argv.slice(1);
 require('node:module').enableCompileCache(cacheDir);
-const exports = require(${JSON.stringify(CACHED_SCRIPT)}).loadWithCodeCache(file);
+const exports = require(${JSON.stringify(CACHED_SCRIPT)}).requireWithCodeCache(file);
 console.log(exports === undefined ? 'not loaded' : exports.answer() + ' ' + exports.here);`;
 
-/** Loads `file` with loadWithCodeCache in a Node 22 process whose compile cache is in `cacheDir`; its stdout. */
+/** Loads `file` with requireWithCodeCache in a Node 22 process whose compile cache is in `cacheDir`; its stdout. */
 function load(cacheDir: string, file: string, env: Record<string, string> = {}): string {
   const r = spawnSync(nodeBinary(runtimeNodeVersion()), ['-e', LOAD, cacheDir, file], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env } });
   expect(r.stderr).toBe('');
@@ -44,7 +44,7 @@ function module(dir: string, answer: string): string {
   return file;
 }
 
-describe('loadWithCodeCache', () => {
+describe('requireWithCodeCache', () => {
   it('writes a code cache at the first run and uses it, unchanged, in the next', () => {
     const cacheDir = join(work, 'first');
     const file = module(join(work, 'first-src'), '6 * 7');
@@ -73,11 +73,11 @@ describe('loadWithCodeCache', () => {
     const b = module(join(work, 'once-b'), '6 * 8');
     const script = `const [cacheDir, a, b] = process.argv.slice(1);
 require('node:module').enableCompileCache(cacheDir);
-const { loadWithCodeCache } = require(${JSON.stringify(CACHED_SCRIPT)});
+const { requireWithCodeCache } = require(${JSON.stringify(CACHED_SCRIPT)});
 const before = process.listenerCount('exit');
-const first = loadWithCodeCache(a);
-const again = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map(() => loadWithCodeCache(a));
-const other = loadWithCodeCache(b);
+const first = requireWithCodeCache(a);
+const again = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map(() => requireWithCodeCache(a));
+const other = requireWithCodeCache(b);
 console.log(first.answer(), other.answer(), again.every((e) => e === first), process.listenerCount('exit') - before);`;
     const r = spawnSync(nodeBinary(runtimeNodeVersion()), ['-e', script, cacheDir, a, b], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
     expect(r.stderr).toBe('');

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GENERATED_KINDS } from '../../crds/sources.js';
-import { loadCommonJs, loadWithCodeCache } from '../../internal/cached-script.js';
+import { loadBundle } from '../../internal/cached-script.js';
 import type { RegistryEntry } from './custom.js';
 import type { AjvError } from './registry.js';
 
@@ -43,7 +43,7 @@ function load(schema: string): (data: object) => readonly AjvError[] {
   const bundle = file.replace(/\.js$/, '.cjs');
   type Bundle = { validate: Compiled };
   const { validate } = (
-    !existsSync(bundle) ? require(file) : (loadWithCodeCache<Bundle>(bundle) ?? loadCommonJs<Bundle>(bundle, bundle.replace(/\.cjs$/, '.cache')).exports)
+    !existsSync(bundle) ? require(file) : loadBundle<Bundle>(bundle)
   ) as Bundle;
   return (data) => (validate(data) ? [] : (validate.errors ?? []));
 }

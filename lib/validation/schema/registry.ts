@@ -19,7 +19,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCommonJs, loadWithCodeCache } from '../../internal/cached-script.js';
+import { loadBundle } from '../../internal/cached-script.js';
 import type { CustomResourceRegistry } from './custom.js';
 
 const require = createRequire(import.meta.url);
@@ -97,7 +97,7 @@ function loadModels(file: string): Record<string, ModelClass> {
   // (so with the validators that ran compiled); otherwise the V8 code cache
   // made at build time, when it exists and this V8 made it.
   type Bundle = { models?: Record<string, ModelClass> };
-  const { models } = loadWithCodeCache<Bundle>(file) ?? loadCommonJs<Bundle>(file, file.replace(/\.cjs$/, '.cache')).exports;
+  const { models } = loadBundle<Bundle>(file);
   if (!models) throw new Error(`${file} holds no validator models; rebuild with npm run build`);
   return models;
 }

@@ -1,11 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Chart, Names, YamlOutputType, type AppProps } from 'cdk8s';
+import { App, Names, YamlOutputType, type AppProps } from 'cdk8s';
 import { dump } from 'js-yaml';
 import { renderSideFiles } from '../internal/side-files.js';
 import { SynthError } from '../validation/report.js';
 import { escapeForHelm, isHelmOutput } from '../validation/helm.js';
-import { forgetVerification, verifiedCharts } from '../validation/synth.js';
+import { declaresDependencies, forgetVerification, verifiedCharts } from '../validation/synth.js';
 
 /**
  * A cdk8s `App` that synthesizes faster, with the same files and objects:
@@ -29,8 +29,7 @@ export class AgentPlatformApp extends App {
     const all = this.node.findAll();
     // Dependencies (explicit, or nested charts) change the order and names
     // of the files cdk8s writes: leave those apps to cdk8s.
-    const dependent = all.some((c) => c.node.dependencies.length > 0 || (Chart.isChart(c) && Chart.isChart(c.node.scope)));
-    if (this.yamlOutputType !== YamlOutputType.FILE_PER_CHART || dependent) {
+    if (this.yamlOutputType !== YamlOutputType.FILE_PER_CHART || declaresDependencies(all)) {
       super.synth();
       return;
     }

@@ -123,7 +123,7 @@ function resolveCharts(root: IConstruct, constructs: readonly IConstruct[]): { m
   // (after this one: cdk8s validates the app before its children, so a
   // validation that changed objects would change them after the check; none
   // of the library's does, and cdk8s's own contract is that validations read).
-  let appWidePass = constructs.some((c) => c.node.dependencies.length > 0 || (Chart.isChart(c) && c.node.scope !== undefined && Chart.isChart(c.node.scope)));
+  let appWidePass = declaresDependencies(constructs);
   running.add(root);
   try {
     for (const c of constructs) {
@@ -137,6 +137,15 @@ function resolveCharts(root: IConstruct, constructs: readonly IConstruct[]): { m
     running.delete(root);
   }
   return { manifests, charts };
+}
+
+/**
+ * Whether any of the constructs declares a dependency, or is a chart nested
+ * in a chart: what cdk8s turns into dependencies between charts and objects,
+ * which change the order of the objects and the names of the files.
+ */
+export function declaresDependencies(constructs: readonly IConstruct[]): boolean {
+  return constructs.some((c) => c.node.dependencies.length > 0 || (Chart.isChart(c) && c.node.scope !== undefined && Chart.isChart(c.node.scope)));
 }
 
 /**

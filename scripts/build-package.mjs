@@ -117,15 +117,12 @@ mkdirSync(out('cjs'), { recursive: true });
 writeFileSync(out('cjs', 'resolve.mjs'), 'export const resolve = (specifier) => import.meta.resolve(specifier);\n');
 const peers = Object.keys(pkg.peerDependencies);
 writeFileSync(out('cjs', 'lazy-entry.cjs'), lazyEntry(out('lib', 'index.js')));
+/** How every CommonJS file of the package is built. */
+const CJS = { bundle: true, platform: 'node', format: 'cjs', target: 'node22', legalComments: 'none', logLevel: 'error' };
 await build({
+  ...CJS,
   entryPoints: [out('cjs', 'lazy-entry.cjs')],
   outfile: out('cjs', 'library.cjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node22',
-  legalComments: 'none',
-  logLevel: 'error',
   external: [...peers, ...peers.map((p) => `${p}/*`), 're2-wasm'],
   plugins: [lazyRe2, zodEnglishOnly, lazyVendored],
   define: { 'import.meta.url': '__bundleUrl', 'import.meta.resolve': '__bundleResolve' },
@@ -141,14 +138,14 @@ await asciiOnly(out('cjs', 'library.cjs'));
 rmSync(out('cjs', 'vendor'), { recursive: true, force: true });
 for (const name of VENDORED) {
   const outfile = out('cjs', 'vendor', vendorFile(name));
-  await build({ entryPoints: [require.resolve(name)], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node22', legalComments: 'none', logLevel: 'error' });
+  await build({ entryPoints: [require.resolve(name)], outfile, ...CJS });
   await asciiOnly(outfile);
 }
 // The entry requires the bundle with the code cache of lib/internal/cached-script.ts
 // (bundled beside it), which holds the functions a run compiled, not only
 // the top-level code of Node's compile cache; with plain require when that
 // cache is off, and in a test runner's own global scope (jest's).
-await build({ entryPoints: [out('lib', 'internal', 'cached-script.js')], outfile: out('cjs', 'cached-script.cjs'), bundle: true, platform: 'node', format: 'cjs', target: 'node22', legalComments: 'none', logLevel: 'error' });
+await build({ entryPoints: [out('lib', 'internal', 'cached-script.js')], outfile: out('cjs', 'cached-script.cjs'), ...CJS });
 writeFileSync(
   out('cjs', 'index.cjs'),
   `'use strict';

@@ -54,7 +54,9 @@ function stale(built) {
   } catch {
     // no record yet, or an unreadable one: walk
   }
-  if (recorded?.built === built && Array.isArray(recorded.paths) && recorded.paths.every((p) => mtime(p) <= recorded.newest)) return false;
+  // A record made for this bundle, whose paths are the sources and directories of the last walk.
+  const paths = recorded?.built === built && Array.isArray(recorded.paths) ? recorded.paths : undefined;
+  if (paths?.every((p) => mtime(p) <= recorded.newest)) return false;
   const found = new Map();
   for (const d of SOURCE_DIRS) walk(d, found);
   let newest = built;
@@ -62,10 +64,8 @@ function stale(built) {
     if (path.endsWith('.ts') && t > built) return true;
     newest = Math.max(newest, t);
   }
-  if (recorded?.built === built && Array.isArray(recorded.paths)) {
-    const sources = (paths) => paths.filter((p) => p.endsWith('.ts')).sort().join('\n');
-    if (sources(recorded.paths) !== sources([...found.keys()])) return true;
-  }
+  const sources = (list) => list.filter((p) => p.endsWith('.ts')).sort().join('\n');
+  if (paths && sources(paths) !== sources([...found.keys()])) return true;
   try {
     writeFileSync(record, JSON.stringify({ built, newest, paths: [...found.keys()] }));
   } catch {

@@ -73,7 +73,10 @@ export interface Pipeline {
  * and comments, and blanks comments so later regexes ignore them.
  */
 function scan(script: string): { pipe?: number; code: string } {
-  const code = script.split('');
+  // The script with its comments blanked, built from slices: most scripts
+  // have no comment, and this runs for every shell script of the bundle.
+  let code = '';
+  let copied = 0;
   let pipe: number | undefined;
   let quote: "'" | '"' | undefined;
   for (let i = 0; i < script.length; i++) {
@@ -95,7 +98,10 @@ function scan(script: string): { pipe?: number; code: string } {
       continue;
     }
     if (ch === '#' && (i === 0 || /[\s;&|()]/.test(script[i - 1]!))) {
-      while (i < script.length && script[i] !== '\n') code[i++] = ' ';
+      const start = i;
+      while (i < script.length && script[i] !== '\n') i++;
+      code += script.slice(copied, start) + ' '.repeat(i - start);
+      copied = i;
       continue;
     }
     if (ch === '|') {
@@ -106,7 +112,8 @@ function scan(script: string): { pipe?: number; code: string } {
       pipe ??= i;
     }
   }
-  return { ...(pipe !== undefined ? { pipe } : {}), code: code.join('') };
+  code += script.slice(copied);
+  return { ...(pipe !== undefined ? { pipe } : {}), code };
 }
 
 const SET_PIPEFAIL = /(?:^|[\s;&|(])set\s+([^;&|\n]*)/g;

@@ -219,25 +219,31 @@ export interface GatedField {
 
 /**
  * The gate paths that can occur in one kind and that one minor does not serve
- * by default, merged into a tree of path tokens (`*` for every array item), so
- * that a manifest is walked once, not once per path: a Deployment's
- * `spec.template.spec` is the start of some forty of them.
+ * by default, merged into a tree of path tokens, so that a manifest is walked
+ * once, not once per path: a Deployment's `spec.template.spec` is the start
+ * of some forty of them. Children are kept in arrays and walked with indexed
+ * loops: this runs once per synth over every object, before it is optimized.
  */
 interface GateTree {
-  /** Child trees by token, in the order the paths were added. */
-  readonly children: Map<string, GateTree>;
+  /** Field names below this point, and the tree below each (same positions). */
+  readonly keys: string[];
+  readonly subtrees: GateTree[];
+  /** The tree below every item, when this point is an array (`[*]`). */
+  items: GateTree | undefined;
   /** The paths that end here: their position in the gate table order, and the gate. */
   readonly ends: { readonly order: number; readonly gate: FieldGate }[];
 }
 
 const trees = new Map<string, GateTree>();
 
+const newTree = (): GateTree => ({ keys: [], subtrees: [], items: undefined, ends: [] });
+
 // The tree of every gate path of `kind` off by default in `minor`, built once per kind and minor.
 function gateTree(kind: string, minor: number): GateTree {
   const key = `${kind} ${minor}`;
   let tree = trees.get(key);
   if (!tree) {
-    tree = { children: new Map(), ends: [] };
+    tree = newTree();
     let order = 0;
     for (const gate of FIELD_GATES) {
       for (const root of scopeRoots(gate.scope, kind)) {
@@ -246,12 +252,19 @@ function gateTree(kind: string, minor: number): GateTree {
         if (gate.defaultOn !== undefined && gate.defaultOn <= minor) continue;
         let node = tree;
         for (const token of `${root}.${gate.path}`.replace(/\[\*\]/g, '.*').split('.')) {
-          let next = node.children.get(token);
-          if (!next) {
-            next = { children: new Map(), ends: [] };
-            node.children.set(token, next);
+          if (token === '*') {
+            node = node.items ??= newTree();
+            continue;
           }
-          node = next;
+          const at = node.keys.indexOf(token);
+          if (at >= 0) {
+            node = node.subtrees[at]!;
+          } else {
+            const next = newTree();
+            node.keys.push(token);
+            node.subtrees.push(next);
+            node = next;
+          }
         }
         node.ends.push({ order: position, gate });
       }
@@ -269,24 +282,30 @@ export function gatedFields(manifest: object, kind: string, minor: number): Gate
   const found: { order: number; field: GatedField }[] = [];
   walk(manifest, gateTree(kind, minor), [], found);
   // The walk finds one path's matches in array order; a stable sort puts the paths in table order.
-  return found.sort((a, b) => a.order - b.order).map((f) => f.field);
+  return found.length === 0 ? [] : found.sort((a, b) => a.order - b.order).map((f) => f.field);
 }
 
-/** Adds the path of every key under `value` that a path of `tree` names (`*` for every array item) and `value` sets. */
+/** Adds the path of every key under `value` that a path of `tree` names and `value` sets. */
 function walk(value: unknown, tree: GateTree, path: Segment[], found: { order: number; field: GatedField }[]): void {
   if (value === null || typeof value !== 'object') return;
-  for (const [token, child] of tree.children) {
-    if (token === '*') {
-      if (!Array.isArray(value)) continue;
-      value.forEach((item, index) => {
-        path.push(index);
-        walk(item, child, path, found);
-        path.pop();
-      });
-      continue;
+  if (Array.isArray(value)) {
+    const items = tree.items;
+    if (!items) return;
+    for (let index = 0; index < value.length; index++) {
+      // As forEach: holes are skipped.
+      if (!(index in value)) continue;
+      path.push(index);
+      walk(value[index], items, path, found);
+      path.pop();
     }
-    if (Array.isArray(value) || !Object.hasOwn(value, token)) continue;
+    return;
+  }
+  const { keys, subtrees } = tree;
+  for (let i = 0; i < keys.length; i++) {
+    const token = keys[i]!;
+    if (!Object.hasOwn(value, token)) continue;
     const v = (value as Record<string, unknown>)[token];
+    const child = subtrees[i]!;
     path.push(token);
     if (v !== undefined) for (const end of child.ends) found.push({ order: end.order, field: { gate: end.gate, path: [...path] } });
     walk(v, child, path, found);

@@ -135,10 +135,34 @@ export function unsafePipeline(s: ShellScript): Pipeline | undefined {
   if (s.options.includes('pipefail')) return undefined;
   const { pipe, code } = scan(s.script);
   if (pipe === undefined || setsPipefailBefore(code, pipe)) return undefined;
+  // The logical line: from after the last newline before the pipe that is
+  // not escaped by a backslash, to the first such newline after it.
   let start = pipe;
-  while (start > 0 && !(code[start - 1] === '\n' && code[start - 2] !== '\\')) start--;
+  for (;;) {
+    const nl = start > 0 ? code.lastIndexOf('\n', start - 1) : -1;
+    if (nl < 0) {
+      start = 0;
+      break;
+    }
+    if (code[nl - 1] !== '\\') {
+      start = nl + 1;
+      break;
+    }
+    start = nl;
+  }
   let end = pipe;
-  while (end < code.length && !(code[end] === '\n' && code[end - 1] !== '\\')) end++;
+  for (;;) {
+    const nl = code.indexOf('\n', end);
+    if (nl < 0) {
+      end = code.length;
+      break;
+    }
+    if (code[nl - 1] !== '\\') {
+      end = nl;
+      break;
+    }
+    end = nl + 1;
+  }
   const line = code
     .slice(start, end)
     .replace(/\\\n/g, ' ')

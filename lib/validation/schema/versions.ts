@@ -250,6 +250,8 @@ function gateTree(kind: string, minor: number): GateTree {
         // Counted for every path, so `order` is the position in the unfiltered table.
         const position = order++;
         if (gate.defaultOn !== undefined && gate.defaultOn <= minor) continue;
+        // A match is a field set on an object; the walk records none at an array item.
+        if (gate.path.endsWith('[*]')) throw new Error(`FIELD_GATES: ${gate.scope} path ${gate.path} must end in a field name`);
         let node = tree;
         for (const token of `${root}.${gate.path}`.replace(/\[\*\]/g, '.*').split('.')) {
           if (token === '*') {

@@ -73,7 +73,10 @@ export interface Pipeline {
  * and comments, and blanks comments so later regexes ignore them.
  */
 function scan(script: string): { pipe?: number; code: string } {
-  const code = script.split('');
+  // The script with its comments blanked, built from slices: most scripts
+  // have no comment, and this runs for every shell script of the bundle.
+  let code = '';
+  let copied = 0;
   let pipe: number | undefined;
   let quote: "'" | '"' | undefined;
   for (let i = 0; i < script.length; i++) {
@@ -95,7 +98,10 @@ function scan(script: string): { pipe?: number; code: string } {
       continue;
     }
     if (ch === '#' && (i === 0 || /[\s;&|()]/.test(script[i - 1]!))) {
-      while (i < script.length && script[i] !== '\n') code[i++] = ' ';
+      const start = i;
+      while (i < script.length && script[i] !== '\n') i++;
+      code += script.slice(copied, start) + ' '.repeat(i - start);
+      copied = i;
       continue;
     }
     if (ch === '|') {
@@ -106,7 +112,8 @@ function scan(script: string): { pipe?: number; code: string } {
       pipe ??= i;
     }
   }
-  return { ...(pipe !== undefined ? { pipe } : {}), code: code.join('') };
+  code += script.slice(copied);
+  return { ...(pipe !== undefined ? { pipe } : {}), code };
 }
 
 const SET_PIPEFAIL = /(?:^|[\s;&|(])set\s+([^;&|\n]*)/g;
@@ -128,10 +135,34 @@ export function unsafePipeline(s: ShellScript): Pipeline | undefined {
   if (s.options.includes('pipefail')) return undefined;
   const { pipe, code } = scan(s.script);
   if (pipe === undefined || setsPipefailBefore(code, pipe)) return undefined;
+  // The logical line: from after the last newline before the pipe that is
+  // not escaped by a backslash, to the first such newline after it.
   let start = pipe;
-  while (start > 0 && !(code[start - 1] === '\n' && code[start - 2] !== '\\')) start--;
+  for (;;) {
+    const nl = start > 0 ? code.lastIndexOf('\n', start - 1) : -1;
+    if (nl < 0) {
+      start = 0;
+      break;
+    }
+    if (code[nl - 1] !== '\\') {
+      start = nl + 1;
+      break;
+    }
+    start = nl;
+  }
   let end = pipe;
-  while (end < code.length && !(code[end] === '\n' && code[end - 1] !== '\\')) end++;
+  for (;;) {
+    const nl = code.indexOf('\n', end);
+    if (nl < 0) {
+      end = code.length;
+      break;
+    }
+    if (code[nl - 1] !== '\\') {
+      end = nl;
+      break;
+    }
+    end = nl + 1;
+  }
   const line = code
     .slice(start, end)
     .replace(/\\\n/g, ' ')

@@ -62,20 +62,24 @@ interface Ref {
   readonly by: string;
 }
 
+// Where an env var, and a whole env, can come from: tables made once, not per env var.
+const ENV_SOURCES = [['secretKeyRef', 'Secret'], ['configMapKeyRef', 'ConfigMap']] as const;
+const ENV_FROM_SOURCES = [['secretRef', 'Secret'], ['configMapRef', 'ConfigMap']] as const;
+
 function podRefs(w: Workload): Ref[] {
   const refs: Ref[] = [];
   const { t } = w;
   for (const ci of t.containers) {
     arr(ci.c.env).forEach((raw, j) => {
       const from = rec(rec(raw)?.valueFrom);
-      for (const [field, kind] of [['secretKeyRef', 'Secret'], ['configMapKeyRef', 'ConfigMap']] as const) {
+      for (const [field, kind] of ENV_SOURCES) {
         const r = rec(from?.[field]);
         const name = str(r?.name);
         if (r && name) refs.push({ kind, name, ...(str(r.key) !== undefined ? { key: str(r.key)! } : {}), optional: r.optional === true, path: join(ci.path, 'env', j, 'valueFrom', field, 'name'), by: ci.label });
       }
     });
     arr(ci.c.envFrom).forEach((raw, j) => {
-      for (const [field, kind] of [['secretRef', 'Secret'], ['configMapRef', 'ConfigMap']] as const) {
+      for (const [field, kind] of ENV_FROM_SOURCES) {
         const r = rec(rec(raw)?.[field]);
         const name = str(r?.name);
         if (r && name) refs.push({ kind, name, optional: r.optional === true, path: join(ci.path, 'envFrom', j, field, 'name'), by: ci.label });

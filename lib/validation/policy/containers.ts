@@ -240,6 +240,10 @@ function checkPorts(ci: ContainerInfo, report: Report): void {
 
 type Report = (id: CheckId, path: string, message: string, fix: string) => void;
 
+// Where an env var, and a whole env, can come from: tables made once, not per env var.
+const ENV_SOURCES = [['secretKeyRef', 'Secret'], ['configMapKeyRef', 'ConfigMap']] as const;
+const ENV_FROM_SOURCES = [['secretRef', 'Secret'], ['configMapRef', 'ConfigMap']] as const;
+
 function checkEnv(ci: ContainerInfo, report: Report): void {
   const seen = new Map<string, number>();
   arr(ci.c.env).forEach((raw, j) => {
@@ -263,7 +267,7 @@ function checkEnv(ci: ContainerInfo, report: Report): void {
     }
     // SEC-07 optional references: opt-in only (D-SKR-10).
     const from = rec(e.valueFrom);
-    for (const [key, kind] of [['secretKeyRef', 'Secret'], ['configMapKeyRef', 'ConfigMap']] as const) {
+    for (const [key, kind] of ENV_SOURCES) {
       const ref = rec(from?.[key]);
       if (ref?.optional === true) {
         report(
@@ -286,7 +290,7 @@ function checkEnv(ci: ContainerInfo, report: Report): void {
         'mount the Secret as files (a secret volume), or reference single keys with env[].valueFrom.secretKeyRef',
       );
     }
-    for (const [key, kind] of [['secretRef', 'Secret'], ['configMapRef', 'ConfigMap']] as const) {
+    for (const [key, kind] of ENV_FROM_SOURCES) {
       const ref = rec(e?.[key]);
       if (ref?.optional === true) {
         report(

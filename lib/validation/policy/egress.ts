@@ -39,22 +39,31 @@ function parseCidr(text: string): Cidr | undefined {
   return { text, addr, bits: Number(b), family: v === 4 ? 'ipv4' : 'ipv6' };
 }
 
+// One BlockList per outer range, made when a first range of its family and
+// size is checked against it: a range is tested against every baseline range.
+const subnets = new WeakMap<Cidr, BlockList>();
+
 /** Whether `outer` contains all of `inner`. */
 function contains(outer: Cidr, inner: Cidr): boolean {
   if (outer.family !== inner.family || outer.bits > inner.bits) return false;
-  const list = new BlockList();
-  list.addSubnet(outer.addr, outer.bits, outer.family);
+  let list = subnets.get(outer);
+  if (!list) {
+    list = new BlockList();
+    list.addSubnet(outer.addr, outer.bits, outer.family);
+    subnets.set(outer, list);
+  }
   return list.check(inner.addr, inner.family);
 }
+
+let baseline: readonly Cidr[] | undefined;
 
 /** The baseline ranges `cidr` opens: those it contains and no `except` covers. */
 export function reopenedRanges(cidr: string, except: readonly string[]): string[] {
   const c = parseCidr(cidr);
   if (!c) return [];
   const excepts = except.map(parseCidr).filter((e): e is Cidr => e !== undefined);
-  return BASELINE_RANGES.map((r) => parseCidr(r)!)
-    .filter((r) => contains(c, r) && !excepts.some((e) => contains(e, r)))
-    .map((r) => r.text);
+  baseline ??= BASELINE_RANGES.map((r) => parseCidr(r)!);
+  return baseline.filter((r) => contains(c, r) && !excepts.some((e) => contains(e, r))).map((r) => r.text);
 }
 
 const CIDR_FIX = 'except the private, link-local and unique-local ranges (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16; fc00::/7, fe80::/10), name the destinations, or waive NET-11 with the reason';

@@ -217,54 +217,100 @@ export interface GatedField {
   readonly path: readonly Segment[];
 }
 
-const compiledByKind = new Map<string, readonly { readonly gate: FieldGate; readonly tokens: readonly string[] }[]>();
+/**
+ * The gate paths that can occur in one kind and that one minor does not serve
+ * by default, merged into a tree of path tokens, so that a manifest is walked
+ * once, not once per path: a Deployment's `spec.template.spec` is the start
+ * of some forty of them. Children are kept in arrays and walked with indexed
+ * loops: this runs once per synth over every object, before it is optimized.
+ */
+interface GateTree {
+  /** Field names below this point, and the tree below each (same positions). */
+  readonly keys: string[];
+  readonly subtrees: GateTree[];
+  /** The tree below every item, when this point is an array (`[*]`). */
+  items: GateTree | undefined;
+  /** The paths that end here: their position in the gate table order, and the gate. */
+  readonly ends: { readonly order: number; readonly gate: FieldGate }[];
+}
 
-// The patterns of every gate that can occur in `kind`, tokenised once per kind.
-function compiledGates(kind: string): readonly { readonly gate: FieldGate; readonly tokens: readonly string[] }[] {
-  let compiled = compiledByKind.get(kind);
-  if (!compiled) {
-    compiled = FIELD_GATES.flatMap((gate) =>
-      scopeRoots(gate.scope, kind).map((root) => ({ gate, tokens: `${root}.${gate.path}`.replace(/\[\*\]/g, '.*').split('.') })),
-    );
-    compiledByKind.set(kind, compiled);
+const trees = new Map<string, GateTree>();
+
+const newTree = (): GateTree => ({ keys: [], subtrees: [], items: undefined, ends: [] });
+
+// The tree of every gate path of `kind` off by default in `minor`, built once per kind and minor.
+function gateTree(kind: string, minor: number): GateTree {
+  const key = `${kind} ${minor}`;
+  let tree = trees.get(key);
+  if (!tree) {
+    tree = newTree();
+    let order = 0;
+    for (const gate of FIELD_GATES) {
+      for (const root of scopeRoots(gate.scope, kind)) {
+        // Counted for every path, so `order` is the position in the unfiltered table.
+        const position = order++;
+        if (gate.defaultOn !== undefined && gate.defaultOn <= minor) continue;
+        // A match is a field set on an object; the walk records none at an array item.
+        if (gate.path.endsWith('[*]')) throw new Error(`FIELD_GATES: ${gate.scope} path ${gate.path} must end in a field name`);
+        let node = tree;
+        for (const token of `${root}.${gate.path}`.replace(/\[\*\]/g, '.*').split('.')) {
+          if (token === '*') {
+            node = node.items ??= newTree();
+            continue;
+          }
+          const at = node.keys.indexOf(token);
+          if (at >= 0) {
+            node = node.subtrees[at]!;
+          } else {
+            const next = newTree();
+            node.keys.push(token);
+            node.subtrees.push(next);
+            node = next;
+          }
+        }
+        node.ends.push({ order: position, gate });
+      }
+    }
+    trees.set(key, tree);
   }
-  return compiled;
+  return tree;
 }
 
 /**
  * The gated fields a built-in manifest sets that `minor` does not serve by
- * default.
+ * default, in the order of the gate table (then of the manifest's array items).
  */
 export function gatedFields(manifest: object, kind: string, minor: number): GatedField[] {
-  const out: GatedField[] = [];
-  for (const { gate, tokens } of compiledGates(kind)) {
-    if (gate.defaultOn !== undefined && gate.defaultOn <= minor) continue;
-    collect(manifest, tokens, 0, [], (path) => out.push({ gate, path }));
-  }
-  return out;
+  const found: { order: number; field: GatedField }[] = [];
+  walk(manifest, gateTree(kind, minor), [], found);
+  // The walk finds one path's matches in array order; a stable sort puts the paths in table order.
+  return found.length === 0 ? [] : found.sort((a, b) => a.order - b.order).map((f) => f.field);
 }
 
-/** Calls `found` with the path of every key matching `tokens` (`*` for every array item) that `value` sets. */
-function collect(value: unknown, tokens: readonly string[], i: number, path: Segment[], found: (path: Segment[]) => void): void {
+/** Adds the path of every key under `value` that a path of `tree` names and `value` sets. */
+function walk(value: unknown, tree: GateTree, path: Segment[], found: { order: number; field: GatedField }[]): void {
   if (value === null || typeof value !== 'object') return;
-  const token = tokens[i]!;
-  const last = i === tokens.length - 1;
-  if (token === '*') {
-    if (!Array.isArray(value)) return;
-    value.forEach((item, index) => {
+  if (Array.isArray(value)) {
+    const items = tree.items;
+    if (!items) return;
+    for (let index = 0; index < value.length; index++) {
+      // As forEach: holes are skipped.
+      if (!(index in value)) continue;
       path.push(index);
-      collect(item, tokens, i + 1, path, found);
+      walk(value[index], items, path, found);
       path.pop();
-    });
+    }
     return;
   }
-  if (Array.isArray(value) || !Object.hasOwn(value, token)) return;
-  const child = (value as Record<string, unknown>)[token];
-  path.push(token);
-  if (last) {
-    if (child !== undefined) found([...path]);
-  } else {
-    collect(child, tokens, i + 1, path, found);
+  const { keys, subtrees } = tree;
+  for (let i = 0; i < keys.length; i++) {
+    const token = keys[i]!;
+    if (!Object.hasOwn(value, token)) continue;
+    const v = (value as Record<string, unknown>)[token];
+    const child = subtrees[i]!;
+    path.push(token);
+    if (v !== undefined) for (const end of child.ends) found.push({ order: end.order, field: { gate: end.gate, path: [...path] } });
+    walk(v, child, path, found);
+    path.pop();
   }
-  path.pop();
 }

@@ -19,7 +19,8 @@ export interface CachedScript<T> {
  * is given and exists, which skips compiling the file and the functions that
  * ran when the cache was made. Node 20 has no module compile cache; the
  * validator bundle and the bundled reference app load this way. V8 rejects a
- * cache made by another V8 version, and the file is then compiled as usual.
+ * cache made by another V8 version, or under other V8 flags (any flag, heap
+ * sizes too), and the file is then compiled as usual.
  */
 export function loadCommonJs<T>(file: string, cacheFile: string | undefined): CachedScript<T> {
   const cachedData = cacheFile && existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;

@@ -3,8 +3,6 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import Module, { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { runInThisContext, Script } from 'node:vm';
-import { threadId } from 'node:worker_threads';
-import * as zlib from 'node:zlib';
 
 /** A CommonJS file loaded through {@link loadCommonJs}. */
 export interface CachedScript<T> {
@@ -21,7 +19,8 @@ export interface CachedScript<T> {
  * is given and exists, which skips compiling the file and the functions that
  * ran when the cache was made. Node 20 has no module compile cache; the
  * validator bundle and the bundled reference app load this way. V8 rejects a
- * cache made by another V8 version, and the file is then compiled as usual.
+ * cache made by another V8 version, or under other V8 flags (any flag, heap
+ * sizes too), and the file is then compiled as usual.
  */
 export function loadCommonJs<T>(file: string, cacheFile: string | undefined): CachedScript<T> {
   const cachedData = cacheFile && existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
@@ -123,9 +122,12 @@ export function requireWithCodeCache(file: string): unknown {
  */
 function compileWithCodeCache(file: string): Script | undefined {
   const { getCompileCacheDir } = Module as { getCompileCacheDir?: () => string | undefined };
-  const { crc32 } = zlib as { crc32?: (data: Buffer | string) => number };
   const dir = typeof getCompileCacheDir === 'function' ? getCompileCacheDir() : undefined;
-  if (dir === undefined || typeof crc32 !== 'function') return undefined;
+  if (dir === undefined) return undefined;
+  // Loaded here, not imported: node:zlib takes about 5 ms to load, which the
+  // loads without Node's compile cache (every synth on Node 20) need not pay.
+  const { crc32 } = process.getBuiltinModule('node:zlib') as { crc32?: (data: Buffer | string) => number };
+  if (typeof crc32 !== 'function') return undefined;
   const bytes = readFileSync(file);
   const cacheFile = join(dir, CACHE_FOLDER, `${basename(file)}-${crc32(file).toString(16)}.cache`);
   const header = Buffer.alloc(HEADER_BYTES);
@@ -161,6 +163,7 @@ function writeAtExit(cacheFile: string, header: Buffer, script: Script): void {
 
 /** Writes the script's code cache through a temporary file, so no reader sees half of it; ignores every failure. */
 function writeCodeCache(cacheFile: string, header: Buffer, script: Script): void {
+  const { threadId } = process.getBuiltinModule('node:worker_threads');
   const tmp = `${cacheFile}.${process.pid}.${threadId}.tmp`;
   try {
     mkdirSync(dirname(cacheFile), { recursive: true });

@@ -102,6 +102,8 @@ describe('DomainEgress', () => {
     ['https://api.openai.com/v1', "is a URL, not a domain name, got \"https://api.openai.com/v1\"; give the bare name, like 'api.example.com' (the scheme and path are not part of egress)"],
     ['203.0.113.7', 'is an IP address, not a domain name, got "203.0.113.7"; list addresses as a CIDR egress rule'],
     ['2001:db8::1', 'is an IP address, not a domain name, got "2001:db8::1"; list addresses as a CIDR egress rule'],
+    ['[2001:db8::1]', 'is an IP address, not a domain name, got "[2001:db8::1]"; list addresses as a CIDR egress rule'],
+    ['203.0.113.7:8080', 'is an IP address, not a domain name, got "203.0.113.7:8080"; list addresses as a CIDR egress rule'],
     ['api.openai.com:443', "carries a port, got \"api.openai.com:443\"; give the bare name and put the port in 'ports'"],
     ['API.openai.com', "is not lowercase, got \"API.openai.com\"; write it as 'api.openai.com'"],
     ['api.openai.com.', "ends with a dot, got \"api.openai.com.\"; write it without the trailing dot, 'api.openai.com'"],

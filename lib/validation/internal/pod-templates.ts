@@ -16,6 +16,12 @@ export const POD_TEMPLATE_PATHS: Readonly<Record<string, string>> = {
   SandboxTemplate: 'spec.podTemplate',
 };
 
+/** Where a container's env var can take its value from (`env[].valueFrom.<field>`), and the kind of object it names. */
+export const ENV_VALUE_SOURCES = [['secretKeyRef', 'Secret'], ['configMapKeyRef', 'ConfigMap']] as const;
+
+/** Where a container's whole env can come from (`envFrom[].<field>`), and the kind of object it names. */
+export const ENV_FROM_SOURCES = [['secretRef', 'Secret'], ['configMapRef', 'ConfigMap']] as const;
+
 /** Kinds whose pods run until stopped (as opposed to Jobs); probes and graceful shutdown apply to them. */
 export const LONG_RUNNING_KINDS: ReadonlySet<string> = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController']);
 

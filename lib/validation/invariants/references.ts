@@ -1,6 +1,7 @@
 import { EXTERNAL_REFS_ANNOTATION } from '../internal/annotations.js';
 import type { ObjectInfo } from '../internal/objects.js';
 import { join } from '../internal/paths.js';
+import { ENV_FROM_SOURCES, ENV_VALUE_SOURCES } from '../internal/pod-templates.js';
 import { arr, rec, str } from '../internal/values.js';
 import type { Bundle, Keys, Workload } from './bundle.js';
 
@@ -62,17 +63,13 @@ interface Ref {
   readonly by: string;
 }
 
-// Where an env var, and a whole env, can come from: tables made once, not per env var.
-const ENV_SOURCES = [['secretKeyRef', 'Secret'], ['configMapKeyRef', 'ConfigMap']] as const;
-const ENV_FROM_SOURCES = [['secretRef', 'Secret'], ['configMapRef', 'ConfigMap']] as const;
-
 function podRefs(w: Workload): Ref[] {
   const refs: Ref[] = [];
   const { t } = w;
   for (const ci of t.containers) {
     arr(ci.c.env).forEach((raw, j) => {
       const from = rec(rec(raw)?.valueFrom);
-      for (const [field, kind] of ENV_SOURCES) {
+      for (const [field, kind] of ENV_VALUE_SOURCES) {
         const r = rec(from?.[field]);
         const name = str(r?.name);
         if (r && name) refs.push({ kind, name, ...(str(r.key) !== undefined ? { key: str(r.key)! } : {}), optional: r.optional === true, path: join(ci.path, 'env', j, 'valueFrom', field, 'name'), by: ci.label });

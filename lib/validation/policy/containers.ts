@@ -3,7 +3,7 @@ import { formatBytes, parseQuantity } from '../../core/quantity.js';
 import { looksLikeSecretName } from '../../core/secret-names.js';
 import type { CheckId } from '../internal/checks.js';
 import { join } from '../internal/paths.js';
-import { LONG_RUNNING_KINDS, type ContainerInfo, type PodTemplate } from '../internal/pod-templates.js';
+import { ENV_FROM_SOURCES, ENV_VALUE_SOURCES, LONG_RUNNING_KINDS, type ContainerInfo, type PodTemplate } from '../internal/pod-templates.js';
 import { findShellScript, unsafePipeline } from '../internal/shell.js';
 import { arr, fmt, num, rec, str, type Rec } from '../internal/values.js';
 import type { PolicyContext } from './context.js';
@@ -240,10 +240,6 @@ function checkPorts(ci: ContainerInfo, report: Report): void {
 
 type Report = (id: CheckId, path: string, message: string, fix: string) => void;
 
-// Where an env var, and a whole env, can come from: tables made once, not per env var.
-const ENV_SOURCES = [['secretKeyRef', 'Secret'], ['configMapKeyRef', 'ConfigMap']] as const;
-const ENV_FROM_SOURCES = [['secretRef', 'Secret'], ['configMapRef', 'ConfigMap']] as const;
-
 function checkEnv(ci: ContainerInfo, report: Report): void {
   const seen = new Map<string, number>();
   arr(ci.c.env).forEach((raw, j) => {
@@ -267,7 +263,7 @@ function checkEnv(ci: ContainerInfo, report: Report): void {
     }
     // SEC-07 optional references: opt-in only (D-SKR-10).
     const from = rec(e.valueFrom);
-    for (const [key, kind] of ENV_SOURCES) {
+    for (const [key, kind] of ENV_VALUE_SOURCES) {
       const ref = rec(from?.[key]);
       if (ref?.optional === true) {
         report(

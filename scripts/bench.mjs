@@ -114,6 +114,20 @@ measure(['trivialCli'], { name: 'npx cdk8s synth (trivial app)', cmd: 'npx', arg
 
 // The guides' platforms (AgentPlatform, eight charts with topology pictures).
 measure(['platforms'], { name: 'guide platforms (8 charts)', cmd: node, args: ['scripts/bench/platforms-app.mjs', join(out, 'platforms')] });
+// The same set built four times in one process: the cost per object without the first copy's one-time cost.
+measure(['platforms4'], { name: 'guide platforms, 4 copies', cmd: node, args: ['scripts/bench/platforms-app.mjs', join(out, 'platforms4'), '4'] });
+// Plain cdk8s writing the platforms' objects, and the 100-agent app's, again (no construct logic, no
+// verification): what objects of each size cost in cdk8s itself. Their YAML is synthesized once, here.
+const fixtures = mkdtempSync(join(tmpdir(), 'cap-bench-fixtures-'));
+for (const [script, args] of [['platforms-app.mjs', [join(fixtures, 'platforms')]], ['agents-app.mjs', ['100', join(fixtures, 'agents')]]]) {
+  const r = spawnSync(node, [join('scripts', 'bench', script), ...args], { encoding: 'utf8', env });
+  if (r.status !== 0) throw new Error(`${script} failed (${r.status}): ${r.stderr.slice(0, 2000)}`);
+}
+for (const [key, from] of [['plainPlatforms', 'platforms'], ['plainAgents', 'agents']]) {
+  for (const copies of [1, 4]) {
+    measure([key, copies], { name: `plain cdk8s, ${from} objects x${copies}`, cmd: node, args: ['scripts/bench/plain-app.mjs', join(fixtures, from), join(out, `${key}${copies}`), String(copies)] });
+  }
+}
 // A user's compiled, unbundled app requiring the package, on Node 22 (scripts/bench/user-app.mjs).
 {
   const r = spawnSync(node, ['scripts/bench/user-app.mjs'], { encoding: 'utf8', env: { ...env, BENCH_RUNS: String(RUNS) }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -136,6 +150,8 @@ for (const n of NS) {
 const STORE_NS = [1, 10].filter((n) => n <= MAX_N);
 results.stores = {};
 for (const n of STORE_NS) measure(['stores', n], { name: `${n} namespaces of stores`, cmd: node, args: ['scripts/bench/stores-app.mjs', String(n), join(out, `s${n}`)] });
+results.plainPlatforms = {};
+results.plainAgents = {};
 measureAll(cases).forEach((r, i) => {
   const [key, n] = cases[i].key;
   if (n === undefined) results[key] = r;
@@ -195,7 +211,7 @@ if (process.env.BENCH_TESTS === '1') {
 // ---- report ----
 const fmt = (v, d = 0) => (v === undefined ? '-' : Number(v).toFixed(d));
 const floor = results.floorPlus.wallMs;
-const rows = [results.floorNode, results.floorPlus, results.app, results.appUnbundled, results.cli, results.trivialCli, results.platforms, ...NS.flatMap((n) => [results.agents[n], results.l2[n]]), ...STORE_NS.map((n) => results.stores[n])];
+const rows = [results.floorNode, results.floorPlus, results.app, results.appUnbundled, results.cli, results.trivialCli, results.platforms, results.platforms4, ...[1, 4].flatMap((k) => [results.plainPlatforms[k], results.plainAgents[k]]), ...NS.flatMap((n) => [results.agents[n], results.l2[n]]), ...STORE_NS.map((n) => results.stores[n])];
 console.log(`median wall time of ${RUNS} runs after a warm-up (3 for 1000 agents); node ${process.version}\n`);
 console.log(`${'case'.padEnd(36)} ${'wall ms'.padStart(9)} ${'cpu ms'.padStart(9)} ${'rss MiB'.padStart(8)} ${'objects'.padStart(8)} ${'x floor'.padStart(8)}`);
 for (const r of rows) {
@@ -275,6 +291,19 @@ if (NS.includes(100) && NS.includes(1)) {
   console.log(
     `\nplatforms: ${fmt(kib(results.platforms) / results.platforms.objects, 2)} KiB of YAML per object against ${fmt(kib(a[100]) / a[100].objects, 2)} for the agents; per KiB ${fmt(perPlatformKiB * 1000, 0)} vs ${fmt(perAgentKiB * 1000, 0)} µs (${fmt(perPlatformKiB / perAgentKiB, 2)}x)`,
   );
+  // Measurements, not targets. The figure above counts, as cost per object, the platforms' one-time
+  // cost of first running the code one agent's app never runs (stores, platform, topology). Taken as
+  // the agents' is, a difference of two sizes of the same app, that cost drops out:
+  const perObject = (big, small) => (big.wallMs - small.wallMs) / (big.objects - small.objects);
+  const warmPlatform = perObject(results.platforms4, results.platforms);
+  // and plain cdk8s writing the same objects again shows what their size alone costs in cdk8s.
+  const plainPlatform = perObject(results.plainPlatforms[4], results.plainPlatforms[1]);
+  const plainAgent = perObject(results.plainAgents[4], results.plainAgents[1]);
+  results.platformsPerObjectByCopies = { platformUs: warmPlatform * 1000, agentUs: perAgentObject * 1000, ratio: warmPlatform / perAgentObject };
+  results.plainPerObject = { platformUs: plainPlatform * 1000, agentUs: plainAgent * 1000, ratio: plainPlatform / plainAgent };
+  console.log(
+    `platforms per object as the agents' is taken (4 copies against 1): ${fmt(warmPlatform * 1000, 0)} vs ${fmt(perAgentObject * 1000, 0)} µs (${fmt(warmPlatform / perAgentObject, 2)}x); plain cdk8s writing the same objects: ${fmt(plainPlatform * 1000, 0)} µs per platform object vs ${fmt(plainAgent * 1000, 0)} per agent object (${fmt(plainPlatform / plainAgent, 2)}x); this library over plain cdk8s for the same objects: platforms ${fmt(warmPlatform / plainPlatform, 2)}x, agents ${fmt(perAgentObject / plainAgent, 2)}x`,
+  );
 }
 if (results.npmTest) target('npm test under 90 s', `${fmt(results.npmTest.wallMs / 1000, 1)} s`, results.npmTest.wallMs < 90000 && results.npmTest.status === 0);
 console.log('\ntargets:');
@@ -284,3 +313,4 @@ mkdirSync('bench-results', { recursive: true });
 writeFileSync(join('bench-results', 'bench.json'), JSON.stringify({ node: process.version, runs: RUNS, results, targets }, null, 2));
 console.log('\nwritten: bench-results/bench.json');
 rmSync(out, { recursive: true, force: true });
+rmSync(fixtures, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -41,5 +41,24 @@ describe('the bench apps still synthesize', () => {
       expect(files).toContain(`${chart}.k8s.yaml`);
       expect(files).toContain(`${chart}.topology.svg`);
     }
+  });
+
+  it('platforms-app.mjs builds the set again per copy, each copy an app of its own with the same files', () => {
+    const one = runApp('platforms-app.mjs', join(out, 'platforms-1')).objects!;
+    const dir = join(out, 'platforms-2');
+    expect(runApp('platforms-app.mjs', dir, '2').objects).toBe(2 * one);
+    const yaml = readdirSync(dir).filter((f) => f.endsWith('.k8s.yaml'));
+    expect(readdirSync(join(dir, 'copy-1')).filter((f) => f.endsWith('.k8s.yaml'))).toEqual(yaml);
+    for (const f of yaml) expect(readFileSync(join(dir, 'copy-1', f), 'utf8'), f).toBe(readFileSync(join(dir, f), 'utf8'));
+  });
+
+  it('plain-app.mjs writes the objects of the given YAML again with plain cdk8s, once per copy', () => {
+    const from = join(out, 'plain-from');
+    const agents = runApp('agents-app.mjs', '2', from).objects!;
+    const dir = join(out, 'plain');
+    expect(runApp('plain-app.mjs', from, dir, '3').objects).toBe(3 * agents);
+    const docs = (d: string) => readFileSync(join(d, 'agents.k8s.yaml'), 'utf8').split(/^---$/m).length;
+    expect(docs(dir)).toBe(docs(from));
+    expect(readFileSync(join(dir, 'copy-2', 'agents.k8s.yaml'), 'utf8')).toBe(readFileSync(join(dir, 'agents.k8s.yaml'), 'utf8'));
   });
 });

@@ -124,6 +124,7 @@ for (const [script, args] of [['platforms-app.mjs', [join(fixtures, 'platforms')
   if (r.status !== 0) throw new Error(`${script} failed (${r.status}): ${r.stderr.slice(0, 2000)}`);
 }
 for (const [key, from] of [['plainPlatforms', 'platforms'], ['plainAgents', 'agents']]) {
+  results[key] = {};
   for (const copies of [1, 4]) {
     measure([key, copies], { name: `plain cdk8s, ${from} objects x${copies}`, cmd: node, args: ['scripts/bench/plain-app.mjs', join(fixtures, from), join(out, `${key}${copies}`), String(copies)] });
   }
@@ -150,8 +151,6 @@ for (const n of NS) {
 const STORE_NS = [1, 10].filter((n) => n <= MAX_N);
 results.stores = {};
 for (const n of STORE_NS) measure(['stores', n], { name: `${n} namespaces of stores`, cmd: node, args: ['scripts/bench/stores-app.mjs', String(n), join(out, `s${n}`)] });
-results.plainPlatforms = {};
-results.plainAgents = {};
 measureAll(cases).forEach((r, i) => {
   const [key, n] = cases[i].key;
   if (n === undefined) results[key] = r;
@@ -210,6 +209,8 @@ if (process.env.BENCH_TESTS === '1') {
 
 // ---- report ----
 const fmt = (v, d = 0) => (v === undefined ? '-' : Number(v).toFixed(d));
+/** Wall time per object between two runs: the difference of their times over the difference of their objects. */
+const perObject = (big, small) => (big.wallMs - small.wallMs) / (big.objects - small.objects);
 const floor = results.floorPlus.wallMs;
 const rows = [results.floorNode, results.floorPlus, results.app, results.appUnbundled, results.cli, results.trivialCli, results.platforms, results.platforms4, ...[1, 4].flatMap((k) => [results.plainPlatforms[k], results.plainAgents[k]]), ...NS.flatMap((n) => [results.agents[n], results.l2[n]]), ...STORE_NS.map((n) => results.stores[n])];
 console.log(`median wall time of ${RUNS} runs after a warm-up (3 for 1000 agents); node ${process.version}\n`);
@@ -250,8 +251,8 @@ target('npx cdk8s synth at most 0.5 s above the trivial app through the CLI', `+
 if (NS.includes(1000) && NS.includes(1)) {
   const a = results.agents;
   const l = results.l2;
-  const ours = (a[1000].wallMs - a[1].wallMs) / (a[1000].objects - a[1].objects);
-  const theirs = (l[1000].wallMs - l[1].wallMs) / (l[1000].objects - l[1].objects);
+  const ours = perObject(a[1000], a[1]);
+  const theirs = perObject(l[1000], l[1]);
   target('cost per object, validation included, at most 1.5x the L2 baseline', `${fmt(ours * 1000, 0)} vs ${fmt(theirs * 1000, 0)} µs = ${fmt(ours / theirs, 2)}x`, ours / theirs <= 1.5);
   target('1000 agents under 15 s', `${fmt(a[1000].wallMs / 1000, 2)} s`, a[1000].wallMs < 15000);
   target('1000 agents under 600 MiB', `${fmt(a[1000].rssMiB)} MiB`, a[1000].rssMiB < 600);
@@ -260,8 +261,8 @@ if (NS.includes(1000) && NS.includes(1)) {
 if (STORE_NS.includes(10) && NS.includes(10) && NS.includes(1)) {
   const st = results.stores;
   const a = results.agents;
-  const perStore = (st[10].wallMs - st[1].wallMs) / (st[10].objects - st[1].objects);
-  const perAgent = (a[10].wallMs - a[1].wallMs) / (a[10].objects - a[1].objects);
+  const perStore = perObject(st[10], st[1]);
+  const perAgent = perObject(a[10], a[1]);
   // A measurement, not a target: store objects are heavier (StatefulSets of three containers, CloudNativePG objects checked against their large CRD schemas).
   results.storesPerObject = { storeUs: perStore * 1000, agentUs: perAgent * 1000, ratio: perStore / perAgent };
   console.log(`\nstores: ${fmt(perStore * 1000, 0)} µs per object against ${fmt(perAgent * 1000, 0)} µs for the agents (${fmt(perStore / perAgent, 2)}x)`);
@@ -275,8 +276,8 @@ if (NS.includes(100) && NS.includes(1)) {
   // The platforms' cost per object above one agent's app (the fixed cost: module load, validators), with
   // dependency wiring, the computed quota and the topology pictures, against the agents app's.
   const a = results.agents;
-  const perAgentObject = (a[100].wallMs - a[1].wallMs) / (a[100].objects - a[1].objects);
-  const perPlatformObject = (results.platforms.wallMs - a[1].wallMs) / (results.platforms.objects - a[1].objects);
+  const perAgentObject = perObject(a[100], a[1]);
+  const perPlatformObject = perObject(results.platforms, a[1]);
   target(
     'guide platforms: cost per object at most 1.5x the agents app',
     `${fmt(perPlatformObject * 1000, 0)} vs ${fmt(perAgentObject * 1000, 0)} µs = ${fmt(perPlatformObject / perAgentObject, 2)}x`,
@@ -294,7 +295,6 @@ if (NS.includes(100) && NS.includes(1)) {
   // Measurements, not targets. The figure above counts, as cost per object, the platforms' one-time
   // cost of first running the code one agent's app never runs (stores, platform, topology). Taken as
   // the agents' is, a difference of two sizes of the same app, that cost drops out:
-  const perObject = (big, small) => (big.wallMs - small.wallMs) / (big.objects - small.objects);
   const warmPlatform = perObject(results.platforms4, results.platforms);
   // and plain cdk8s writing the same objects again shows what their size alone costs in cdk8s.
   const plainPlatform = perObject(results.plainPlatforms[4], results.plainPlatforms[1]);
